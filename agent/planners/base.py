@@ -1,0 +1,17 @@
+"""What a planner backend is: a function from the planner input to a planner turn."""
+
+from __future__ import annotations
+
+from typing import Callable, Protocol
+
+from agent.schema import PlannerInput, PlannerTurn, PlanStep
+
+# Called with each step as soon as it is complete and validated, before the rest of the
+# turn is known, so the first step can start while a streaming model is still writing.
+StepCallback = Callable[[PlanStep], None]
+
+
+class Planner(Protocol):
+    name: str
+
+    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn: ...

@@ -1,0 +1,164 @@
+"""The spoken tabletop scenario format (see the eval README): scenes, turns and expectations.
+
+These models are the one parser of scenario files; the simulator builds scenes from
+`SceneSpec`, the evaluation runs `Scenario`s, and the planner only ever sees the scene as
+described by the perception layer.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+Kind = Literal["cup", "bowl", "block", "plate", "fork", "can", "trash", "bin", "basket", "tray"]
+Color = Literal["red", "green", "blue", "yellow", "white", "black", "orange", "purple"]
+Region = Literal[
+    "left", "right", "center", "front", "back", "front-left", "front-right", "back-left", "back-right"
+]
+
+KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
+COLORS: tuple[str, ...] = Color.__args__  # type: ignore[attr-defined]
+REGIONS: tuple[str, ...] = Region.__args__  # type: ignore[attr-defined]
+
+# Kinds that hold other objects inside them, and kinds that hold things on top.
+CONTAINERS: frozenset[str] = frozenset({"bin", "basket", "bowl"})
+SURFACES: frozenset[str] = frozenset({"tray", "plate", "block"})
+# Kinds the gripper never lifts.
+FIXED_KINDS: frozenset[str] = frozenset({"bin", "basket", "tray"})
+
+
+class ObjectSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kind: Kind
+    color: Color | None = None
+    at: Region | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("object name must not be empty")
+        return v
+
+
+class SceneSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    objects: list[ObjectSpec]
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "SceneSpec":
+        seen: set[str] = set()
+        for o in self.objects:
+            key = o.name.lower()
+            if key in seen:
+                raise ValueError(f"object name {o.name!r} appears twice; names must be unique")
+            seen.add(key)
+        return self
+
+
+class Turn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    say: str
+    when: str = "idle"
+
+    @field_validator("when")
+    @classmethod
+    def _when_known(cls, v: str) -> str:
+        if v in ("idle", "asked", "moving"):
+            return v
+        if v.startswith("after_step:") and v.split(":", 1)[1].isdigit():
+            return v
+        raise ValueError(f"unknown 'when' {v!r}: use idle, asked, moving or after_step:N")
+
+    @property
+    def after_step(self) -> int | None:
+        return int(self.when.split(":", 1)[1]) if self.when.startswith("after_step:") else None
+
+
+Perturbation = Literal["drop_first_grasp", "move_second_object_during_first_step"]
+
+
+class Expect(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    holds: list[str] = Field(default_factory=list)
+    asks: int = 0
+    refuses: bool = False
+    halted: bool = False
+    perturb: Perturbation | None = None
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    tags: list[str] = Field(default_factory=list)
+    scene: SceneSpec
+    turns: list[Turn]
+    expect: Expect = Field(default_factory=Expect)
+    perturb: Perturbation | None = None
+
+    @property
+    def perturbation(self) -> str | None:
+        # The public file puts `perturb` inside `expect`; the README puts it at the top level.
+        return self.perturb or self.expect.perturb
+
+
+class ScenarioError(ValueError):
+    """A scenario file or line that cannot be used, with where and why."""
+
+
+def load_scenarios(path: str | Path) -> list[Scenario]:
+    """Every scenario of a JSONL file; a bad line raises ScenarioError naming file, line and field."""
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError(f"{path}: no such scenario file")
+    out: list[Scenario] = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        out.append(parse_scenario_line(line, where=f"{path}:{lineno}"))
+    return out
+
+
+def parse_scenario_line(line: str, where: str = "<line>") -> Scenario:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise ScenarioError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors()
+        )
+        raise ScenarioError(f"{where}: malformed scenario: {problems}") from None
+
+
+def load_scene(path: str | Path) -> SceneSpec:
+    """A scene from a JSON file: either a bare scene object or a whole scenario."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scene file") from None
+    except json.JSONDecodeError as e:
+        raise ScenarioError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    if isinstance(data, dict) and "scene" in data:
+        data = data["scene"]
+    try:
+        return SceneSpec.model_validate(data)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors()
+        )
+        raise ScenarioError(f"{path}: malformed scene: {problems}") from None
