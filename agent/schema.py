@@ -56,6 +56,7 @@ class SceneObject(BaseModel):
     kind: str
     color: str | None = None
     pos: tuple[float, float, float] = Field(description="metres in the table frame: +x away from the robot, +y to its left")
+    graspable: bool = Field(default=True, description="the gripper can pick it up")
     held: bool = False
     inside: str | None = Field(default=None, description="container or surface it rests in or on")
     moved: bool = Field(default=False, description="has been grasped or moved during this session")
