@@ -1,0 +1,260 @@
+"""The real-time executor: runs one skill's loop in its own thread at a fixed rate.
+
+Each tick has a deadline (start + k * period). The loop observes, asks the skill for the next
+action, applies it, lets one period of the world pass and then waits for the next deadline.
+Tick error (how late a tick started) and overruns (ticks that started after the *next*
+deadline) are measured; a late loop skips the missed ticks instead of bursting to catch up.
+
+Two clocks:
+- `RealtimeClock`: sleeps until each deadline (a real robot, a live session, voice mode).
+- `LockstepClock`: no sleeping; simulated time advances one period per tick, so a job runs as
+  fast as physics allows (evaluation in text mode, tests, data generation).
+
+Pause holds the arm where it is (the skill's generator is simply not advanced); cancel closes
+the generator and holds. Both are cooperative and bounded: the loop checks them every tick,
+and a tick never blocks on anything but the robot itself.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+from pydantic import BaseModel
+
+from skills.api import Action, Observation, Outcome, Robot, Skill, SkillContext, SkillFailure, Status
+
+
+class RealtimeClock:
+    realtime = True
+
+    def now(self) -> float:
+        return time.perf_counter()
+
+    def sleep_until(self, t: float) -> None:
+        # Sleep most of the way, then spin briefly: time.sleep alone oversleeps by ~0.1-1 ms.
+        while True:
+            remaining = t - time.perf_counter()
+            if remaining <= 0:
+                return
+            if remaining > 0.002:
+                time.sleep(remaining - 0.0015)
+
+
+class LockstepClock:
+    """Simulated time: every tick is exactly on time because the world waits for the loop."""
+
+    realtime = False
+
+    def __init__(self) -> None:
+        self._t = 0.0
+
+    def now(self) -> float:
+        return self._t
+
+    def sleep_until(self, t: float) -> None:
+        self._t = max(self._t, t)
+
+
+@dataclass
+class TickStats:
+    """Tick timing of one run. Errors are kept in a bounded window (the last 10 000 ticks)."""
+
+    ticks: int = 0
+    overruns: int = 0
+    skipped: int = 0
+    errors_s: collections.deque = field(default_factory=lambda: collections.deque(maxlen=10_000))
+    compute_s: collections.deque = field(default_factory=lambda: collections.deque(maxlen=10_000))
+
+    def percentile_ms(self, q: float, which: str = "errors") -> float:
+        data = self.errors_s if which == "errors" else self.compute_s
+        return float(np.percentile(np.asarray(data), q) * 1e3) if data else 0.0
+
+
+class StepHandle:
+    """A running skill. `wait()` returns its Outcome; pause/resume/cancel steer it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.outcome: Outcome | None = None
+        self.stats = TickStats()
+        self.started_at: float | None = None  # clock time of the first tick
+        self.motion_started_at: float | None = None  # first tick whose action moved the arm
+        self.rest_at: float | None = None  # clock time the arm came to rest after a stop
+        self.cancel_requested_at: float | None = None
+        self._done = threading.Event()
+        self._cancel = threading.Event()
+        self._cancel_reason = "cancelled"
+        self._paused = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- steering (any thread) ---------------------------------------------------------------
+    def pause(self) -> None:
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        if not self._cancel.is_set():
+            self._cancel_reason = reason
+            self.cancel_requested_at = time.perf_counter()
+            self._cancel.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> Outcome | None:
+        self._done.wait(timeout)
+        return self.outcome
+
+
+TickHook = Callable[[StepHandle, Observation], None]
+
+
+class Executor:
+    """Runs skills on one robot, one at a time."""
+
+    def __init__(self, robot: Robot, clock: RealtimeClock | LockstepClock | None = None,
+                 render: bool = False, on_tick: TickHook | None = None,
+                 rest_tolerance_rad: float = 2e-3, settle_ticks: int = 40) -> None:
+        self.robot = robot
+        self.clock = clock or RealtimeClock()
+        self.render = render
+        self.on_tick = on_tick
+        self.rest_tolerance_rad = rest_tolerance_rad
+        self.settle_ticks = settle_ticks
+        self._current: StepHandle | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def current(self) -> StepHandle | None:
+        return self._current
+
+    def start(self, skill: Skill, args: BaseModel, instruction: str = "",
+              extras: dict[str, Any] | None = None, rate_hz: float | None = None) -> StepHandle:
+        with self._lock:
+            if self._current is not None and not self._current.done:
+                raise RuntimeError(f"skill {self._current.name!r} is still running; cancel it first")
+            handle = StepHandle(skill.name)
+            self._current = handle
+        rate = float(rate_hz or type(skill).rate_hz)
+        t = threading.Thread(target=self._loop, args=(handle, skill, args, instruction, extras or {}, rate),
+                             name=f"skill-{skill.name}", daemon=True)
+        handle._thread = t
+        t.start()
+        return handle
+
+    def run(self, skill: Skill, args: BaseModel, instruction: str = "", extras: dict[str, Any] | None = None,
+            rate_hz: float | None = None) -> tuple[Outcome, StepHandle]:
+        """Start and wait: the blocking form."""
+        h = self.start(skill, args, instruction, extras, rate_hz)
+        out = h.wait()
+        assert out is not None
+        return out, h
+
+    # -- the control thread ------------------------------------------------------------------
+    def _loop(self, h: StepHandle, skill: Skill, args: BaseModel, instruction: str,
+              extras: dict[str, Any], rate: float) -> None:
+        period = 1.0 / rate
+        limit = float(type(skill).time_limit_s)
+        outcome: Outcome
+        gen = None
+        try:
+            obs = self.robot.observe(render=self.render)
+            ctx = SkillContext(robot=self.robot, first_observation=obs, instruction=instruction,
+                               rate_hz=rate, extras=extras)
+            gen = skill.run(args, ctx)
+            action = next(gen)
+            start = self.clock.now()
+            h.started_at = start
+            k = 0
+            held: Action | None = None
+            last_joints = np.asarray(obs.joints, dtype=float)
+            while True:
+                deadline = start + k * period
+                self.clock.sleep_until(deadline)
+                tick_start = self.clock.now()
+                err = tick_start - deadline
+                h.stats.errors_s.append(err)
+                h.stats.ticks += 1
+                if err > period:
+                    h.stats.overruns += 1
+                    missed = int(err // period)
+                    h.stats.skipped += missed
+                    k += missed
+                if h._cancel.is_set():
+                    outcome = Outcome.cancelled(h._cancel_reason)
+                    break
+                if tick_start - start > limit:
+                    outcome = Outcome.failure(f"{skill.name} did not finish within {limit:.0f} s")
+                    break
+                if h.paused:
+                    if held is None:
+                        held = self.robot.hold_action()
+                    self.robot.act(held)
+                else:
+                    held = None
+                    self.robot.act(action)
+                    if h.motion_started_at is None:
+                        h.motion_started_at = tick_start
+                self.robot.advance(period)
+                obs = self.robot.observe(render=self.render)
+                h.stats.compute_s.append(self.clock.now() - tick_start)
+                joints = np.asarray(obs.joints, dtype=float)
+                if h.paused:
+                    if h.rest_at is None and np.max(np.abs(joints - last_joints)) < self.rest_tolerance_rad:
+                        h.rest_at = self.clock.now()
+                else:
+                    h.rest_at = None
+                last_joints = joints
+                if self.on_tick is not None:
+                    self.on_tick(h, obs)
+                if not h.paused and not h._cancel.is_set():
+                    action = gen.send(obs)
+                k += 1
+        except StopIteration as stop:
+            outcome = stop.value if isinstance(stop.value, Outcome) else Outcome.failure(
+                f"{skill.name} ended without saying whether it succeeded")
+        except SkillFailure as e:
+            outcome = Outcome.failure(str(e))
+        except Exception as e:  # a skill's bug ends its step, never the agent
+            outcome = Outcome.failure(f"{skill.name} raised {type(e).__name__}: {e}")
+        finally:
+            if gen is not None:
+                try:
+                    gen.close()
+                except Exception:
+                    pass
+        if outcome.status != Status.success:
+            self._bring_to_rest(h, period)
+        h.outcome = outcome
+        h._done.set()
+
+    def _bring_to_rest(self, h: StepHandle, period: float) -> None:
+        """Hold the current pose and let the arm settle, for a bounded number of ticks."""
+        try:
+            hold = self.robot.hold_action()
+            self.robot.act(hold)
+            prev = np.asarray(self.robot.observe().joints, dtype=float)
+            t = self.clock.now()
+            for _ in range(self.settle_ticks):
+                self.robot.advance(period)
+                t += period
+                self.clock.sleep_until(t)
+                cur = np.asarray(self.robot.observe().joints, dtype=float)
+                if np.max(np.abs(cur - prev)) < self.rest_tolerance_rad:
+                    break
+                prev = cur
+            h.rest_at = self.clock.now()
+        except Exception:
+            h.rest_at = None
