@@ -90,20 +90,33 @@ class StepHandle:
         self._cancel = threading.Event()
         self._cancel_reason = "cancelled"
         self._paused = threading.Event()
+        self._steer = threading.Condition()
         self._thread: threading.Thread | None = None
 
     # -- steering (any thread) ---------------------------------------------------------------
     def pause(self) -> None:
-        self._paused.set()
+        with self._steer:
+            self._paused.set()
+            self._steer.notify_all()
 
     def resume(self) -> None:
-        self._paused.clear()
+        with self._steer:
+            self._paused.clear()
+            self._steer.notify_all()
 
     def cancel(self, reason: str = "cancelled") -> None:
-        if not self._cancel.is_set():
-            self._cancel_reason = reason
-            self.cancel_requested_at = time.perf_counter()
-            self._cancel.set()
+        with self._steer:
+            if not self._cancel.is_set():
+                self._cancel_reason = reason
+                self.cancel_requested_at = time.perf_counter()
+                self._cancel.set()
+            self._steer.notify_all()
+
+    def _block_while_paused(self) -> None:
+        """Simulated time need not pass while nothing moves: wait for resume or cancel."""
+        with self._steer:
+            while self._paused.is_set() and not self._cancel.is_set():
+                self._steer.wait(0.5)
 
     @property
     def paused(self) -> bool:
@@ -180,7 +193,13 @@ class Executor:
             k = 0
             held: Action | None = None
             last_joints = np.asarray(obs.joints, dtype=float)
+            paused_total = 0.0  # time spent paused does not count against the time limit
             while True:
+                if h.paused and h.rest_at is not None and not self.clock.realtime:
+                    t_block = self.clock.now()
+                    h._block_while_paused()
+                    # Re-anchor the schedule: the world was frozen, not late.
+                    start += self.clock.now() - t_block
                 deadline = start + k * period
                 self.clock.sleep_until(deadline)
                 tick_start = self.clock.now()
@@ -195,7 +214,9 @@ class Executor:
                 if h._cancel.is_set():
                     outcome = Outcome.cancelled(h._cancel_reason)
                     break
-                if tick_start - start > limit:
+                if h.paused:
+                    paused_total += period
+                if tick_start - start - paused_total > limit:
                     outcome = Outcome.failure(f"{skill.name} did not finish within {limit:.0f} s")
                     break
                 if h.paused:

@@ -143,3 +143,22 @@ def test_on_tick_hook_sees_every_tick():
     out, h = ex.run(Sweep(), NoArgs())
     assert len(seen) == h.stats.ticks
     assert all(b > a for a, b in zip(seen, seen[1:]))
+
+
+def test_lockstep_pause_blocks_without_burning_the_time_limit():
+    arm = KinematicArm(max_speed=1.0)
+    paused_once = threading.Event()
+
+    def hook(h, obs):
+        if obs.t > 0.3 and not paused_once.is_set():
+            paused_once.set()
+            h.pause()
+
+    ex = Executor(arm, clock=LockstepClock(), on_tick=hook)
+    h = ex.start(Forever(), NoArgs())  # its time limit is 0.5 s
+    assert paused_once.wait(2.0)
+    time.sleep(0.3)
+    assert not h.done, "a paused lockstep step must wait, not run out its time limit"
+    h.resume()
+    out = h.wait(2.0)
+    assert out is not None and out.status == Status.failure and "did not finish" in out.reason
