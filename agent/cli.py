@@ -1,0 +1,291 @@
+"""The `hirobot` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agent.config import SessionConfig, load_config
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Talk to a robot: a planner that decomposes, asks and takes coaching; skills that run it.")
+console = Console()
+err = Console(stderr=True)
+
+DEFAULT_SCENARIOS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "public.jsonl"
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _config(config_file: Optional[Path], planner: Optional[str], realtime: Optional[bool],
+            home: Optional[Path] = None, perception: Optional[str] = None, **extra) -> SessionConfig:
+    try:
+        return load_config(config_file, planner=planner, realtime=realtime, home=home, perception=perception, **extra)
+    except Exception as e:
+        _fail(f"bad configuration: {e}")
+        raise
+
+
+def _scene_from(scene: Optional[Path], scenario: Optional[str], scenarios: Optional[Path]):
+    from sim.scenario import ScenarioError, load_scenarios, load_scene
+    from sim.scenes import default_scene
+
+    try:
+        if scene is not None and scenario is not None:
+            _fail("give either --scene or --scenario, not both")
+        if scene is not None:
+            return load_scene(scene), None
+        if scenario is not None:
+            path = scenarios or Path(os.environ.get("HIROBOT_SCENARIOS", DEFAULT_SCENARIOS))
+            for sc in load_scenarios(path):
+                if sc.id == scenario:
+                    return sc.scene, sc
+            _fail(f"no scenario {scenario!r} in {path}")
+        return default_scene(), None
+    except ScenarioError as e:
+        _fail(str(e))
+        raise
+
+
+def _console_answer(no_input: bool, answers: list[str] | None):
+    queue = list(answers or [])
+
+    def answer(question: str) -> str | None:
+        if queue:
+            a = queue.pop(0)
+            console.print(f"[bold cyan]you (from answers)[/] {a}")
+            return a
+        if no_input or not sys.stdin.isatty():
+            err.print(f"[yellow]The robot asked: {question!r} but no answer can be given "
+                      "(--no-input or no terminal). Pass --answers FILE to answer ahead of time.[/]")
+            return None
+        return typer.prompt(question)
+
+    return answer
+
+
+@app.command("do")
+def do(text: str = typer.Argument(..., help="what to do, in plain English"),
+       scene: Optional[Path] = typer.Option(None, help="scene JSON (a scene object or a whole scenario)"),
+       scenario: Optional[str] = typer.Option(None, help="use the scene of this scenario id"),
+       scenarios: Optional[Path] = typer.Option(None, help="scenario file for --scenario"),
+       record: Optional[Path] = typer.Option(None, help="write a video of the episode (.mp4 or .gif)"),
+       planner: Optional[str] = typer.Option(None, help="rules (default), openai or transformers"),
+       realtime: Optional[bool] = typer.Option(None, "--realtime/--fast", help="pace the simulator by the clock"),
+       answers: Optional[Path] = typer.Option(None, help="a file with one answer per line for questions"),
+       no_input: bool = typer.Option(False, "--no-input", help="never prompt; a question ends the job"),
+       config_file: Optional[Path] = typer.Option(None, "--config", help="TOML config file"),
+       verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
+    """Run one job in the simulated tabletop and show the plan and each step."""
+    from agent.console import ConsoleView
+    from agent.session import Session
+
+    if not text.strip():
+        _fail("the instruction is empty: say what the robot should do, e.g. hirobot do \"put the red cup in the bin\"")
+    cfg = _config(config_file, planner, realtime)
+    spec, _ = _scene_from(scene, scenario, scenarios)
+    answer_lines = answers.read_text().splitlines() if answers else None
+    with console.status("building the simulated tabletop…"):
+        session = Session(spec, cfg, on_event=ConsoleView(console, verbose), video=record,
+                          answer=_console_answer(no_input, answer_lines))
+    console.print(f"[dim]session {session.id} · log {session.dir / 'events.jsonl'}[/]")
+    try:
+        result = session.say(text)
+    except KeyboardInterrupt:
+        session.close()
+        err.print(f"[yellow]interrupted; continue with: hirobot resume {session.id}[/]")
+        raise typer.Exit(130)
+    session.close()
+    if record:
+        path = session.write_video(record)
+        console.print(f"video: {path}")
+    _print_result(result)
+    raise typer.Exit(0 if result.outcome in ("done", "refused") else 1)
+
+
+def _print_result(result) -> None:
+    ok = [s for s in result.steps if s["status"] == "success"]
+    bad = [s for s in result.steps if s["status"] != "success"]
+    console.print(f"[bold]{result.outcome}[/]: {len(ok)} step(s) done, {len(bad)} not done"
+                  + (f", {len(result.pending)} left in the plan" if result.pending else ""))
+
+
+@app.command("resume")
+def resume(session_id: Optional[str] = typer.Argument(None, help="session id (default: the latest unfinished)"),
+           record: Optional[Path] = typer.Option(None, help="write a video of the rest of the episode"),
+           no_input: bool = typer.Option(False, "--no-input"),
+           home: Optional[Path] = typer.Option(None, help="data folder (default $HIROBOT_HOME or ~/.hirobot)")) -> None:
+    """Continue a job whose process was killed, at the step it was in."""
+    from agent.console import ConsoleView
+    from agent.session import Session
+
+    cfg = _config(None, None, None, home=home)
+    sid = session_id or _latest_unfinished(cfg)
+    if sid is None:
+        _fail(f"no unfinished session under {cfg.home / 'sessions'}")
+    try:
+        session = Session.resume(sid, cfg, on_event=ConsoleView(console), video=record,
+                                 answer=_console_answer(no_input, None))
+    except FileNotFoundError as e:
+        _fail(str(e))
+        raise
+    if not session.unfinished():
+        session.close()
+        console.print(f"session {sid} has nothing left to do")
+        raise typer.Exit(0)
+    console.print(f"[bold]resuming session {sid}[/]")
+    result = session.continue_job()
+    session.close()
+    if record:
+        console.print(f"video: {session.write_video(record)}")
+    _print_result(result)
+
+
+def _latest_unfinished(cfg: SessionConfig) -> str | None:
+    import sqlite3
+
+    base = cfg.home / "sessions"
+    if not base.exists():
+        return None
+    for d in sorted(base.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
+        db = d / "checkpoints.sqlite"
+        if (d / "session.json").exists() and db.exists():
+            from agent.graph import build_graph
+            from langgraph.checkpoint.sqlite import SqliteSaver
+
+            conn = sqlite3.connect(str(db))
+            try:
+                snap = build_graph(SqliteSaver(conn)).get_state({"configurable": {"thread_id": d.name}})
+                if snap.next:
+                    return d.name
+            finally:
+                conn.close()
+    return None
+
+
+@app.command("skills")
+def skills_cmd(as_json: bool = typer.Option(False, "--json", help="print the catalogue as JSON")) -> None:
+    """List the skills the planner can use, with their arguments."""
+    from skills.registry import load_registry
+
+    reg = load_registry()
+    if as_json:
+        console.print_json(json.dumps(reg.catalogue()))
+    else:
+        t = Table(title="skills")
+        t.add_column("name", style="bold")
+        t.add_column("from")
+        t.add_column("rate")
+        t.add_column("arguments")
+        t.add_column("description")
+        for name in reg.names():
+            s = reg.get(name)
+            props = s.Args.model_json_schema().get("properties", {})
+            args = ", ".join(f"{k}: {v.get('type') or '|'.join(map(str, v.get('enum', []))) or 'any'}"
+                             for k, v in props.items())
+            t.add_row(name, reg.origins[name], f"{s.rate_hz:g} Hz", args or "—", s.description)
+        console.print(t)
+    for p in reg.problems:
+        err.print(f"[yellow]warning:[/] {p}")
+
+
+@app.command("eval")
+def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object per line"),
+             text: bool = typer.Option(True, "--text/--voice", help="type the turns (default) or speak them"),
+             report: Optional[Path] = typer.Option(None, help="write the JSON report here"),
+             only: Optional[list[str]] = typer.Option(None, "--only", help="run only these scenario ids"),
+             tag: Optional[list[str]] = typer.Option(None, "--tag", help="run only scenarios with this tag"),
+             planner: Optional[str] = typer.Option(None),
+             videos: Optional[Path] = typer.Option(None, help="write a video per scenario into this folder"),
+             home: Optional[Path] = typer.Option(None, help="data folder for the sessions"),
+             verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
+    """Run scenarios end to end and check the world afterwards."""
+    from agent.console import ConsoleView
+    from agent.evaluate import run_scenario, totals_by_tag
+    from sim.scenario import ScenarioError, load_scenarios
+
+    if not text:
+        _fail("voice mode is not available yet in this build; run with --text")
+    try:
+        scenarios = load_scenarios(file)
+    except ScenarioError as e:
+        _fail(str(e))
+        raise
+    if only:
+        scenarios = [s for s in scenarios if s.id in set(only)]
+    if tag:
+        scenarios = [s for s in scenarios if set(tag) & set(s.tags)]
+    if not scenarios:
+        _fail("no scenarios to run (check --only / --tag)")
+    cfg = _config(None, planner, False, home=home)
+    results = []
+    view = ConsoleView(console) if verbose else None
+    with console.status("") as status:
+        for i, sc in enumerate(scenarios, 1):
+            status.update(f"[{i}/{len(scenarios)}] {sc.id}")
+            video = (videos / f"{sc.id}.mp4") if videos else None
+            r = run_scenario(sc, cfg, on_event=view, video=video)
+            results.append(r)
+            mark = "[green]pass[/]" if r.success else "[red]FAIL[/]"
+            console.print(f"{mark} {sc.id:<10} {r.wall_s:6.1f} s  " + ("; ".join(r.problems) if r.problems else ""))
+    _print_eval_table(results)
+    totals = totals_by_tag(results)
+    out = {"mode": "text", "scenarios": [r.model_dump() for r in results], "totals": totals,
+           "passed": sum(r.success for r in results), "total": len(results)}
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(out, indent=2))
+        console.print(f"report: {report}")
+    raise typer.Exit(0 if all(r.success for r in results) else 1)
+
+
+def _print_eval_table(results) -> None:
+    t = Table(title="evaluation (text)")
+    for col in ("id", "tags", "ok", "asks", "steps", "wall s", "failed"):
+        t.add_column(col)
+    for r in results:
+        t.add_row(r.id, ",".join(r.tags), "✔" if r.success else "✘", f"{r.questions}/{r.expected_questions}",
+                  str(r.steps), f"{r.wall_s:.1f}", ", ".join(r.failed_predicates) or ("; ".join(r.problems) or "—"))
+    console.print(t)
+    console.print(f"[bold]{sum(r.success for r in results)}/{len(results)} passed[/]")
+
+
+@app.command("demo")
+def demo(record: Path = typer.Option(Path("out/demo.mp4"), help="where to write the episode's video"),
+         planner: Optional[str] = typer.Option(None)) -> None:
+    """The main job on the embedded defaults: a multi-step tidy-up in the simulated tabletop."""
+    from agent.console import ConsoleView
+    from agent.session import Session
+    from sim.scenes import default_scene
+
+    job = ("Clean up the table: the trash and the can go in the bin, the cups go on the tray, "
+           "then put the fork to the left of the plate, but don't touch the plate.")
+    cfg = _config(None, planner, False)
+    console.print(f"[bold]demo job[/]: {job}")
+    with console.status("building the simulated tabletop…"):
+        session = Session(default_scene(), cfg, on_event=ConsoleView(console), video=record,
+                          answer=_console_answer(True, None))
+    result = session.say(job)
+    session.close()
+    path = session.write_video(record)
+    _print_result(result)
+    console.print(f"[bold]video:[/] {path}")
+    raise typer.Exit(0 if result.outcome == "done" else 1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

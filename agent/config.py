@@ -1,0 +1,52 @@
+"""Configuration of a session, from defaults, an optional TOML file and the command line."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+
+
+def default_home() -> Path:
+    """Where sessions, checkpoints and remembered preferences live ($HIROBOT_HOME, else ~/.hirobot)."""
+    return Path(os.environ.get("HIROBOT_HOME", Path.home() / ".hirobot"))
+
+
+class OpenAIConfig(BaseModel):
+    base_url: str = "http://localhost:8000/v1"
+    model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
+    api_key: SecretStr | None = None
+    timeout_s: float = 30.0
+    stream: bool = True
+    fallback: Literal["rules", "ask", "none"] = "rules"
+
+
+class SessionConfig(BaseModel):
+    planner: Literal["rules", "openai", "transformers"] = "rules"
+    perception: Literal["state", "vision"] = "state"
+    realtime: bool = Field(default=False, description="pace the simulated world by the wall clock")
+    render: bool = Field(default=False, description="render camera images every control tick")
+    home: Path = Field(default_factory=default_home)
+    user: str = "default"
+    control_hz: float | None = Field(default=None, description="override every skill's control rate")
+    openai: OpenAIConfig = Field(default_factory=OpenAIConfig)
+    transformers_path: Path | None = None
+
+
+def load_config(path: str | Path | None = None, **overrides: object) -> SessionConfig:
+    """Defaults, then the TOML file (if any: the given path, else $HIROBOT_HOME/config.toml),
+    then explicit overrides that are not None."""
+    data: dict = {}
+    candidate = Path(path) if path else default_home() / "config.toml"
+    if path and not candidate.exists():
+        raise FileNotFoundError(f"config file {candidate} does not exist")
+    if candidate.exists():
+        with open(candidate, "rb") as f:
+            data = tomllib.load(f)
+    for k, v in overrides.items():
+        if v is not None:
+            data[k] = v
+    return SessionConfig.model_validate(data)

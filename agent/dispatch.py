@@ -1,0 +1,222 @@
+"""Running one step of the plan: start its skill, listen while it runs, verify what it did.
+
+While a skill runs, whatever the person says goes to the planner with the running step in
+view; the answer may pause, resume or stop the arm, preempt the step with a correction, or
+rewrite the steps after it. Between steps the same happens before the next step starts.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from agent import events as ev
+from agent.effects import expected_effect
+from agent.runtime import Runtime, Said
+from agent.schema import PlannerTurn, PlanStep, StepRecord
+from agent.turns import ask_planner, dialogue_after, merge_notes, planner_input, speak
+from agent.validate import step_problems
+from skills.api import Outcome, Status
+from skills.executor import StepHandle
+
+
+def _steps(raw: list[dict]) -> list[PlanStep]:
+    return [PlanStep.model_validate(s) for s in raw]
+
+
+def _dump(steps: list[PlanStep]) -> list[dict]:
+    return [s.model_dump() for s in steps]
+
+
+class _Job:
+    """The mutable view of the graph state while one dispatch node runs."""
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self.state = state
+        self.pending = _steps(state.get("pending", []))
+        self.done: list[dict] = list(state.get("done", []))
+        self.notes: list[dict] = list(state.get("notes", []))
+        self.dialogue: list[dict] = list(state.get("dialogue", []))
+        self.question: str | None = None
+        self.outcome: str | None = None
+        self.attempts = int(state.get("attempts", 0))
+        self.replanned = bool(state.get("replanned", False))
+
+    def view(self) -> dict[str, Any]:
+        return {**self.state, "notes": self.notes, "dialogue": self.dialogue, "done": self.done,
+                "pending": _dump(self.pending)}
+
+    def updates(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"pending": _dump(self.pending), "done": self.done, "notes": self.notes,
+                               "dialogue": self.dialogue, "attempts": self.attempts, "replanned": self.replanned}
+        if self.question:
+            out["question"] = self.question
+            out["questions_asked"] = int(self.state.get("questions_asked", 0)) + 1
+        if self.outcome:
+            out["outcome"] = self.outcome
+        return out
+
+
+def _hear(job: _Job, rt: Runtime, said: Said, running: PlanStep | None, handle: StepHandle | None) -> str:
+    """Act on one thing said. Returns what became of the running step: 'keep', 'preempt' or 'stop'."""
+    rt.publish(ev.Utterance(text=said.text, source="voice" if said.source == "voice" else "typed"))
+    inp = planner_input(job.view(), rt, said.text, running=running, pending=job.pending)
+    turn: PlannerTurn = ask_planner(rt, inp)
+    job.notes = merge_notes(job.view(), turn, rt)
+    job.dialogue = dialogue_after(job.view(), said.text, turn, None)
+    speak(rt, turn.say)
+    fate = "keep"
+    if turn.control == "pause":
+        rt.paused.set()
+        if handle is not None:
+            handle.pause()
+    elif turn.control == "resume":
+        rt.paused.clear()
+        if handle is not None:
+            handle.resume()
+    elif turn.control == "stop":
+        rt.paused.clear()
+        if handle is not None:
+            handle.cancel("stopped by the person")
+        left = [s.instruction or s.skill for s in ([running] if running else []) + job.pending]
+        job.pending = []
+        job.outcome = "stopped"
+        fate = "stop"
+        if left:
+            speak(rt, "Stopped. Left undone: " + "; ".join(left) + ".")
+    elif turn.question:
+        # Never act on a guess: bring the arm to rest and ask.
+        if handle is not None:
+            handle.cancel("asking a question")
+        rt.publish(ev.QuestionAsked(text=turn.question))
+        job.question = turn.question
+        job.pending = list(turn.steps) or ([running] if running else []) + job.pending
+        fate = "preempt"
+    elif turn.refused:
+        pass  # the refusal was said; the plan goes on as it was
+    else:
+        if turn.preempt and handle is not None:
+            handle.cancel("corrected by the person")
+            fate = "preempt"
+        if turn.steps or turn.preempt:
+            job.pending = list(turn.steps)
+        if turn.preempt or turn.steps:
+            rt.paused.clear()
+    said.handled.set()
+    return fate
+
+
+def _listen_between_steps(job: _Job, rt: Runtime) -> None:
+    """Hear what was said since the last step; while paused, wait for more."""
+    while True:
+        said = rt.inbox.get()
+        if said is None:
+            if not rt.paused.is_set():
+                return
+            rt.idle.set()
+            said = rt.inbox.get(timeout=0.05)
+            if said is None:
+                continue
+            rt.idle.clear()
+        _hear(job, rt, said, None, None)
+        if job.outcome == "stopped" or job.question:
+            return
+
+
+def _verify(rt: Runtime, step: PlanStep) -> tuple[bool, str]:
+    failed = []
+    for pred in expected_effect(step):
+        try:
+            if not rt.perception.holds(pred):
+                failed.append(pred)
+        except ValueError as e:
+            failed.append(f"{pred} ({e})")
+    return (not failed, ("expected " + ", ".join(failed) + " but it does not hold") if failed else "")
+
+
+def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
+    """The dispatch node: run the next step (or hear what was said and replan)."""
+    job = _Job(state)
+    _listen_between_steps(job, rt)
+    if job.outcome == "stopped" or job.question or not job.pending:
+        return job.updates()
+
+    step = job.pending[0]
+    scene = rt.perception.scene()
+    problems = step_problems(step, rt.registry, scene)
+    if problems:
+        speak(rt, f"I can't run '{step.instruction or step.skill}': {problems[0]}.")
+        job.done.append(StepRecord(step=step, status="failure", reason=problems[0]).model_dump())
+        job.pending = job.pending[1:]
+        return job.updates()
+
+    index = len(job.done) + 1
+    skill_cls = rt.registry.get(step.skill)
+    args = skill_cls.Args.model_validate(step.args)
+    if rt.snapshot is not None:
+        rt.snapshot()
+    if rt.on_step_started is not None:
+        rt.on_step_started(index, step)
+    rt.publish(ev.StepStarted(index=index, skill=step.skill, args=step.args, instruction=step.instruction))
+    t0 = time.perf_counter()
+    handle = rt.executor.start(skill_cls(), args, instruction=step.instruction,
+                               extras={"start_positions": rt.start_positions, **rt.skill_extras})
+    fate = "keep"
+    while not handle.done:
+        said = rt.inbox.get(timeout=0.02)
+        if said is not None:
+            f = _hear(job, rt, said, step, handle)
+            fate = f if f != "keep" else fate
+    outcome: Outcome = handle.outcome or Outcome.failure("the step ended without an outcome")
+    verified: bool | None = None
+    reason = outcome.reason
+    if outcome.ok:
+        verified, why = _verify(rt, step)
+        if not verified:
+            outcome = Outcome.failure(why)
+            reason = why
+    rt.publish(ev.StepFinished(index=index, skill=step.skill, args=step.args, status=outcome.status.value,
+                               reason=reason, verified=verified, ticks=handle.stats.ticks,
+                               overruns=handle.stats.overruns, duration_s=round(time.perf_counter() - t0, 3)))
+    record = StepRecord(step=step, status=outcome.status.value, reason=reason).model_dump()
+    job.done.append(record)
+
+    if fate in ("preempt", "stop"):
+        # The plan was already rewritten by what was said; the running step is not retried.
+        if fate == "preempt" and job.pending and job.pending[0] == step and outcome.ok:
+            job.pending = job.pending[1:]
+        job.attempts = 0
+    elif outcome.ok:
+        job.pending = job.pending[1:]
+        job.attempts = 0
+    else:
+        _after_failure(job, rt, step, outcome)
+    if rt.on_step_finished is not None:
+        rt.on_step_finished(index, record)
+    return job.updates()
+
+
+def _after_failure(job: _Job, rt: Runtime, step: PlanStep, outcome: Outcome) -> None:
+    """Retry once; then replan the request from the world as it is; then give the step up."""
+    rt.publish(ev.Cue(source="executor", kind="step_failed", severity="warning",
+                      detail={"skill": step.skill, "args": step.args, "reason": outcome.reason},
+                      action="retry" if job.attempts < rt.max_retries else "replan"))
+    if outcome.status == Status.cancelled:
+        job.pending = job.pending[1:]
+        return
+    if job.attempts < rt.max_retries:
+        job.attempts += 1
+        speak(rt, f"That did not work ({outcome.reason}). Trying again.")
+        return
+    job.attempts = 0
+    request = job.state.get("request")
+    if request and not job.replanned:
+        job.replanned = True
+        speak(rt, f"That failed again ({outcome.reason}). Let me look at the table and plan again.")
+        inp = planner_input(job.view(), rt, request, pending=[])
+        turn = ask_planner(rt, inp)
+        if turn.steps and not turn.question and not turn.refused:
+            job.pending = list(turn.steps)
+            return
+    speak(rt, f"I could not {step.instruction or step.skill}: {outcome.reason}.")
+    job.pending = job.pending[1:]

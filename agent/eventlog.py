@@ -1,0 +1,62 @@
+"""The append-only event log of a session: one JSON object per line, flushed and synced per
+event so a killed process loses at most the line it was writing."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+from pydantic import BaseModel
+
+from agent.events import EVENT_ADAPTER
+
+
+class EventLog:
+    def __init__(self, path: str | Path, session: str = "") -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.session = session
+        self._lock = threading.Lock()
+        # Append mode never rewrites what is there; a torn last line from a crash is skipped on read.
+        self._f = open(self.path, "a", encoding="utf-8")
+
+    def append(self, event: BaseModel) -> None:
+        if getattr(event, "session", None) == "" and self.session:
+            event = event.model_copy(update={"session": self.session})
+        line = event.model_dump_json()
+        with self._lock:
+            if self._f.closed:
+                return
+            self._f.write(line + "\n")
+            self._f.flush()
+            os.fsync(self._f.fileno())
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._f.closed:
+                self._f.close()
+
+    def __enter__(self) -> "EventLog":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def read_events(path: str | Path) -> Iterator[Any]:
+    """The typed events of a log. Lines that do not parse (a torn write) are skipped."""
+    path = Path(path)
+    if not path.exists():
+        return
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                yield EVENT_ADAPTER.validate_python(json.loads(line))
+            except Exception:
+                continue

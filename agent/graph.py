@@ -1,0 +1,158 @@
+"""The session graph: plan, ask, dispatch, finish; checkpointed so a killed job resumes.
+
+    START -> plan -> (question) ask -> plan
+                  -> (steps)    dispatch -> dispatch ... -> finish -> END
+                  -> (nothing)  finish -> END
+
+Each invocation handles one thing the person said while the robot was idle. The state holds
+only plain data (dialogue, notes, the plan, steps done), so LangGraph's SQLite checkpointer
+can save it after every node: a process killed mid-step resumes at that step.
+"""
+
+from __future__ import annotations
+
+import operator
+import sqlite3
+from pathlib import Path
+from typing import Any, TypedDict
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime as GraphRuntime
+from langgraph.types import interrupt
+
+from agent import events as ev
+from agent.dispatch import dispatch_one
+from agent.runtime import Runtime
+from agent.turns import ask_planner, dialogue_after, merge_notes, planner_input, speak
+
+
+class JobState(TypedDict, total=False):
+    session: str
+    utterance: str | None
+    answering: str | None  # the question `utterance` answers
+    request: str | None  # the last thing asked of the robot (what a replan re-reads)
+    dialogue: list[dict]
+    notes: list[dict]
+    pending: list[dict]
+    done: list[dict]
+    question: str | None
+    questions_asked: int
+    attempts: int
+    replanned: bool
+    outcome: str | None  # how the last job ended: done, refused, stopped, asked, gave_up
+    said: list[str]
+    job_start: int  # index into `done` where the current job began
+
+
+def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]:
+    rt = runtime.context
+    utterance = (state.get("utterance") or "").strip()
+    answering = state.get("answering")
+    if not utterance:
+        return {"utterance": None, "answering": None, "outcome": "nothing said"}
+    rt.publish(ev.Utterance(text=utterance))
+    inp = planner_input(dict(state), rt, utterance, answering=answering)
+    turn = ask_planner(rt, inp)
+    speak(rt, turn.say)
+    out: dict[str, Any] = {
+        "utterance": None,
+        "answering": None,
+        "notes": merge_notes(dict(state), turn, rt),
+        "dialogue": dialogue_after(dict(state), utterance, turn, answering),
+        "question": None,
+        "attempts": 0,
+        "replanned": False,
+        "outcome": None,
+    }
+    if not answering:
+        out["request"] = utterance
+        out["job_start"] = len(state.get("done", []))
+    if turn.control == "resume":
+        rt.paused.clear()
+    if turn.control == "stop":
+        out["pending"] = []
+        out["outcome"] = "stopped"
+        rt.paused.clear()
+    elif turn.question:
+        rt.publish(ev.QuestionAsked(text=turn.question))
+        out["question"] = turn.question
+        out["questions_asked"] = int(state.get("questions_asked", 0)) + 1
+    elif turn.refused:
+        out["pending"] = []
+        out["outcome"] = "refused"
+    elif turn.steps or turn.control == "none":
+        out["pending"] = [s.model_dump() for s in turn.steps]
+    return out
+
+
+def ask_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]:
+    question = state["question"]
+    answer = interrupt({"question": question})
+    return {"utterance": str(answer or ""), "answering": question, "question": None}
+
+
+def dispatch_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]:
+    return dispatch_one(dict(state), runtime.context)
+
+
+def finish_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]:
+    rt = runtime.context
+    job = state.get("done", [])[state.get("job_start", 0):]
+    done = [d["step"].get("instruction") or d["step"]["skill"] for d in job if d["status"] == "success"]
+    not_done = [d["step"].get("instruction") or d["step"]["skill"] for d in job if d["status"] != "success"]
+    not_done += [p.get("instruction") or p["skill"] for p in state.get("pending", [])]
+    outcome = state.get("outcome") or ("done" if not not_done else "partly done")
+    if job or outcome not in ("refused", "nothing said"):
+        summary = _summary(done, not_done)
+        if job:
+            speak(rt, summary)
+    else:
+        summary = ""
+    rt.publish(ev.JobEnded(done=done, not_done=not_done, summary=summary))
+    return {"outcome": outcome, "pending": [] if outcome == "stopped" else state.get("pending", [])}
+
+
+def _summary(done: list[str], not_done: list[str]) -> str:
+    parts = []
+    if done:
+        parts.append("Done: " + "; ".join(done) + ".")
+    if not_done:
+        parts.append("Not done: " + "; ".join(not_done) + ".")
+    return " ".join(parts) or "Nothing to do."
+
+
+def _after_plan(state: JobState) -> str:
+    if state.get("question"):
+        return "ask"
+    if state.get("pending") and state.get("outcome") is None:
+        return "dispatch"
+    return "finish"
+
+
+def _after_dispatch(state: JobState) -> str:
+    if state.get("question"):
+        return "ask"
+    if state.get("outcome") == "stopped":
+        return "finish"
+    return "dispatch" if state.get("pending") else "finish"
+
+
+def build_graph(checkpointer: Any | None = None):
+    g = StateGraph(JobState, context_schema=Runtime)
+    g.add_node("plan", plan_node)
+    g.add_node("ask", ask_node)
+    g.add_node("dispatch", dispatch_node)
+    g.add_node("finish", finish_node)
+    g.add_edge(START, "plan")
+    g.add_conditional_edges("plan", _after_plan, ["ask", "dispatch", "finish"])
+    g.add_edge("ask", "plan")
+    g.add_conditional_edges("dispatch", _after_dispatch, ["ask", "dispatch", "finish"])
+    g.add_edge("finish", END)
+    return g.compile(checkpointer=checkpointer)
+
+
+def sqlite_checkpointer(path: str | Path) -> SqliteSaver:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False)
+    return SqliteSaver(conn)

@@ -1,0 +1,236 @@
+"""A session: one robot in one scene, talked to over many turns.
+
+It composes the pieces (robot, executor, planner, perception, event log, checkpointed graph)
+and offers the three ways in: `say` for something said while idle (runs the job it asks for),
+`interject` for something said while the robot works, `reflex` for the fast stop/pause path.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from langgraph.types import Command
+
+from agent import events as ev
+from agent.config import SessionConfig
+from agent.eventlog import EventLog
+from agent.graph import build_graph, sqlite_checkpointer
+from agent.planners.base import Planner
+from agent.runtime import Inbox, Runtime
+from sim.scenario import SceneSpec
+from skills.executor import Executor, LockstepClock, RealtimeClock
+from skills.registry import SkillRegistry, load_registry
+
+# Given the robot's question, return the person's answer, or None when there is none.
+AnswerFn = Callable[[str], "str | None"]
+
+
+@dataclass
+class JobResult:
+    outcome: str
+    said: list[str] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)
+    steps: list[dict] = field(default_factory=list)  # StepRecords of this job
+    pending: list[dict] = field(default_factory=list)
+
+
+def make_planner(config: SessionConfig, registry: SkillRegistry) -> Planner:
+    if config.planner == "rules":
+        from agent.planners.rules import RulesPlanner
+
+        return RulesPlanner()
+    if config.planner == "openai":
+        from agent.planners.openai_backend import OpenAIPlanner, OpenAIPlannerConfig
+
+        oc = config.openai
+        cfg = OpenAIPlannerConfig(base_url=oc.base_url, model=oc.model, api_key=oc.api_key,
+                                  timeout_s=oc.timeout_s, stream=oc.stream, fallback=oc.fallback)
+        return OpenAIPlanner(cfg, registry=registry)
+    if config.planner == "transformers":
+        from agent.planners.transformers_backend import TransformersPlanner
+
+        if config.transformers_path is None:
+            raise ValueError("the transformers planner needs a model folder: pass --model-path PATH")
+        return TransformersPlanner(config.transformers_path, registry=registry)
+    raise ValueError(f"unknown planner {config.planner!r}")
+
+
+def make_perception(config: SessionConfig, robot: Any):
+    if config.perception == "vision":
+        from perception.vision import VisionPerception
+
+        return VisionPerception(robot)
+    from perception.state import StatePerception
+
+    return StatePerception(robot)
+
+
+class Session:
+    def __init__(self, scene: SceneSpec, config: SessionConfig | None = None, *, session_id: str | None = None,
+                 robot: Any | None = None, planner: Planner | None = None, registry: SkillRegistry | None = None,
+                 perturbation: str | None = None, on_event: Callable[[Any], None] | None = None,
+                 on_tick: Callable | None = None, answer: AnswerFn | None = None, video: Path | None = None,
+                 fresh: bool = True) -> None:
+        self.config = config or SessionConfig()
+        self.scene = scene
+        self.id = session_id or uuid.uuid4().hex[:12]
+        self.dir = self.config.home / "sessions" / self.id
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.bus = ev.Bus()
+        self.log = EventLog(self.dir / "events.jsonl", session=self.id)
+        self.bus.subscribe(self.log.append)
+        if on_event is not None:
+            self.bus.subscribe(on_event)
+        self.registry = registry or load_registry()
+        for problem in self.registry.problems:
+            self.bus.publish(ev.ErrorEvent(message=problem, where="skills"))
+        if robot is None:
+            from sim.robot import SimRobot
+
+            robot = SimRobot.from_scene(scene, perturbation=perturbation)
+        self.robot = robot
+        self.video = video
+        if video is not None and hasattr(robot, "start_recording"):
+            robot.start_recording()
+        clock = RealtimeClock() if self.config.realtime else LockstepClock()
+        self.executor = Executor(robot, clock=clock, render=self.config.render, on_tick=on_tick)
+        self.planner = planner or make_planner(self.config, self.registry)
+        self.perception = make_perception(self.config, robot)
+        start_positions = {name: tuple(float(v) for v in pos) for name, pos in robot.start_poses.items()}
+        self.runtime = Runtime(robot=robot, executor=self.executor, planner=self.planner, registry=self.registry,
+                               perception=self.perception, publish=self.bus.publish,
+                               start_positions=start_positions, inbox=Inbox(), snapshot=self._snapshot)
+        self.checkpointer = sqlite_checkpointer(self.dir / "checkpoints.sqlite")
+        self.graph = build_graph(self.checkpointer)
+        self.answer_fn = answer
+        self._lock = threading.Lock()
+        if fresh:
+            self._write_meta(perturbation)
+
+    # -- persistence ---------------------------------------------------------------------------
+    @property
+    def _thread(self) -> dict:
+        return {"configurable": {"thread_id": self.id}}
+
+    def _write_meta(self, perturbation: str | None) -> None:
+        meta = {"session": self.id, "scene": self.scene.model_dump(), "perturbation": perturbation,
+                "config": json.loads(self.config.model_dump_json())}
+        (self.dir / "session.json").write_text(json.dumps(meta, indent=2))
+
+    def _snapshot(self) -> None:
+        """Save the simulated world at a step boundary so a resumed job starts from it."""
+        save = getattr(self.robot, "save_state", None)
+        if save is not None:
+            save(self.dir / "world.npz")
+
+    @classmethod
+    def resume(cls, session_id: str, config: SessionConfig | None = None, **kw: Any) -> "Session":
+        config = config or SessionConfig()
+        d = config.home / "sessions" / session_id
+        meta_path = d / "session.json"
+        if not meta_path.exists():
+            raise FileNotFoundError(f"no session {session_id!r} under {config.home / 'sessions'}")
+        meta = json.loads(meta_path.read_text())
+        saved = SessionConfig.model_validate({**meta["config"], "home": str(config.home)})
+        s = cls(SceneSpec.model_validate(meta["scene"]), saved, session_id=session_id,
+                perturbation=None, fresh=False, **kw)
+        world = d / "world.npz"
+        if world.exists() and hasattr(s.robot, "load_state"):
+            s.robot.load_state(world)
+        return s
+
+    def state(self) -> dict:
+        snap = self.graph.get_state(self._thread)
+        return dict(snap.values or {})
+
+    def unfinished(self) -> bool:
+        return bool(self.graph.get_state(self._thread).next)
+
+    # -- ways in -------------------------------------------------------------------------------
+    def say(self, text: str, answer: AnswerFn | None = None) -> JobResult:
+        """Something said while the robot is idle: plan it, ask what must be asked, run it."""
+        with self._lock:
+            return self._drive({"utterance": text}, answer or self.answer_fn)
+
+    def continue_job(self, answer: AnswerFn | None = None) -> JobResult:
+        """Continue a job whose process was killed (after `Session.resume`)."""
+        with self._lock:
+            snap = self.graph.get_state(self._thread)
+            if not snap.next:
+                return JobResult(outcome="nothing to resume")
+            if "ask" in snap.next and snap.interrupts:
+                return self._drive(None, answer or self.answer_fn, pending_question=snap.interrupts[0].value)
+            return self._drive(None, answer or self.answer_fn)
+
+    def interject(self, text: str, source: str = "typed"):
+        """Something said while the robot works; the dispatch loop hears it at once."""
+        return self.runtime.inbox.put(text, source=source)
+
+    def reflex(self, command: str, word: str = "") -> None:
+        """The fast path: act on stop/pause/resume now, the planner is told afterwards."""
+        self.bus.publish(ev.Reflex(command=command, word=word))  # type: ignore[arg-type]
+        h = self.executor.current
+        if command == "pause":
+            self.runtime.paused.set()
+            if h is not None:
+                h.pause()
+        elif command == "resume":
+            self.runtime.paused.clear()
+            if h is not None:
+                h.resume()
+        elif command == "stop" and h is not None:
+            h.cancel("stopped by the person")
+
+    def _drive(self, first: Any, answer: AnswerFn | None, pending_question: dict | None = None) -> JobResult:
+        start_done = len(self.state().get("done", []))
+        said: list[str] = []
+        questions: list[str] = []
+        unsub = self.bus.subscribe(lambda e: said.append(e.text) if isinstance(e, ev.Spoken) else None)
+        try:
+            if pending_question is not None:
+                first = Command(resume=self._ask(pending_question["question"], answer, questions))
+            result = self.graph.invoke(first, self._thread, context=self.runtime, durability="sync")
+            while isinstance(result, dict) and result.get("__interrupt__"):
+                q = result["__interrupt__"][0].value["question"]
+                reply = self._ask(q, answer, questions)
+                result = self.graph.invoke(Command(resume=reply), self._thread, context=self.runtime,
+                                           durability="sync")
+        finally:
+            unsub()
+        st = self.state()
+        return JobResult(outcome=st.get("outcome") or "done", said=said, questions=questions,
+                         steps=st.get("done", [])[start_done:], pending=st.get("pending", []))
+
+    def _ask(self, question: str, answer: AnswerFn | None, questions: list[str]) -> str:
+        questions.append(question)
+        reply = answer(question) if answer is not None else None
+        return reply or ""
+
+    # -- ending --------------------------------------------------------------------------------
+    def write_video(self, path: Path | None = None) -> Path | None:
+        path = path or self.video
+        if path is None or not hasattr(self.robot, "write_video"):
+            return None
+        return self.robot.write_video(path)
+
+    def close(self) -> None:
+        h = self.executor.current
+        if h is not None and not h.done:
+            h.cancel("session closed")
+            h.wait(2.0)
+        self.log.close()
+        try:
+            self.checkpointer.conn.close()
+        except Exception:
+            pass
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

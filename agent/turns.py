@@ -1,0 +1,82 @@
+"""Asking the planner for a turn and checking it, shared by every node that consults it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from agent import events as ev
+from agent.planners.base import StepCallback
+from agent.runtime import Runtime
+from agent.schema import (DialogueTurn, Note, PlannerInput, PlannerTurn, PlanStep, StepRecord)
+from agent.validate import turn_problems
+
+
+def planner_input(state: dict[str, Any], rt: Runtime, utterance: str, running: PlanStep | None = None,
+                  pending: list[PlanStep] | None = None, answering: str | None = None) -> PlannerInput:
+    return PlannerInput(
+        utterance=utterance,
+        dialogue=[DialogueTurn.model_validate(d) for d in state.get("dialogue", [])],
+        pending_question=answering,
+        scene=rt.perception.scene(),
+        skills=[c for c in _catalogue(rt)],
+        notes=[Note.model_validate(n) for n in state.get("notes", [])],
+        done=[StepRecord.model_validate(d) for d in state.get("done", [])],
+        running=running,
+        pending=pending if pending is not None else [PlanStep.model_validate(p) for p in state.get("pending", [])],
+        start_positions=rt.start_positions,
+    )
+
+
+def _catalogue(rt: Runtime):
+    from agent.schema import SkillInfo
+
+    return [SkillInfo(name=c["name"], description=c["description"], args=c["args"]) for c in rt.registry.catalogue()]
+
+
+def ask_planner(rt: Runtime, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn:
+    """A validated turn. A planner that fails or returns steps that do not check out yields a
+    turn that says so and plans nothing: the robot never moves on an unchecked step."""
+    t0 = time.perf_counter()
+    try:
+        turn = rt.planner.plan(inp, on_step=on_step)
+    except Exception as e:
+        rt.publish(ev.ErrorEvent(message=f"the {rt.planner.name} planner failed: {type(e).__name__}: {e}", where="planner"))
+        return PlannerTurn(say="Sorry, I could not work out a plan for that. Could you say it another way?")
+    problems = turn_problems(turn, rt.registry, inp.scene)
+    metrics: dict[str, Any] = dict(getattr(rt.planner, "last_metrics", {}) or {})
+    metrics.setdefault("total_s", round(time.perf_counter() - t0, 4))
+    if problems:
+        rt.publish(ev.ErrorEvent(message="planner output rejected: " + "; ".join(problems), where="validate"))
+        turn = PlannerTurn(say="I can't do that safely: " + problems[0] + ".", refused=True)
+    rt.publish(ev.PlanMade(planner=rt.planner.name, utterance=inp.utterance, say=turn.say, question=turn.question,
+                           refused=turn.refused, steps=[s.model_dump() for s in turn.steps],
+                           notes=[n.model_dump() for n in turn.notes], control=turn.control,
+                           preempt=turn.preempt, metrics=metrics))
+    return turn
+
+
+def merge_notes(state: dict[str, Any], turn: PlannerTurn, rt: Runtime) -> list[dict]:
+    notes = [n for n in state.get("notes", []) if n["text"] not in set(turn.forget)]
+    have = {n["text"] for n in notes}
+    for n in turn.notes:
+        if n.text not in have:
+            notes.append(n.model_dump())
+            have.add(n.text)
+            rt.publish(ev.Note(text=n.text, scope=n.scope))
+    return notes
+
+
+def dialogue_after(state: dict[str, Any], utterance: str, turn: PlannerTurn, answering: str | None) -> list[dict]:
+    d = list(state.get("dialogue", []))
+    d.append(DialogueTurn(role="user", text=utterance, kind="answer" if answering else "say").model_dump())
+    if turn.say:
+        d.append(DialogueTurn(role="robot", text=turn.say, kind="say").model_dump())
+    if turn.question:
+        d.append(DialogueTurn(role="robot", text=turn.question, kind="question").model_dump())
+    return d
+
+
+def speak(rt: Runtime, text: str) -> None:
+    if text:
+        rt.publish(ev.Spoken(text=text))
