@@ -100,6 +100,7 @@ class Note(_Event):
     type: Literal["note"] = "note"
     text: str
     scope: Literal["session", "user"] = "session"
+    forgotten: bool = False  # true when the note was withdrawn
 
 
 class JobEnded(_Event):

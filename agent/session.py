@@ -20,6 +20,7 @@ from agent import events as ev
 from agent.config import SessionConfig
 from agent.eventlog import EventLog
 from agent.graph import build_graph, sqlite_checkpointer
+from agent.memory import MemoryStore
 from agent.planners.base import Planner
 from agent.runtime import Inbox, Runtime
 from sim.scenario import SceneSpec
@@ -108,6 +109,8 @@ class Session:
         self.checkpointer = sqlite_checkpointer(self.dir / "checkpoints.sqlite")
         self.graph = build_graph(self.checkpointer)
         self.answer_fn = answer
+        self.memory = MemoryStore(self.config.home / "memory.sqlite")
+        self.bus.subscribe(self._remember)
         self._lock = threading.Lock()
         if fresh:
             self._write_meta(perturbation)
@@ -144,6 +147,25 @@ class Session:
             s.robot.load_state(world)
         return s
 
+    def _remember(self, e: Any) -> None:
+        """User-scoped notes outlive the session: they go to the per-user memory."""
+        if isinstance(e, ev.Note) and e.scope == "user":
+            if e.forgotten:
+                self.memory.forget(self.config.user, e.text)
+            else:
+                self.memory.add(self.config.user, e.text)
+
+    def _first_input(self, text: str) -> dict:
+        st = self.state()
+        inp: dict[str, Any] = {"utterance": text}
+        if not st.get("session"):
+            # A new session starts knowing what this user taught the robot before.
+            have = {n["text"] for n in st.get("notes", [])}
+            remembered = [{"text": m.text, "scope": "user"} for m in self.memory.list(self.config.user)
+                          if m.text not in have]
+            inp.update(session=self.id, notes=list(st.get("notes", [])) + remembered)
+        return inp
+
     def state(self) -> dict:
         snap = self.graph.get_state(self._thread)
         return dict(snap.values or {})
@@ -155,7 +177,7 @@ class Session:
     def say(self, text: str, answer: AnswerFn | None = None) -> JobResult:
         """Something said while the robot is idle: plan it, ask what must be asked, run it."""
         with self._lock:
-            return self._drive({"utterance": text}, answer or self.answer_fn)
+            return self._drive(self._first_input(text), answer or self.answer_fn)
 
     def continue_job(self, answer: AnswerFn | None = None) -> JobResult:
         """Continue a job whose process was killed (after `Session.resume`)."""
@@ -224,6 +246,7 @@ class Session:
             h.cancel("session closed")
             h.wait(2.0)
         self.log.close()
+        self.memory.close()
         try:
             self.checkpointer.conn.close()
         except Exception:

@@ -57,7 +57,13 @@ def ask_planner(rt: Runtime, inp: PlannerInput, on_step: StepCallback | None = N
 
 
 def merge_notes(state: dict[str, Any], turn: PlannerTurn, rt: Runtime) -> list[dict]:
-    notes = [n for n in state.get("notes", []) if n["text"] not in set(turn.forget)]
+    forget = set(turn.forget)
+    notes = []
+    for n in state.get("notes", []):
+        if n["text"] in forget:
+            rt.publish(ev.Note(text=n["text"], scope=n.get("scope", "session"), forgotten=True))
+        else:
+            notes.append(n)
     have = {n["text"] for n in notes}
     for n in turn.notes:
         if n.text not in have:
