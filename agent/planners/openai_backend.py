@@ -1,0 +1,276 @@
+"""The `openai` planner: any OpenAI-compatible chat completions endpoint, first of all
+`vllm serve` of a vision-language model.
+
+One call of `plan()`:
+1. renders the prompt (stable system prompt first, this turn last; see `prompting`),
+2. asks for a `response_format` json_schema answer (see `turn_schema`), streaming or not,
+3. while streaming, hands each step to `on_step` as soon as it is complete and valid,
+4. checks the whole answer (skills, objects, arguments); on a transport fault asks again the
+   same way, on a bad answer asks again with the problems appended, at most `max_retries`
+   times,
+5. then falls back (`fallback`: the rules planner, a request to rephrase, or PlannerError).
+
+Contract with the caller: `on_step` is called exactly once for every step of the returned
+turn, in order, before `plan()` returns; nothing else is ever passed to it. Metrics of the
+call are in `planner.last_metrics` after `plan()`, or returned by `plan_with_metrics()`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import tomllib
+from pathlib import Path
+from typing import Any, Callable
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+import prompts
+from agent.planners.base import Planner, StepCallback
+from agent.planners.chat_client import ChatClient, TransportFault
+from agent.planners.dispatch import StepDispatcher
+from agent.planners.fallback import FallbackMode, fallback_turn, load_rules_planner
+from agent.planners.metrics import PlanMetrics
+from agent.planners.prompting import Prompt, build_prompt, catalogue, rejection_message, system_prompt
+from agent.planners.stream_json import Member, ObjectStreamReader
+from agent.planners.turn_check import read_turn
+from agent.planners.turn_schema import response_format, turn_schema
+from agent.schema import PlannerError, PlannerInput, PlannerTurn, SkillInfo
+from skills.registry import SkillRegistry
+
+log = logging.getLogger(__name__)
+
+API_KEY_ENV = ("HIROBOT_OPENAI_API_KEY", "OPENAI_API_KEY")
+CONFIG_ENV = "HIROBOT_OPENAI_CONFIG"
+# Environment variables that override a config file (field name -> variable).
+FIELD_ENV = {"base_url": "HIROBOT_OPENAI_BASE_URL", "model": "HIROBOT_OPENAI_MODEL"}
+# A rejected answer is sent back to the model; cap it so garbage does not blow up the prompt.
+_MAX_ECHO_CHARS = 4000
+
+
+class OpenAIPlannerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(default="http://localhost:8000/v1", description="the server's /v1 root")
+    model: str = Field(default="Qwen/Qwen2.5-VL-7B-Instruct", description="model name as the server knows it")
+    api_key: SecretStr | None = Field(default=None, description="default: $HIROBOT_OPENAI_API_KEY, then $OPENAI_API_KEY")
+    timeout_s: float = Field(default=20.0, gt=0, description="whole reply, per attempt")
+    connect_timeout_s: float = Field(default=3.0, gt=0)
+    max_retries: int = Field(default=1, ge=0, description="further attempts after a fault or a rejected answer")
+    stream: bool = True
+    fallback: FallbackMode = "rules"
+    temperature: float = 0.0
+    max_tokens: int = Field(default=768, gt=0)
+    images: bool = Field(default=True, description="send camera frames (needs a vision-language model)")
+    schema_per_skill: bool = Field(default=True, description="constrain each step to one skill's argument schema")
+    strict_schema: bool = Field(default=False, description="json_schema.strict (OpenAI's own API needs the strict form)")
+    extra_body: dict[str, Any] = Field(default_factory=dict, description="server-specific request fields")
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, env: dict[str, str] | None = None, **overrides: Any) -> "OpenAIPlannerConfig":
+        """Defaults, then a TOML/JSON file (`path` or $HIROBOT_OPENAI_CONFIG; a top-level
+        [openai] table is used if present), then environment variables, then `overrides`
+        (command-line flags; None values are ignored)."""
+        env = dict(os.environ) if env is None else env
+        values: dict[str, Any] = {}
+        path = path or env.get(CONFIG_ENV)
+        if path:
+            values.update(_read_config_file(Path(path)))
+        for name, var in FIELD_ENV.items():
+            if env.get(var):
+                values[name] = env[var]
+        if values.get("api_key") is None:
+            key = next((env[v] for v in API_KEY_ENV if env.get(v)), None)
+            if key:
+                values["api_key"] = key
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(values)
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    if isinstance(data.get("openai"), dict):
+        data = data["openai"]
+    return dict(data)
+
+
+def _api_key_from_env() -> SecretStr | None:
+    key = next((os.environ[v] for v in API_KEY_ENV if os.environ.get(v)), None)
+    return SecretStr(key) if key else None
+
+
+class OpenAIPlanner:
+    name = "openai"
+
+    def __init__(
+        self,
+        registry: SkillRegistry,
+        config: OpenAIPlannerConfig | None = None,
+        *,
+        fallback_planner: Planner | None = None,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`registry` checks every step; its catalogue is what the model is told about when the
+        input carries none. `fallback_planner` replaces the lazily imported rules planner."""
+        self.config = config or OpenAIPlannerConfig.load()
+        self.registry = registry
+        self._fallback_planner = fallback_planner
+        self._clock = clock
+        api_key = self.config.api_key or _api_key_from_env()
+        self._client = ChatClient(
+            self.config.base_url,
+            api_key=api_key,
+            timeout_s=self.config.timeout_s,
+            connect_timeout_s=self.config.connect_timeout_s,
+            transport=transport,
+        )
+        self._catalogue = [SkillInfo.model_validate(e) for e in registry.catalogue()]
+        # The last catalogue's system prompt and schema: rendered once, reused every turn.
+        self._rendered_for: str | None = None
+        self._system = ""
+        self._format: dict[str, Any] = {}
+        self.last_metrics: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"OpenAIPlanner(base_url={self.config.base_url!r}, model={self.config.model!r})"
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- the planner protocol --------------------------------------------------------------
+
+    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn:
+        turn, metrics = self.plan_with_metrics(inp, on_step)
+        return turn
+
+    def plan_with_metrics(self, inp: PlannerInput, on_step: StepCallback | None = None) -> tuple[PlannerTurn, dict[str, Any]]:
+        """`plan()` that also returns this call's metrics (safe when calls overlap)."""
+        t0 = self._clock()
+        cfg = self.config
+        prompt = self._prompt(inp)
+        m = PlanMetrics(planner=self.name, model=cfg.model, prompt_version=prompts.version(), stream=cfg.stream,
+                        prompt_chars_stable=prompt.stable_chars, prompt_chars_total=prompt.total_chars,
+                        images=len(prompt.images))
+        # Early dispatch only when the arm is idle: with a step running, the caller must see
+        # the turn's `preempt` before queuing anything behind (or instead of) that step.
+        dispatcher = StepDispatcher(on_step, self.registry, inp.scene, early=cfg.stream and inp.running is None,
+                                    clock=self._clock)
+        messages = prompt.openai_messages()
+        try:
+            turn = self._ask_model(messages, inp, dispatcher, m, t0)
+            if turn is None:
+                turn = self._fall_back(inp, dispatcher, m)
+        finally:
+            m.latency_total_s = self._clock() - t0
+            if dispatcher.first_step_at is not None:
+                m.latency_first_step_s = dispatcher.first_step_at - t0
+            m.early_steps = dispatcher.early_count
+            m.steps = len(dispatcher.delivered)
+            metrics = m.as_dict()
+            self.last_metrics = metrics
+            log.info("openai plan: %s", json.dumps(metrics))
+        return turn, metrics
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _prompt(self, inp: PlannerInput) -> Prompt:
+        skills = catalogue(inp, self._catalogue)
+        key = json.dumps([s.model_dump() for s in skills], sort_keys=True)
+        if key != self._rendered_for:
+            self._system = system_prompt(skills)
+            schema = turn_schema(skills, per_skill=self.config.schema_per_skill, strict=self.config.strict_schema)
+            self._format = response_format(schema, strict=self.config.strict_schema)
+            self._rendered_for = key
+        return build_prompt(inp, skills, with_images=self.config.images, system=self._system)
+
+    def _body(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        cfg = self.config
+        body: dict[str, Any] = {
+            "model": cfg.model,
+            "messages": messages,
+            "temperature": cfg.temperature,
+            "max_tokens": cfg.max_tokens,
+            "response_format": self._format,
+            "stream": cfg.stream,
+        }
+        if cfg.stream:
+            body["stream_options"] = {"include_usage": True}
+        body.update(cfg.extra_body)
+        return body
+
+    def _ask_model(self, messages: list[dict[str, Any]], inp: PlannerInput, dispatcher: StepDispatcher,
+                   m: PlanMetrics, t0: float) -> PlannerTurn | None:
+        """The model's checked turn, or None when every attempt failed."""
+        for attempt in range(1 + self.config.max_retries):
+            m.attempts = attempt + 1
+            if attempt:
+                dispatcher.stop_early()
+            try:
+                text, finish = self._request(self._body(messages), dispatcher, m, t0)
+            except TransportFault as fault:
+                m.faults.append(str(fault))
+                log.warning("openai planner attempt %d: %s", attempt + 1, fault)
+                dispatcher.stop_early()
+                if not fault.retryable:
+                    return None
+                continue
+            turn, problems = read_turn(text, self.registry, inp.scene)
+            if finish == "length" and problems:
+                problems.insert(0, "the answer was cut off (max_tokens); keep it shorter")
+            if not problems and turn is not None:
+                return dispatcher.finish(turn)
+            m.faults.append("rejected: " + "; ".join(problems)[:500])
+            log.warning("openai planner attempt %d rejected: %s", attempt + 1, "; ".join(problems))
+            dispatcher.stop_early()
+            messages = messages + [
+                {"role": "assistant", "content": text[:_MAX_ECHO_CHARS]},
+                {"role": "user", "content": rejection_message(problems, dispatcher.delivered)},
+            ]
+        return None
+
+    def _request(self, body: dict[str, Any], dispatcher: StepDispatcher, m: PlanMetrics, t0: float) -> tuple[str, str | None]:
+        if not self.config.stream:
+            done = self._client.complete(body)
+            if m.latency_first_token_s is None:
+                m.latency_first_token_s = self._clock() - t0
+            m.add_usage(done.usage)
+            return done.content, done.finish_reason
+        reader = ObjectStreamReader("steps")
+        header: dict[str, Any] = {}
+        parts: list[str] = []
+        finish: str | None = None
+        for delta in self._client.stream(body):
+            if delta.usage:
+                m.add_usage(delta.usage)
+            if delta.finish_reason:
+                finish = delta.finish_reason
+            if not delta.content:
+                continue
+            if m.latency_first_token_s is None:
+                m.latency_first_token_s = self._clock() - t0
+            parts.append(delta.content)
+            for event in reader.feed(delta.content):
+                if isinstance(event, Member):
+                    try:
+                        header[event.key] = json.loads(event.raw)
+                    except ValueError:
+                        header[event.key] = event.raw
+                else:
+                    dispatcher.offer_streamed(event.raw, header)
+        return "".join(parts), finish
+
+    def _fall_back(self, inp: PlannerInput, dispatcher: StepDispatcher, m: PlanMetrics) -> PlannerTurn:
+        mode = self.config.fallback
+        if mode == "none":
+            raise PlannerError(f"the model gave no valid turn after {m.attempts} attempt(s): {' | '.join(m.faults)}")
+        planner = self._fallback_planner
+        if planner is None and mode == "rules":
+            planner = self._fallback_planner = load_rules_planner(self.registry)
+        turn, used = fallback_turn(mode, inp, planner, self.registry)
+        m.fallback = used
+        return dispatcher.finish(turn)

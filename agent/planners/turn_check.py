@@ -1,0 +1,58 @@
+"""Reading a model's reply as a PlannerTurn and saying what is wrong with it.
+
+The problems are written for the model: they go back to it verbatim when it is asked again.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import ValidationError
+
+from agent.schema import PlannerTurn, SceneObject
+from agent.validate import turn_problems
+from skills.registry import SkillRegistry
+
+
+def json_object_text(text: str) -> str | None:
+    """The outermost {...} in `text` (models without constrained decoding like code fences)."""
+    start = text.find("{")
+    if start < 0:
+        return None
+    end = text.rfind("}")
+    # Without a closing brace the text is cut off; json.loads then says where, for the re-ask.
+    return text[start : end + 1] if end > start else text[start:]
+
+
+def parse_turn(text: str) -> tuple[PlannerTurn | None, list[str]]:
+    """The turn in `text`, or None and why not."""
+    body = json_object_text(text)
+    if body is None:
+        return None, ["the answer is not a JSON object"]
+    try:
+        data = json.loads(body)
+    except ValueError as e:
+        return None, [f"the answer is not valid JSON: {e}"]
+    try:
+        return PlannerTurn.model_validate(data), []
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "(turn)"
+            problems.append(f"field {where}: {err['msg']}")
+        return None, problems
+
+
+def check_turn(turn: PlannerTurn, registry: SkillRegistry, scene: list[SceneObject]) -> list[str]:
+    problems = turn_problems(turn, registry, scene)
+    if turn.refused and turn.steps:
+        problems.append("a turn that refuses must not also plan steps")
+    return problems
+
+
+def read_turn(text: str, registry: SkillRegistry, scene: list[SceneObject]) -> tuple[PlannerTurn | None, list[str]]:
+    """Parse and check: a turn with no problems, or the turn (if it parsed) and its problems."""
+    turn, problems = parse_turn(text)
+    if turn is None:
+        return None, problems
+    return turn, check_turn(turn, registry, scene)

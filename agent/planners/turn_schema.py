@@ -1,0 +1,63 @@
+"""The JSON schema a served model is constrained to (OpenAI `response_format`).
+
+Starting from PlannerTurn's own schema, two changes make constrained decoding do more work:
+- every top-level field is required, so the model writes them in schema order and the
+  question / refusal / control fields are known before the first step streams out;
+- with `per_skill`, a step is one of the catalogue's skills with that skill's own argument
+  schema, so the decoder cannot produce an unknown skill or a malformed argument at all.
+  Object names stay free strings: grounding them is checked after decoding, and a request for
+  an object that is not there must stay expressible (as a refusal).
+The catalogue is the same for every turn, so the server compiles this grammar once and reuses it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from agent.schema import PlannerTurn, SkillInfo
+
+SCHEMA_NAME = "planner_turn"
+
+
+def _step_variant(skill: SkillInfo) -> dict[str, Any]:
+    args = copy.deepcopy(skill.args)
+    if "$defs" in args or "definitions" in args:
+        # Nested definitions would need their $refs rewritten to live under the turn's $defs;
+        # such skills get a free-form object and are checked after decoding instead.
+        args = {"type": "object"}
+    return {
+        "type": "object",
+        "properties": {
+            "skill": {"type": "string", "enum": [skill.name]},
+            "args": args,
+            "instruction": {"type": "string"},
+        },
+        "required": ["skill", "args", "instruction"],
+        "additionalProperties": False,
+    }
+
+
+def _strict(schema: Any) -> Any:
+    """OpenAI's strict mode: every property required, no defaults, no extra properties."""
+    if isinstance(schema, list):
+        return [_strict(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _strict(v) for k, v in schema.items() if k != "default"}
+    if out.get("type") == "object" and "properties" in out:
+        out["required"] = list(out["properties"])
+        out["additionalProperties"] = False
+    return out
+
+
+def turn_schema(skills: list[SkillInfo], per_skill: bool = True, strict: bool = False) -> dict[str, Any]:
+    schema = PlannerTurn.model_json_schema()
+    schema["required"] = list(schema["properties"])
+    if per_skill and skills:
+        schema["$defs"]["PlanStep"] = {"anyOf": [_step_variant(s) for s in skills]}
+    return _strict(schema) if strict else schema
+
+
+def response_format(schema: dict[str, Any], strict: bool = False) -> dict[str, Any]:
+    return {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "schema": schema, "strict": strict}}
