@@ -283,6 +283,105 @@ def demo(record: Path = typer.Option(Path("out/demo.mp4"), help="where to write 
     raise typer.Exit(0 if result.outcome == "done" else 1)
 
 
+memory_app = typer.Typer(help="What the robot remembers about a user's preferences.", no_args_is_help=True)
+app.add_typer(memory_app, name="memory")
+
+
+def _memory(home: Optional[Path]):
+    from agent.memory import MemoryStore
+
+    cfg = _config(None, None, None, home=home)
+    return MemoryStore(cfg.home / "memory.sqlite"), cfg
+
+
+@memory_app.command("list")
+def memory_list(user: str = typer.Option("default", help="whose preferences"),
+                home: Optional[Path] = typer.Option(None)) -> None:
+    """List the preferences remembered for a user."""
+    store, _ = _memory(home)
+    mems = store.list(user)
+    if not mems:
+        console.print(f"nothing remembered for {user!r}")
+        return
+    t = Table(title=f"remembered for {user}")
+    t.add_column("id", justify="right")
+    t.add_column("preference")
+    for m in mems:
+        t.add_row(str(m.id), m.text)
+    console.print(t)
+
+
+@memory_app.command("forget")
+def memory_forget(what: str = typer.Argument(..., help="an id from 'memory list', words of the preference, or 'all'"),
+                  user: str = typer.Option("default"), home: Optional[Path] = typer.Option(None)) -> None:
+    """Forget a remembered preference."""
+    store, _ = _memory(home)
+    gone = store.forget(user, what)
+    if not gone:
+        _fail(f"nothing remembered for {user!r} matches {what!r}; see: hirobot memory list --user {user}", code=1)
+    for m in gone:
+        console.print(f"forgot: {m.text}")
+
+
+@app.command("run")
+def run_job(job: Path = typer.Argument(..., help="a job in plain language: one instruction per paragraph"),
+            scene: Optional[Path] = typer.Option(None, help="scene JSON (overrides the job's 'scene:' line)"),
+            answers: Optional[Path] = typer.Option(None, help="answers to questions, one per line, used in order"),
+            no_input: bool = typer.Option(False, "--no-input", help="a question ends the job with a message"),
+            record: Optional[Path] = typer.Option(None, help="write a video of the whole job"),
+            planner: Optional[str] = typer.Option(None),
+            user: Optional[str] = typer.Option(None, help="whose remembered preferences apply"),
+            config_file: Optional[Path] = typer.Option(None, "--config")) -> None:
+    """Run a job script: each paragraph is said to the robot in order, once it is idle."""
+    from agent.console import ConsoleView
+    from agent.jobs import JobScriptError, load_job
+    from agent.session import Session
+    from sim.scenario import ScenarioError, load_scene
+
+    try:
+        script = load_job(job)
+    except JobScriptError as e:
+        _fail(str(e))
+        raise
+    scene_path = scene or script.scene
+    try:
+        spec = load_scene(scene_path) if scene_path else None
+    except ScenarioError as e:
+        _fail(str(e))
+        raise
+    if spec is None:
+        spec, _ = _scene_from(None, None, None)
+    cfg = _config(config_file, planner, None, user=user)
+    lines = answers.read_text().splitlines() if answers else None
+    asked_without_answer: list[str] = []
+    base_answer = _console_answer(no_input, lines)
+
+    def answer(question: str) -> str | None:
+        a = base_answer(question)
+        if a is None:
+            asked_without_answer.append(question)
+        return a
+
+    session = Session(spec, cfg, on_event=ConsoleView(console), video=record, answer=answer)
+    console.print(f"[dim]session {session.id} · {len(script.instructions)} instruction(s)[/]")
+    outcome = "done"
+    for i, text in enumerate(script.instructions, 1):
+        console.rule(f"instruction {i}/{len(script.instructions)}")
+        result = session.say(text)
+        _print_result(result)
+        if asked_without_answer:
+            err.print(f"[red]The job stopped at instruction {i}: the robot asked {asked_without_answer[-1]!r} "
+                      "and no answer was available. Give answers with --answers FILE or run without --no-input.[/]")
+            outcome = "stopped"
+            break
+        if result.outcome not in ("done", "refused", "nothing said"):
+            outcome = result.outcome
+    session.close()
+    if record:
+        console.print(f"video: {session.write_video(record)}")
+    raise typer.Exit(0 if outcome == "done" else 1)
+
+
 def main() -> None:
     app()
 
