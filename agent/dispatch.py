@@ -155,6 +155,9 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
     args = skill_cls.Args.model_validate(step.args)
     if rt.snapshot is not None:
         rt.snapshot()
+    begin = getattr(rt.robot, "begin_step", None)
+    if begin is not None:
+        begin(index - 1)  # the simulator keys its perturbations to step indices
     if rt.on_step_started is not None:
         rt.on_step_started(index, step)
     rt.publish(ev.StepStarted(index=index, skill=step.skill, args=step.args, instruction=step.instruction))
