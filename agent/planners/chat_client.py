@@ -16,24 +16,18 @@ from typing import Any, Iterator, Literal
 import httpx
 from pydantic import SecretStr
 
+from agent.planners.attempts import ModelFault
+
 FaultKind = Literal["timeout", "connect", "server", "rate_limited", "client", "protocol"]
 
 
-class TransportFault(Exception):
-    """A request that produced no usable reply. `retryable` is False when asking again the same
-    way cannot help (the server rejected the request itself)."""
+class TransportFault(ModelFault):
+    """A request that produced no usable reply. Not retryable when the server rejected the
+    request itself (HTTP 4xx other than 408 and 429): the same request would fail the same way."""
 
     def __init__(self, kind: FaultKind, message: str, status: int | None = None):
-        super().__init__(message)
-        self.kind = kind
+        super().__init__(kind, message, retryable=kind != "client")
         self.status = status
-
-    @property
-    def retryable(self) -> bool:
-        return self.kind != "client"
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.args[0]}"
 
 
 @dataclass

@@ -29,16 +29,15 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 import prompts
+from agent.planners.attempts import Feed, FallbackSource, LoopContext, Reply, ask_until_valid, finish_metrics
 from agent.planners.base import Planner, StepCallback
-from agent.planners.chat_client import ChatClient, TransportFault
+from agent.planners.chat_client import ChatClient
 from agent.planners.dispatch import StepDispatcher
-from agent.planners.fallback import FallbackMode, fallback_turn, load_rules_planner
+from agent.planners.fallback import FallbackMode
 from agent.planners.metrics import PlanMetrics
-from agent.planners.prompting import Prompt, build_prompt, catalogue, rejection_message, system_prompt
-from agent.planners.stream_json import Member, ObjectStreamReader
-from agent.planners.turn_check import read_turn
+from agent.planners.prompting import Prompt, build_prompt, catalogue, system_prompt
 from agent.planners.turn_schema import response_format, turn_schema
-from agent.schema import PlannerError, PlannerInput, PlannerTurn, SkillInfo
+from agent.schema import PlannerInput, PlannerTurn, SkillInfo
 from skills.registry import SkillRegistry
 
 log = logging.getLogger(__name__)
@@ -47,8 +46,6 @@ API_KEY_ENV = ("HIROBOT_OPENAI_API_KEY", "OPENAI_API_KEY")
 CONFIG_ENV = "HIROBOT_OPENAI_CONFIG"
 # Environment variables that override a config file (field name -> variable).
 FIELD_ENV = {"base_url": "HIROBOT_OPENAI_BASE_URL", "model": "HIROBOT_OPENAI_MODEL"}
-# A rejected answer is sent back to the model; cap it so garbage does not blow up the prompt.
-_MAX_ECHO_CHARS = 4000
 
 
 class OpenAIPlannerConfig(BaseModel):
@@ -119,7 +116,7 @@ class OpenAIPlanner:
         input carries none. `fallback_planner` replaces the lazily imported rules planner."""
         self.config = config or OpenAIPlannerConfig.load()
         self.registry = registry
-        self._fallback_planner = fallback_planner
+        self._fallback = FallbackSource(self.config.fallback, registry, fallback_planner)
         self._clock = clock
         api_key = self.config.api_key or _api_key_from_env()
         self._client = ChatClient(
@@ -160,18 +157,13 @@ class OpenAIPlanner:
         # the turn's `preempt` before queuing anything behind (or instead of) that step.
         dispatcher = StepDispatcher(on_step, self.registry, inp.scene, early=cfg.stream and inp.running is None,
                                     clock=self._clock)
-        messages = prompt.openai_messages()
+        ctx = LoopContext(inp=inp, registry=self.registry, dispatcher=dispatcher, metrics=m, clock=self._clock, t0=t0)
         try:
-            turn = self._ask_model(messages, inp, dispatcher, m, t0)
+            turn = ask_until_valid(self._generate, prompt.openai_messages(), ctx, cfg.max_retries)
             if turn is None:
-                turn = self._fall_back(inp, dispatcher, m)
+                turn = self._fallback.turn(ctx)
         finally:
-            m.latency_total_s = self._clock() - t0
-            if dispatcher.first_step_at is not None:
-                m.latency_first_step_s = dispatcher.first_step_at - t0
-            m.early_steps = dispatcher.early_count
-            m.steps = len(dispatcher.delivered)
-            metrics = m.as_dict()
+            metrics = finish_metrics(ctx)
             self.last_metrics = metrics
             log.info("openai plan: %s", json.dumps(metrics))
         return turn, metrics
@@ -203,74 +195,19 @@ class OpenAIPlanner:
         body.update(cfg.extra_body)
         return body
 
-    def _ask_model(self, messages: list[dict[str, Any]], inp: PlannerInput, dispatcher: StepDispatcher,
-                   m: PlanMetrics, t0: float) -> PlannerTurn | None:
-        """The model's checked turn, or None when every attempt failed."""
-        for attempt in range(1 + self.config.max_retries):
-            m.attempts = attempt + 1
-            if attempt:
-                dispatcher.stop_early()
-            try:
-                text, finish = self._request(self._body(messages), dispatcher, m, t0)
-            except TransportFault as fault:
-                m.faults.append(str(fault))
-                log.warning("openai planner attempt %d: %s", attempt + 1, fault)
-                dispatcher.stop_early()
-                if not fault.retryable:
-                    return None
-                continue
-            turn, problems = read_turn(text, self.registry, inp.scene)
-            if finish == "length" and problems:
-                problems.insert(0, "the answer was cut off (max_tokens); keep it shorter")
-            if not problems and turn is not None:
-                return dispatcher.finish(turn)
-            m.faults.append("rejected: " + "; ".join(problems)[:500])
-            log.warning("openai planner attempt %d rejected: %s", attempt + 1, "; ".join(problems))
-            dispatcher.stop_early()
-            messages = messages + [
-                {"role": "assistant", "content": text[:_MAX_ECHO_CHARS]},
-                {"role": "user", "content": rejection_message(problems, dispatcher.delivered)},
-            ]
-        return None
-
-    def _request(self, body: dict[str, Any], dispatcher: StepDispatcher, m: PlanMetrics, t0: float) -> tuple[str, str | None]:
+    def _generate(self, messages: list[dict[str, Any]], feed: Feed) -> Reply:
+        body = self._body(messages)
         if not self.config.stream:
             done = self._client.complete(body)
-            if m.latency_first_token_s is None:
-                m.latency_first_token_s = self._clock() - t0
-            m.add_usage(done.usage)
-            return done.content, done.finish_reason
-        reader = ObjectStreamReader("steps")
-        header: dict[str, Any] = {}
+            feed(done.content)
+            return Reply(done.content, done.finish_reason, done.usage)
         parts: list[str] = []
         finish: str | None = None
+        usage: dict[str, Any] | None = None
         for delta in self._client.stream(body):
-            if delta.usage:
-                m.add_usage(delta.usage)
-            if delta.finish_reason:
-                finish = delta.finish_reason
-            if not delta.content:
-                continue
-            if m.latency_first_token_s is None:
-                m.latency_first_token_s = self._clock() - t0
-            parts.append(delta.content)
-            for event in reader.feed(delta.content):
-                if isinstance(event, Member):
-                    try:
-                        header[event.key] = json.loads(event.raw)
-                    except ValueError:
-                        header[event.key] = event.raw
-                else:
-                    dispatcher.offer_streamed(event.raw, header)
-        return "".join(parts), finish
-
-    def _fall_back(self, inp: PlannerInput, dispatcher: StepDispatcher, m: PlanMetrics) -> PlannerTurn:
-        mode = self.config.fallback
-        if mode == "none":
-            raise PlannerError(f"the model gave no valid turn after {m.attempts} attempt(s): {' | '.join(m.faults)}")
-        planner = self._fallback_planner
-        if planner is None and mode == "rules":
-            planner = self._fallback_planner = load_rules_planner(self.registry)
-        turn, used = fallback_turn(mode, inp, planner, self.registry)
-        m.fallback = used
-        return dispatcher.finish(turn)
+            usage = delta.usage or usage
+            finish = delta.finish_reason or finish
+            if delta.content:
+                parts.append(delta.content)
+                feed(delta.content)
+        return Reply("".join(parts), finish, usage)

@@ -1,0 +1,149 @@
+"""The ask / check / re-ask / fall back loop shared by the model-backed planners.
+
+A backend supplies one function, `generate(messages, feed) -> Reply`: it sends the
+OpenAI-format `messages` to its model, calls `feed(text)` with each piece of the answer as it
+is produced (all of it at once is fine), and returns the whole answer. It raises
+`ModelFault` when no answer came (a timeout, a dead server, a crashed generate). The loop
+streams the pieces into the step dispatcher, checks the answer, re-asks with the problems
+appended, and after the last attempt falls back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from agent.planners.base import Planner
+from agent.planners.dispatch import StepDispatcher
+from agent.planners.fallback import FallbackMode, fallback_turn, load_rules_planner
+from agent.planners.metrics import PlanMetrics
+from agent.planners.prompting import rejection_message
+from agent.planners.stream_json import Member, ObjectStreamReader
+from agent.planners.turn_check import read_turn
+from agent.schema import PlannerError, PlannerInput, PlannerTurn
+from skills.registry import SkillRegistry
+
+log = logging.getLogger(__name__)
+
+# A rejected answer is sent back to the model; cap it so garbage does not blow up the prompt.
+MAX_ECHO_CHARS = 4000
+
+
+class ModelFault(Exception):
+    """No answer from the model. `retryable` is False when asking again the same way cannot help."""
+
+    def __init__(self, kind: str, message: str, retryable: bool = True):
+        super().__init__(message)
+        self.kind = kind
+        self.retryable = retryable
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.args[0]}"
+
+
+@dataclass
+class Reply:
+    text: str
+    finish_reason: str | None = None  # "length" when the answer hit the token limit
+    usage: dict[str, Any] | None = None  # OpenAI-style usage, if known
+
+
+Feed = Callable[[str], None]
+Generate = Callable[[list[dict[str, Any]], Feed], Reply]
+
+
+@dataclass
+class LoopContext:
+    """What one planning call needs besides the messages."""
+
+    inp: PlannerInput
+    registry: SkillRegistry
+    dispatcher: StepDispatcher
+    metrics: PlanMetrics
+    clock: Callable[[], float]
+    t0: float
+
+
+def ask_until_valid(generate: Generate, messages: list[dict[str, Any]], ctx: LoopContext, max_retries: int) -> PlannerTurn | None:
+    """The model's checked turn, or None when every attempt failed."""
+    m, dispatcher = ctx.metrics, ctx.dispatcher
+    for attempt in range(1 + max_retries):
+        m.attempts = attempt + 1
+        if attempt:
+            dispatcher.stop_early()  # re-asked answers are checked whole before anything starts
+        feed = _stream_feed(ctx)
+        try:
+            reply = generate(messages, feed)
+        except ModelFault as fault:
+            m.faults.append(str(fault))
+            log.warning("%s planner attempt %d: %s", m.planner, attempt + 1, fault)
+            dispatcher.stop_early()
+            if not fault.retryable:
+                return None
+            continue
+        m.add_usage(reply.usage)
+        turn, problems = read_turn(reply.text, ctx.registry, ctx.inp.scene)
+        if reply.finish_reason == "length" and problems:
+            problems.insert(0, "the answer was cut off at the token limit; keep it shorter")
+        if turn is not None and not problems:
+            return dispatcher.finish(turn)
+        m.faults.append("rejected: " + "; ".join(problems)[:500])
+        log.warning("%s planner attempt %d rejected: %s", m.planner, attempt + 1, "; ".join(problems))
+        dispatcher.stop_early()
+        messages = messages + [
+            {"role": "assistant", "content": reply.text[:MAX_ECHO_CHARS]},
+            {"role": "user", "content": rejection_message(problems, dispatcher.delivered)},
+        ]
+    return None
+
+
+def _stream_feed(ctx: LoopContext) -> Feed:
+    reader = ObjectStreamReader("steps")
+    header: dict[str, Any] = {}
+
+    def feed(piece: str) -> None:
+        if not piece:
+            return
+        if ctx.metrics.latency_first_token_s is None:
+            ctx.metrics.latency_first_token_s = ctx.clock() - ctx.t0
+        for event in reader.feed(piece):
+            if isinstance(event, Member):
+                try:
+                    header[event.key] = json.loads(event.raw)
+                except ValueError:
+                    header[event.key] = event.raw
+            else:
+                ctx.dispatcher.offer_streamed(event.raw, header)
+
+    return feed
+
+
+class FallbackSource:
+    """The planner to fall back on: given, or the rules planner imported on first need."""
+
+    def __init__(self, mode: FallbackMode, registry: SkillRegistry, planner: Planner | None = None):
+        self.mode = mode
+        self._registry = registry
+        self._planner = planner
+
+    def turn(self, ctx: LoopContext) -> PlannerTurn:
+        m = ctx.metrics
+        if self.mode == "none":
+            raise PlannerError(f"the model gave no valid turn after {m.attempts} attempt(s): {' | '.join(m.faults)}")
+        if self._planner is None and self.mode == "rules":
+            self._planner = load_rules_planner(self._registry)
+        turn, used = fallback_turn(self.mode, ctx.inp, self._planner, self._registry)
+        m.fallback = used
+        return ctx.dispatcher.finish(turn)
+
+
+def finish_metrics(ctx: LoopContext) -> dict[str, Any]:
+    m, d = ctx.metrics, ctx.dispatcher
+    m.latency_total_s = ctx.clock() - ctx.t0
+    if d.first_step_at is not None:
+        m.latency_first_step_s = d.first_step_at - ctx.t0
+    m.early_steps = d.early_count
+    m.steps = len(d.delivered)
+    return m.as_dict()
