@@ -1,0 +1,1 @@
+"""Scripted skills that ship with hirobot: place, put_back, home."""

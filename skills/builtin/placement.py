@@ -1,0 +1,275 @@
+"""Where to grasp an object and where to set it down, from the objects' observed poses.
+
+Pure geometry on `ObjectState`s: grasp yaw and height, the spot inside a container, on a
+surface, beside or near a target, with free-space checks against everything else on the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.kinds import GRIPPER_MAX_WIDTH, kind_info
+from sim.kinematics import heading, wrap
+from sim.layout import WORKSPACE, footprint, inside_workspace, overlaps
+from sim.mjcf import BASE_POS
+from sim.predicates import NEAR_MAX, SIDE_MAX, bottom, top, world_half
+from skills.api import ObjectState, SkillFailure
+
+from skills.builtin.motion import the
+
+# Lowest tool-centre height: the finger tips stay a few millimetres above the table.
+MIN_GRASP_Z = 0.024
+# The palm is this far above the tool centre point; keep it clear of an object's top.
+PALM_ABOVE_TCP = 0.035
+
+
+def natural_yaw(xy) -> float:
+    """Jaw yaw that leaves the wrist roll near zero: the heading from the arm's base."""
+    return float(np.arctan2(xy[1] - BASE_POS[1], xy[0] - BASE_POS[0]))
+
+
+def _symmetry(kind: str) -> float | None:
+    """Period of the yaws at which the jaws can close on this kind (None: any yaw)."""
+    shape = kind_info(kind).shape
+    if shape in ("cylinder", "cluster"):
+        return None
+    if kind == "fork":
+        return np.pi  # across the handle only
+    return np.pi / 2  # square things: either pair of faces
+
+
+def nearest_yaw(base: float, period: float | None, prefer: float) -> float:
+    """The yaw in {base + k*period} closest to `prefer` (or `prefer` itself if any yaw works)."""
+    if period is None:
+        return wrap(prefer)
+    k = round((prefer - base) / period)
+    return wrap(base + k * period)
+
+
+# The hand seen from above: the palm is a bar across the jaw axis, the fingers hang below it.
+PALM_HALF_SPAN = 0.1
+PALM_HALF_DEPTH = 0.035
+PALM_ABOVE_TIPS = 0.07
+FINGER_TIP_BELOW_TCP = 0.022
+
+
+def gripper_clearance(xy, yaw: float, tcp_z: float, open_width: float, objects: dict[str, ObjectState],
+                      skip: set[str]) -> float:
+    """Smallest horizontal gap between the hand (palm and open fingers) and other objects'
+    boxes, counting only objects tall enough to reach the part of the hand above them."""
+    f = np.array([-np.sin(yaw), np.cos(yaw)])
+    tips = tcp_z - FINGER_TIP_BELOW_TCP
+    finger_pts = [np.asarray(xy) + s * f for s in (-(open_width / 2 + 0.01), open_width / 2 + 0.01)]
+    palm_pts = [np.asarray(xy) + s * f for s in np.linspace(-PALM_HALF_SPAN, PALM_HALF_SPAN, 9)]
+    gap = 1.0
+    for o in objects.values():
+        if o.name in skip:
+            continue
+        c, h, t = o.pos[:2], world_half(o)[:2], top(o)
+        for pts, low, r in ((finger_pts, tips, 0.015), (palm_pts, tips + PALM_ABOVE_TIPS, PALM_HALF_DEPTH)):
+            if t < low:
+                continue
+            for p in pts:
+                gap = min(gap, float(np.linalg.norm(np.maximum(np.abs(p - c) - h, 0.0))) - r)
+    return gap
+
+
+def yaw_candidates(base: float, period: float | None, prefer: float) -> list[float]:
+    """Jaw yaws within a quarter turn of `prefer` that suit the object's symmetry."""
+    if period is None:
+        return [wrap(prefer + np.radians(d)) for d in range(-90, 91, 15)]
+    out = []
+    k0 = round((prefer - base) / period)
+    for k in range(k0 - 4, k0 + 5):
+        y = base + k * period
+        if abs(y - prefer) <= np.pi / 2 + 1e-6:
+            out.append(wrap(y))
+    return out or [nearest_yaw(base, period, prefer)]
+
+
+def choose_yaw(xy, tcp_z: float, open_width: float, candidates: list[float], prefer: float,
+               objects: dict[str, ObjectState], skip: set[str]) -> float:
+    """The candidate yaw that keeps the hand clear of its neighbours, closest to `prefer`."""
+    def score(y: float) -> float:
+        clear = gripper_clearance(xy, y, tcp_z, open_width, objects, skip)
+        return min(clear, 0.02) - 0.005 * abs(wrap(y - prefer))
+    return max(candidates, key=score)
+
+
+def grasp_yaw(o: ObjectState, objects: dict[str, ObjectState] | None = None) -> float:
+    # Jaws close along (-sin yaw, cos yaw): that is the object's local y when yaw = heading.
+    prefer = natural_yaw(o.pos)
+    period = _symmetry(o.kind)
+    if not objects:
+        return nearest_yaw(heading(o.quat), period, prefer)
+    cands = yaw_candidates(heading(o.quat), period, prefer)
+    return choose_yaw(o.pos[:2], grasp_height(o), min(GRIPPER_MAX_WIDTH, width_across(o, cands[0]) + 0.04),
+                      cands, prefer, objects, {o.name})
+
+
+def width_across(o: ObjectState, yaw: float) -> float:
+    """How wide the object is along the jaws' closing direction at grasp yaw `yaw`."""
+    hx, hy, _ = o.size
+    if kind_info(o.kind).shape in ("cylinder", "cluster"):
+        return 2 * max(hx, hy)
+    rel = yaw - heading(o.quat)
+    return float(2 * (abs(np.sin(rel)) * hx + abs(np.cos(rel)) * hy))
+
+
+def grasp_height(o: ObjectState) -> float:
+    return float(max(o.pos[2], top(o) - PALM_ABOVE_TCP - 0.005, bottom(o) + MIN_GRASP_Z))
+
+
+def check_graspable(o: ObjectState) -> None:
+    info = kind_info(o.kind)
+    if not info.graspable:
+        why = "it is wider than the gripper opens" if o.kind == "plate" else "it stays where it is"
+        raise SkillFailure(f"{the(o.name)} cannot be picked up ({why})")
+    if width_across(o, grasp_yaw(o)) > GRIPPER_MAX_WIDTH - 0.01:
+        raise SkillFailure(f"{the(o.name)} is too wide for the gripper")
+
+
+def resting_on(o: ObjectState, objects: dict[str, ObjectState]) -> list[str]:
+    """Names of objects standing on top of `o`."""
+    out = []
+    for other in objects.values():
+        if other.name == o.name:
+            continue
+        d = np.abs(other.pos[:2] - o.pos[:2])
+        if np.all(d < world_half(o)[:2] + 0.5 * world_half(other)[:2]) and abs(bottom(other) - top(o)) < 0.02:
+            out.append(other.name)
+    return out
+
+
+def support_top(t: ObjectState) -> float:
+    """Height of the surface things rest on: a tray's floor, else the top of the object."""
+    info = kind_info(t.kind)
+    if t.kind == "tray":
+        return bottom(t) + info.floor
+    return top(t)
+
+
+def _taken(objects: dict[str, ObjectState], skip: set[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(o.pos[:2].copy(), world_half(o)[:2]) for o in objects.values() if o.name not in skip]
+
+
+@dataclass
+class Spot:
+    xy: np.ndarray
+    bottom_z: float  # where the object's bottom should be when released
+    obj_yaw: float | None = None  # desired heading of the object, if it matters
+
+
+def _fits(o: ObjectState, c: ObjectState) -> bool:
+    inner = np.sort(np.asarray(c.size[:2]) - kind_info(c.kind).wall)
+    need = np.sort(np.asarray(o.size[:2]))
+    return bool(np.all(need <= inner - 0.002))
+
+
+def spot_in(o: ObjectState, c: ObjectState, objects: dict[str, ObjectState]) -> Spot:
+    if not kind_info(c.kind).is_container:
+        raise SkillFailure(f"{the(c.name)} is not a container, nothing can go in it")
+    if not _fits(o, c):
+        raise SkillFailure(f"{the(o.name)} does not fit in {the(c.name)}")
+    info = kind_info(c.kind)
+    elongated = o.size[0] > 1.5 * o.size[1]
+    obj_yaw = heading(c.quat) if elongated else None  # long things lie along the long side
+    ohalf = np.asarray(o.size[:2]) if elongated else np.full(2, max(o.size[0], o.size[1]))
+    room = np.maximum(np.asarray(c.size[:2]) - info.wall - ohalf - 0.006, 0.0)
+    cy, sy = np.cos(heading(c.quat)), np.sin(heading(c.quat))
+    R = np.array([[cy, -sy], [sy, cy]])
+    contents = [p.pos[:2] for p in objects.values()
+                if p.name not in (o.name, c.name) and np.all(np.abs(R.T @ (p.pos[:2] - c.pos[:2])) < c.size[:2])]
+    best, best_score = c.pos[:2].copy(), -np.inf
+    for u in np.linspace(-1, 1, 5):
+        for v in np.linspace(-1, 1, 5):
+            xy = c.pos[:2] + R @ (np.array([u, v]) * room)
+            clear = min((float(np.linalg.norm(xy - p)) for p in contents), default=1.0)
+            score = min(clear, 0.12) - 0.01 * float(np.hypot(u, v))  # room first, then the middle
+            if score > best_score:
+                best, best_score = xy, score
+    return Spot(best, top(c) + 0.015, obj_yaw)
+
+
+def spot_on(o: ObjectState, t: ObjectState, objects: dict[str, ObjectState]) -> Spot:
+    info = kind_info(t.kind)
+    if info.is_container:
+        raise SkillFailure(f"{the(t.name)} is a container: things go in it, not on it")
+    if not info.is_surface:
+        raise SkillFailure(f"nothing can be put on {the(t.name)}, it is not a surface")
+    on_it = [n for n in resting_on(t, objects) if n != o.name]
+    if t.kind == "block" and on_it:
+        raise SkillFailure(f"{the(t.name)} already has {the(on_it[0])} on it")
+    obj_yaw = None
+    if t.kind == "block" and o.kind == "block":
+        obj_yaw = heading(t.quat)  # square on square, so the stack stands
+    xy = t.pos[:2].copy()
+    if on_it:  # a tray or plate with things on it: the freest spot on it
+        room = np.maximum(np.asarray(t.size[:2]) - np.max(o.size[:2]) - 0.01, 0.0)
+        cands = [t.pos[:2] + np.array([u, v]) * room for u in np.linspace(-1, 1, 5) for v in np.linspace(-1, 1, 5)]
+        others = [objects[n].pos[:2] for n in on_it]
+        xy = max(cands, key=lambda p: min(float(np.linalg.norm(p - q)) for q in others))
+    return Spot(xy, support_top(t) + 0.004, obj_yaw)
+
+
+def _table_spot(o: ObjectState, candidates, objects, skip: set[str], obj_yaw: float | None, ok) -> np.ndarray | None:
+    yaw = heading(o.quat) if obj_yaw is None else obj_yaw
+    half = footprint(o.kind, yaw) if obj_yaw is not None else world_half(o)[:2]
+    taken = _taken(objects, skip)
+    for xy in candidates:
+        xy = np.asarray(xy, float)
+        if inside_workspace(xy, half) and not overlaps(xy, half, taken, clearance=0.02) and ok(xy):
+            return xy
+    return None
+
+
+def table_bottom() -> float:
+    return 0.004
+
+
+def spot_beside(o: ObjectState, t: ObjectState, sign: float, objects: dict[str, ObjectState]) -> Spot:
+    """A free spot on the table to the left (sign +1) or right (-1) of `t`, robot's view."""
+    obj_yaw = 0.0 if o.kind == "fork" else None  # a fork lies pointing across the table, as laid
+    ohalf = footprint(o.kind, 0.0)[1] if obj_yaw is not None else float(max(world_half(o)[:2]))
+    base = world_half(t)[1] + ohalf + 0.03
+    cands = [t.pos[:2] + np.array([dx, sign * max(d, base)])
+             for d in (0.13, 0.15, 0.11, 0.17, 0.19, 0.21) for dx in (0.0, -0.03, 0.03, -0.06, 0.06)]
+
+    def ok(xy):
+        d = xy - t.pos[:2]
+        return np.linalg.norm(d) <= SIDE_MAX - 0.03 and sign * d[1] >= abs(d[0]) + 0.02
+
+    xy = _table_spot(o, cands, objects, {o.name}, obj_yaw, ok)
+    if xy is None:
+        side = "left" if sign > 0 else "right"
+        raise SkillFailure(f"there is no free spot to the {side} of {the(t.name)}")
+    return Spot(xy, table_bottom(), obj_yaw)
+
+
+def spot_near(o: ObjectState, t: ObjectState, objects: dict[str, ObjectState]) -> Spot:
+    toward = o.pos[:2] - t.pos[:2]
+    a0 = float(np.arctan2(toward[1], toward[0]))
+    cands = [t.pos[:2] + r * np.array([np.cos(a0 + da), np.sin(a0 + da)])
+             for r in (0.08, 0.095, 0.065, 0.105) for da in np.radians([0, 30, -30, 60, -60, 90, -90, 120, -120, 150, -150, 180])]
+    xy = _table_spot(o, cands, objects, {o.name}, None, lambda xy: np.linalg.norm(xy - t.pos[:2]) <= NEAR_MAX - 0.01)
+    if xy is None:
+        raise SkillFailure(f"there is no free spot near {the(t.name)}")
+    return Spot(xy, table_bottom(), None)
+
+
+def spot_back(o: ObjectState, start, objects: dict[str, ObjectState]) -> Spot:
+    """Where `o` stood at the start, or the closest free spot to it (within near() distance)."""
+    start = np.asarray(start, float)
+    cands = [start[:2]] + [start[:2] + r * np.array([np.cos(a), np.sin(a)])
+                           for r in (0.03, 0.05, 0.07) for a in np.linspace(0, 2 * np.pi, 12, endpoint=False)]
+    xy = _table_spot(o, cands, objects, {o.name}, None, lambda xy: True)
+    if xy is None:
+        raise SkillFailure(f"the spot where {the(o.name)} stood is taken and there is no free spot near it")
+    return Spot(xy, float(start[2] - o.size[2]) + table_bottom(), None)
+
+
+def in_workspace_xy(xy) -> bool:
+    x0, x1, y0, y1 = WORKSPACE
+    return x0 <= xy[0] <= x1 and y0 <= xy[1] <= y1
