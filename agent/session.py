@@ -74,7 +74,7 @@ def make_perception(config: SessionConfig, robot: Any):
 class Session:
     def __init__(self, scene: SceneSpec, config: SessionConfig | None = None, *, session_id: str | None = None,
                  robot: Any | None = None, planner: Planner | None = None, registry: SkillRegistry | None = None,
-                 perturbation: str | None = None, on_event: Callable[[Any], None] | None = None,
+                 perception: Any | None = None, perturbation: str | None = None, on_event: Callable[[Any], None] | None = None,
                  on_tick: Callable | None = None, answer: AnswerFn | None = None, video: Path | None = None,
                  fresh: bool = True) -> None:
         self.config = config or SessionConfig()
@@ -101,8 +101,9 @@ class Session:
         clock = RealtimeClock() if self.config.realtime else LockstepClock()
         self.executor = Executor(robot, clock=clock, render=self.config.render, on_tick=on_tick)
         self.planner = planner or make_planner(self.config, self.registry)
-        self.perception = make_perception(self.config, robot)
-        start_positions = {name: tuple(float(v) for v in pos) for name, pos in robot.start_poses.items()}
+        self.perception = perception or make_perception(self.config, robot)
+        start_positions = {name: tuple(float(v) for v in pos)
+                           for name, pos in getattr(robot, "start_poses", {}).items()}
         self.runtime = Runtime(robot=robot, executor=self.executor, planner=self.planner, registry=self.registry,
                                perception=self.perception, publish=self.bus.publish,
                                start_positions=start_positions, inbox=Inbox(), snapshot=self._snapshot)

@@ -1,0 +1,74 @@
+"""A process killed mid-step resumes at that step, with the plan and the log intact."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from agent.config import SessionConfig
+from agent.eventlog import read_events
+from agent.schema import PlannerTurn
+from agent.session import Session
+from tests.graph_doubles import FixedPerception, ScriptedPlanner, registry, step
+from tests.kinematic_arm import KinematicArm
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHILD = textwrap.dedent("""
+    import sys
+    from agent.config import SessionConfig
+    from agent.schema import PlannerTurn
+    from agent.session import Session
+    from sim.scenario import SceneSpec
+    from tests.graph_doubles import FixedPerception, ScriptedPlanner, registry, step
+    from tests.kinematic_arm import KinematicArm
+
+    planner = ScriptedPlanner(lambda inp: PlannerTurn(say="ok", steps=[step(0.3), step(4.0), step(4.5)]))
+    s = Session(SceneSpec(objects=[]), SessionConfig(home=sys.argv[1], realtime=True), session_id="killme",
+                robot=KinematicArm(max_speed=1.0), planner=planner, registry=registry(),
+                perception=FixedPerception())
+    s.say("move it far")
+""")
+
+
+def test_killed_mid_step_resumes_at_that_step(tmp_path):
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path)], cwd=ROOT,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    log = tmp_path / "sessions" / "killme" / "events.jsonl"
+    deadline = time.time() + 60
+    try:
+        while time.time() < deadline:
+            if any(e.type == "step_started" and e.index == 2 for e in read_events(log)):
+                break
+            assert child.poll() is None, "the job ended before it could be killed"
+            time.sleep(0.05)
+        else:
+            raise AssertionError("step 2 never started")
+        time.sleep(0.3)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    before = list(read_events(log))
+    assert not any(e.type == "job_ended" for e in before)
+
+    planner = ScriptedPlanner(lambda inp: PlannerTurn(say="should not be asked again"))
+    s = Session.resume("killme", SessionConfig(home=tmp_path), robot=KinematicArm(max_speed=4.0),
+                       planner=planner, registry=registry(), perception=FixedPerception())
+    assert s.unfinished()
+    r = s.continue_job()
+    assert not s.unfinished()
+    s.close()
+    assert planner.inputs == [], "resuming continues the saved plan; it does not plan again"
+    # Step 2 (the one killed) and step 3 ran after the resume; step 1 was not repeated.
+    assert [x["step"]["args"]["to"] for x in r.steps] == [4.0, 4.5]
+    assert r.outcome == "done"
+    after = list(read_events(log))
+    assert after[: len(before)] == before, "the log is append-only across the crash"
+    started = [e.index for e in after if e.type == "step_started"]
+    assert started == [1, 2, 2, 3]
+    assert after[-1].type == "job_ended"
