@@ -108,8 +108,15 @@ def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[
         if on_event is not None:
             on_event(e)
 
-    session = Session(scenario.scene, config, perturbation=scenario.perturbation, on_event=watch,
-                      on_tick=on_tick, answer=answer, video=video)
+    try:
+        session = Session(scenario.scene, config, perturbation=scenario.perturbation, on_event=watch,
+                          on_tick=on_tick, answer=answer, video=video)
+    except Exception as e:  # e.g. a scene the simulator cannot build: this scenario fails, the rest run
+        return ScenarioResult(id=scenario.id, tags=scenario.tags, success=False, questions=0,
+                              expected_questions=scenario.expect.asks, steps=0,
+                              wall_s=round(time.perf_counter() - t_wall, 2),
+                              problems=[f"could not set up the scenario: {type(e).__name__}: {e}"],
+                              error=f"{type(e).__name__}: {e}")
     session_box["s"] = session
     session.runtime.on_step_finished = on_step_finished
     questions = 0
