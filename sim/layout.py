@@ -16,7 +16,7 @@ from sim.scenario import SceneSpec
 # (x_min, x_max, y_min, y_max) of object centres and footprints, in the table frame.
 WORKSPACE = (-0.23, 0.25, -0.36, 0.36)
 # Centres of the named regions: front is near the robot (small x), left is +y.
-_RX, _RY = 0.13, 0.21
+_RX, _RY = 0.13, 0.25
 REGIONS: dict[str, tuple[float, float]] = {
     "center": (0.0, 0.0),
     "left": (0.0, _RY),
@@ -102,6 +102,13 @@ def layout(scene: SceneSpec) -> list[Placement]:
             xy = free_spot(rng, half, taken, around=(cx + jitter[0], cy + jitter[1]), radius=0.04)
         else:
             xy = free_spot(rng, half, taken)
+            # A long object at a slant has a big bounding box: on a crowded table, square it up.
+            for square_yaw in ((0.0, np.pi / 2) if xy is None and info.random_yaw else ()):
+                yaw = square_yaw
+                half = footprint(o.kind, yaw)
+                xy = free_spot(rng, half, taken)
+                if xy is not None:
+                    break
         if xy is None:
             where = f"in the {o.at} region" if o.at else "on the table"
             raise ValueError(f"no free spot {where} for {o.name!r}: the scene has too many objects")
