@@ -283,6 +283,30 @@ def demo(record: Path = typer.Option(Path("out/demo.mp4"), help="where to write 
     raise typer.Exit(0 if result.outcome == "done" else 1)
 
 
+@app.command("look")
+def look(out: Path = typer.Option(Path("out/tabletop.png"), help="PNG to write"),
+         scene: Optional[Path] = typer.Option(None, help="scene JSON"),
+         scenario: Optional[str] = typer.Option(None, help="use the scene of this scenario id"),
+         scenarios: Optional[Path] = typer.Option(None),
+         size: int = typer.Option(448, help="pixels per camera image")) -> None:
+    """Render the scene's front and wrist cameras side by side into a PNG."""
+    import numpy as np
+    from PIL import Image
+
+    from sim.robot import SimRobot
+
+    spec, _ = _scene_from(scene, scenario, scenarios)
+    robot = SimRobot.from_scene(spec, render_size=size)
+    try:
+        frames = [robot.render("front"), robot.render("wrist")]
+    finally:
+        robot.close()
+    gap = np.full((size, 8, 3), 255, np.uint8)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.concatenate([frames[0], gap, frames[1]], axis=1)).save(out)
+    console.print(f"wrote {out} (front camera | wrist camera)")
+
+
 memory_app = typer.Typer(help="What the robot remembers about a user's preferences.", no_args_is_help=True)
 app.add_typer(memory_app, name="memory")
 
