@@ -1,0 +1,161 @@
+"""Open choices and the answers that close them.
+
+When grounding finds more than one fitting object or destination, it asks a `Chooser`. The
+chooser holds the person's answers to earlier questions (oldest first); an answer that narrows
+the options to one closes the choice and is used up, otherwise the chooser raises the question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from agent.planners.rules import lexicon as lx
+from agent.planners.rules.outcomes import NeedQuestion
+from agent.planners.rules.phrases import NounPhrase, parse_np
+from agent.planners.rules.text import normalize, strip_fillers, words
+from agent.planners.rules.world import concrete_relation, holds_inside, holds_on_top
+from agent.schema import SceneObject
+
+# Openers of an answer that do not help to choose ("I mean", "put it", "use").
+_ANSWER_OPENERS = re.compile(
+    r"^(?:(?:i|i\s+would|i\s+will)\s+(?:mean|meant|said|want|say|like|prefer|pick|choose|go with)\s+|"
+    r"(?:put|place|move|drop|take|set|throw|toss|stack|use|pick|choose|take|try|do|go with|make it|"
+    r"the answer is|how about|what about|let us do|lets do)\s+(?:(?:it|them|that|this|those|these)\s+)?)+")
+
+Destination = tuple[str, SceneObject]  # (relation, target)
+
+
+@dataclass
+class Chooser:
+    answers: list[str] = field(default_factory=list)
+
+    def _try(self, pick: Callable[[str], object | None]):
+        for i, answer in enumerate(self.answers):
+            got = pick(answer)
+            if got is not None:
+                del self.answers[: i + 1]
+                return got
+        return None
+
+    def object(self, options: list[SceneObject], question: str) -> SceneObject:
+        got = self._try(lambda a: pick_object(a, options))
+        if got is None:
+            raise NeedQuestion(question)
+        return got  # type: ignore[return-value]
+
+    def objects(self, options: list[SceneObject], count: int, question: str) -> list[SceneObject]:
+        got = self._try(lambda a: pick_objects(a, options, count))
+        if got is None:
+            raise NeedQuestion(question)
+        return got  # type: ignore[return-value]
+
+    def destination(self, options: list[Destination], scene: list[SceneObject], question: str) -> Destination:
+        got = self._try(lambda a: pick_destination(a, options, scene))
+        if got is None:
+            raise NeedQuestion(question)
+        return got  # type: ignore[return-value]
+
+    def value(self, options: list[str], synonyms: dict[str, list[str]], question: str) -> str:
+        got = self._try(lambda a: pick_value(a, options, synonyms))
+        if got is None:
+            raise NeedQuestion(question)
+        return got  # type: ignore[return-value]
+
+
+def answer_phrase(answer: str) -> str:
+    text = strip_fillers(normalize(answer))
+    text = _ANSWER_OPENERS.sub("", text).strip()
+    return strip_fillers(text)
+
+
+def _by_side(side: str, options: list[SceneObject]) -> SceneObject:
+    if side == "left":
+        return max(options, key=lambda o: o.pos[1])
+    if side == "right":
+        return min(options, key=lambda o: o.pos[1])
+    if side == "front":
+        return min(options, key=lambda o: o.pos[0])
+    if side == "back":
+        return max(options, key=lambda o: o.pos[0])
+    ys = sorted(options, key=lambda o: o.pos[1])
+    return ys[len(ys) // 2]
+
+
+def _matches(np: NounPhrase, obj: SceneObject) -> bool:
+    if np.name_words and " ".join(np.name_words) == obj.name.lower():
+        return True
+    if np.kinds and obj.kind not in np.kinds:
+        return False
+    if np.colors and (obj.color or "") not in np.colors:
+        return False
+    if np.unknown and not np.kinds and not all(w in obj.name.lower().split() for w in np.unknown):
+        return False
+    return bool(np.kinds or np.colors or np.unknown or np.name_words)
+
+
+def narrow(np: NounPhrase, options: list[SceneObject]) -> list[SceneObject]:
+    """The options this phrase picks out (all of them when it says nothing that separates them)."""
+    if np.parts:
+        out: list[SceneObject] = []
+        for p in np.parts:
+            for o in narrow(p, options):
+                if o not in out:
+                    out.append(o)
+        return out
+    chosen = [o for o in options if _matches(np, o)] if (np.kinds or np.colors or np.unknown) else list(options)
+    if np.side and len(chosen) > 1:
+        chosen = [_by_side(np.side, chosen)]
+    return chosen
+
+
+def pick_object(answer: str, options: list[SceneObject]) -> SceneObject | None:
+    text = answer_phrase(answer)
+    if not text:
+        return None
+    np = parse_np(text, frozenset(o.kind for o in options))
+    if np.pronoun or np.everything:
+        return None
+    chosen = narrow(np, options)
+    return chosen[0] if len(chosen) == 1 and len(chosen) < len(options) + 1 and _says_something(np) else None
+
+
+def pick_objects(answer: str, options: list[SceneObject], count: int) -> list[SceneObject] | None:
+    np = parse_np(answer_phrase(answer), frozenset(o.kind for o in options))
+    chosen = narrow(np, options)
+    return chosen if len(chosen) == count and _says_something(np) else None
+
+
+def _says_something(np: NounPhrase) -> bool:
+    return bool(np.colors or np.side or np.unknown or np.parts or np.name_words)
+
+
+def pick_destination(answer: str, options: list[Destination], scene: list[SceneObject]) -> Destination | None:
+    text = answer_phrase(answer)
+    relation = None
+    for phrase, rel in lx.RELATION_PHRASES:
+        m = re.match(re.escape(phrase) + r"\b\s*", text)
+        if m:
+            relation, text = rel, text[m.end():]
+            break
+    np = parse_np(text)
+    if not _says_something(np) and not np.kinds:
+        return None
+    targets = [t for _, t in options]
+    chosen = narrow(np, targets)
+    if len(chosen) == 1:
+        for rel, tgt in options:
+            if tgt is chosen[0]:
+                return rel, tgt
+    # A destination that was not offered but fits is a fine answer too.
+    others = [o for o in narrow(np, scene) if holds_inside(o) or holds_on_top(o)]
+    if len(others) == 1:
+        return concrete_relation(relation or "to", others[0]), others[0]
+    return None
+
+
+def pick_value(answer: str, options: list[str], synonyms: dict[str, list[str]]) -> str | None:
+    said = " " + " ".join(words(answer.lower())) + " "
+    found = [v for v in options if any(f" {s} " in said for s in [v.lower(), *synonyms.get(v, [])])]
+    return found[0] if len(found) == 1 else None

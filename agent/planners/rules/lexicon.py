@@ -1,0 +1,157 @@
+"""The words the rules planner knows: object kinds and their synonyms, category words, colours,
+relation phrases, verbs and the small function words that frame a command.
+
+Everything here is a constant table. Multi-word entries are matched before single words, so
+"trash can" is a bin while "trash" alone is a piece of trash.
+"""
+
+from __future__ import annotations
+
+from sim.scenario import COLORS, CONTAINERS, FIXED_KINDS, KINDS, SURFACES
+
+__all__ = [
+    "KINDS", "COLORS", "CONTAINERS", "SURFACES", "FIXED_KINDS",
+    "KIND_WORDS", "MASS_NOUNS", "CATEGORY_WORDS", "EVERYTHING_WORDS", "COLOR_WORDS", "SIDE_WORDS",
+    "RELATION_PHRASES", "NUMBER_WORDS", "ARTICLES", "QUANTIFIERS", "PRONOUNS", "PLURAL_PRONOUNS",
+]
+
+# word or phrase -> (kind, plural?)
+KIND_WORDS: dict[str, tuple[str, bool]] = {}
+
+
+def _add_kind(kind: str, singulars: list[str], plurals: list[str]) -> None:
+    for w in singulars:
+        KIND_WORDS[w] = (kind, False)
+    for w in plurals:
+        KIND_WORDS[w] = (kind, True)
+
+
+_add_kind("cup", ["cup", "mug", "glass", "beaker", "teacup", "coffee cup"],
+          ["cups", "mugs", "glasses", "beakers", "teacups", "coffee cups"])
+_add_kind("bowl", ["bowl", "dish bowl"], ["bowls"])
+_add_kind("block", ["block", "cube", "brick", "box", "toy block", "building block"],
+          ["blocks", "cubes", "bricks", "boxes", "toy blocks", "building blocks"])
+_add_kind("plate", ["plate", "dish", "saucer", "platter"], ["plates", "saucers", "platters"])
+_add_kind("fork", ["fork"], ["forks"])
+_add_kind("can", ["can", "tin", "tin can", "soda can", "drink can", "soda", "coke can", "beer can"],
+          ["cans", "tins", "tin cans", "soda cans", "drink cans", "beer cans"])
+_add_kind("trash", ["trash", "garbage", "rubbish", "litter", "paper ball", "ball of paper", "crumpled paper",
+                    "paper", "wrapper", "junk", "waste"],
+          ["paper balls", "balls of paper", "wrappers", "scraps"])
+_add_kind("bin", ["bin", "trash can", "trashcan", "garbage can", "garbage bin", "rubbish bin", "waste bin",
+                  "wastebasket", "waste basket", "waste paper basket", "wastepaper basket", "dustbin",
+                  "bucket", "trash bin", "recycling bin", "litter bin"],
+          ["bins", "trash cans", "buckets"])
+_add_kind("basket", ["basket", "hamper", "crate"], ["baskets", "crates"])
+_add_kind("tray", ["tray", "serving tray"], ["trays"])
+
+# Kind words that name a substance rather than a countable thing: "the trash" means all of it.
+MASS_NOUNS: frozenset[str] = frozenset({"trash", "garbage", "rubbish", "litter", "junk", "waste"})
+
+# Words that stand for several kinds at once (all plural in meaning).
+CATEGORY_WORDS: dict[str, frozenset[str]] = {
+    "dishes": frozenset({"cup", "plate", "bowl", "fork"}),
+    "tableware": frozenset({"cup", "plate", "bowl", "fork"}),
+    "crockery": frozenset({"cup", "plate", "bowl"}),
+    "cutlery": frozenset({"fork"}),
+    "silverware": frozenset({"fork"}),
+    "utensils": frozenset({"fork"}),
+    "flatware": frozenset({"fork"}),
+    "toys": frozenset({"block"}),
+    "recycling": frozenset({"can"}),
+    "recyclables": frozenset({"can"}),
+    "empties": frozenset({"can"}),
+    "drinks": frozenset({"can", "cup"}),
+    "containers": frozenset(CONTAINERS),
+    "container": frozenset(CONTAINERS),
+    "receptacle": frozenset(CONTAINERS),
+}
+# Category words that are grammatically singular (one object of any of the kinds).
+SINGULAR_CATEGORIES: frozenset[str] = frozenset({"container", "receptacle"})
+
+# Words meaning "any object": "everything", "all the things", "stuff".
+EVERYTHING_WORDS: frozenset[str] = frozenset({
+    "everything", "anything", "things", "thing", "stuff", "objects", "object", "items", "item", "all",
+    "rest", "mess",
+})
+SINGULAR_ANY_WORDS: frozenset[str] = frozenset({"thing", "object", "item"})
+
+# Colour words; a few that no scene object can have are kept so that "the pink cup" is
+# understood as a colour that is not there rather than as an unknown word.
+COLOR_WORDS: dict[str, str] = {c: c for c in COLORS}
+COLOR_WORDS.update({
+    "grey": "grey", "gray": "grey", "pink": "pink", "brown": "brown", "silver": "silver", "gold": "gold",
+    "violet": "purple", "navy": "blue", "scarlet": "red", "crimson": "red", "lime": "green",
+    "golden": "gold", "beige": "beige", "cyan": "cyan", "magenta": "magenta",
+})
+
+# Position words inside a noun phrase ("the left cup", "the one on the right").
+SIDE_WORDS: dict[str, str] = {
+    "left": "left", "leftmost": "left", "left-hand": "left",
+    "right": "right", "rightmost": "right", "right-hand": "right",
+    "front": "front", "nearest": "front", "closest": "front", "near": "front", "nearer": "front",
+    "closer": "front",
+    "back": "back", "farthest": "back", "furthest": "back", "far": "back", "further": "back",
+    "farther": "back", "rear": "back",
+    "middle": "middle", "center": "middle", "centre": "middle", "central": "middle",
+}
+
+# Relation phrases between the moved object and the reference object, longest first when
+# matched. "to" and "at" are generic: the reference object's kind decides in or on.
+RELATION_PHRASES: list[tuple[str, str]] = sorted([
+    ("in", "in"), ("into", "in"), ("inside", "in"), ("inside of", "in"), ("within", "in"),
+    ("in to", "in"), ("down in", "in"), ("back in", "in"), ("back into", "in"),
+    ("on", "on"), ("onto", "on"), ("on to", "on"), ("upon", "on"), ("on top of", "on"), ("atop", "on"),
+    ("over", "on"), ("on the top of", "on"), ("back on", "on"), ("back onto", "on"),
+    ("to the left of", "left_of"), ("left of", "left_of"), ("on the left of", "left_of"),
+    ("to the left side of", "left_of"), ("on the left side of", "left_of"), ("at the left of", "left_of"),
+    ("on the left hand side of", "left_of"), ("to the left hand side of", "left_of"),
+    ("to the right of", "right_of"), ("right of", "right_of"), ("on the right of", "right_of"),
+    ("to the right side of", "right_of"), ("on the right side of", "right_of"), ("at the right of", "right_of"),
+    ("on the right hand side of", "right_of"), ("to the right hand side of", "right_of"),
+    ("next to", "near"), ("near", "near"), ("near to", "near"), ("nearby", "near"), ("beside", "near"),
+    ("by", "near"), ("close to", "near"), ("alongside", "near"), ("by the side of", "near"),
+    ("in front of", "near"), ("behind", "near"), ("around", "near"), ("against", "near"),
+    ("to", "to"), ("over to", "to"), ("at", "to"), ("towards", "to"), ("toward", "to"), ("back to", "to"),
+    ("back into the", "in"),
+], key=lambda p: -len(p[0]))
+
+# Side phrases that would otherwise look like relations ("the cup on the left").
+SIDE_PHRASES: list[tuple[str, str]] = [
+    ("on the left", "left"), ("on the right", "right"), ("at the left", "left"), ("at the right", "right"),
+    ("to the left", "left"), ("to the right", "right"), ("in the front", "front"), ("at the front", "front"),
+    ("in front", "front"), ("at the back", "back"), ("in the back", "back"), ("in the middle", "middle"),
+    ("in the center", "middle"), ("in the centre", "middle"), ("on the left side", "left"),
+    ("on the right side", "right"), ("closest to me", "front"), ("nearest to me", "front"),
+    ("closest to you", "back"), ("nearest you", "back"), ("farthest from me", "back"),
+    ("furthest from me", "back"), ("near me", "front"), ("by me", "front"),
+]
+
+NUMBER_WORDS: dict[str, int] = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "a couple of": 2, "a pair of": 2, "pair of": 2, "couple of": 2,
+}
+
+ARTICLES: frozenset[str] = frozenset({"the", "my", "your", "our", "this", "that", "these", "those", "its",
+                                      "their"})
+INDEFINITES: frozenset[str] = frozenset({"a", "an", "any", "some", "one of the", "any of the", "either"})
+# Quantifier phrases that make a noun phrase mean "all of them".
+QUANTIFIERS: frozenset[str] = frozenset({"all", "all of the", "all the", "every", "each", "each of the",
+                                         "every single", "all of", "all of my", "all my", "both", "both of the",
+                                         "both the", "each and every", "every one of the"})
+DUAL_QUANTIFIERS: frozenset[str] = frozenset({"both", "both of the", "both the"})
+
+PRONOUNS: frozenset[str] = frozenset({"it", "that", "this", "that one", "this one", "the same one", "same one"})
+PLURAL_PRONOUNS: frozenset[str] = frozenset({"them", "those", "these", "they", "all of them", "both of them",
+                                             "those ones", "these ones", "them all", "all those"})
+OTHER_PHRASES: frozenset[str] = frozenset({"the other one", "other one", "the other", "the others",
+                                           "the other ones", "the rest", "the rest of them"})
+
+# Words that carry no meaning for grounding inside a noun phrase.
+NP_FILLERS: frozenset[str] = frozenset({
+    "please", "of", "one", "ones", "little", "big", "small", "large", "tiny", "huge", "over", "there",
+    "here", "too", "also", "again", "now", "just", "as", "well", "very", "colored", "coloured", "color",
+    "colour", "piece", "bit", "table", "single", "remaining", "other", "empty", "dirty", "used",
+    "same", "kind", "sort", "type", "for", "me", "real", "quick", "quickly", "carefully", "gently",
+    "then", "and", "or", "lying", "sitting", "standing", "around", "lonely", "poor", "old", "new",
+})

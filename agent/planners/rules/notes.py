@@ -1,0 +1,180 @@
+"""Coaching memory: turning "from now on ..." into notes, and notes back into rules.
+
+Notes are plain text so that every backend (and a person reading the session) can understand
+them. The rules planner re-reads them on every turn with the same grammar it uses for commands:
+  destination rules   "cups go on the tray", "cans belong in the basket", "put forks left of plates"
+  exclusions          "leave the plate where it is", "never touch the red cup"
+  phrase meanings     "when I say set the table, the fork goes to the left of the plate"
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from agent.planners.rules.parse import Command, Exclusion, parse_clause, parse_utterance, split_sentences
+from agent.planners.rules.phrases import NounPhrase
+from agent.planners.rules.text import normalize, strip_fillers, strip_punct
+from agent.schema import Note
+
+# Openers that make a sentence a lasting preference (user scope) or one for this session.
+_USER_MARKERS = [
+    "from now on", "from here on", "from here on out", "in future", "in the future", "going forward",
+    "remember that", "please remember that", "please remember", "remember", "note that", "keep in mind that",
+    "keep in mind", "always", "by default", "as a rule", "for future reference", "next time", "in general",
+    "generally", "from today", "whenever", "every time", "each time", "never", "in general",
+]
+_SESSION_MARKERS = ["for now", "for the rest of the session", "for this session", "today", "for the moment",
+                    "for the time being", "for the rest of today", "this time"]
+_MACRO = re.compile(r"^(?:when(?:ever)?|if|each time|every time)\s+i\s+(?:say|tell you to|tell you|ask you to|"
+                    r"ask for|ask you|ask)\s+(?P<rest>.+)$")
+_MEANS = re.compile(r"^(?P<trigger>.+?)\s+(?:means|should mean|is when)\s+(?P<body>.+)$")
+# ", not in the bin": the alternative a preference rules out; it adds nothing to the rule.
+_NEGATIVE_ALTERNATIVE = re.compile(r"(?:,\s*|\s+)(?:and\s+|but\s+)?(?:not|never)\s+(?:in|into|on|onto|inside|"
+                                   r"to|next to|near)\s+(?:the\s+)?[a-z]+(?:\s+[a-z]+)?\s*$")
+
+
+@dataclass
+class Preference:
+    text: str  # the note to remember
+    scope: str  # "user" or "session"
+
+
+@dataclass
+class DestinationRule:
+    subject: NounPhrase
+    relation: str
+    target: NounPhrase
+    text: str
+
+
+@dataclass
+class Macro:
+    trigger: str
+    body: str
+    text: str
+
+
+@dataclass
+class Rules:
+    destinations: list[DestinationRule] = field(default_factory=list)  # newest first
+    exclusions: list[tuple[NounPhrase, str]] = field(default_factory=list)  # (phrase, note text)
+    macros: list[Macro] = field(default_factory=list)
+
+
+def preference_in(sentence: str) -> Preference | None:
+    """The note a sentence asks to remember, or None when it is not a preference."""
+    # Keep the commas: the note is read back later, by this planner and by people.
+    t = re.sub(r"^(?:(?:please|okay|ok|so|and|also|oh|hey|robot)\b[\s,]*)+", "", normalize(sentence).strip(" .!?"))
+    flat = strip_fillers(strip_punct(t))
+    if _MACRO.match(flat) or _MEANS.match(flat) and _macro_from(flat):
+        return Preference(text=_tidy(t), scope="user")
+    for markers, scope in ((_USER_MARKERS, "user"), (_SESSION_MARKERS, "session")):
+        for m in sorted(markers, key=len, reverse=True):
+            lead = re.match(re.escape(m) + r"\b[\s,:;]*", t)
+            trail = re.search(r"[\s,]+" + re.escape(m) + r"$", t)
+            if lead or trail:
+                body = t[lead.end():] if lead else t[: trail.start()]
+                body = re.sub(r"^(?:that|to)\s+", "", body.strip(" ,")).strip()
+                if m == "never":
+                    body = "never " + body
+                if m == "whenever":
+                    body = "whenever " + body
+                if _MACRO.match(strip_punct(body)):
+                    return Preference(text=_tidy(body), scope="user")
+                if _rules_from_text(body).destinations or _rules_from_text(body).exclusions:
+                    return Preference(text=_tidy(body), scope=scope)
+    # "cans belong in the basket" said on its own is a standing rule too.
+    if re.search(r"\b(?:belong|belongs|always go|always goes|live|lives)\b", t) and _rules_from_text(t).destinations:
+        return Preference(text=_tidy(t), scope="user")
+    return None
+
+
+def _tidy(text: str) -> str:
+    return re.sub(r"\bi\b", "I", text.strip(" ,.;:"))
+
+
+def preferences_in(utterance: str) -> tuple[list[Preference], list[str]]:
+    """(preferences, the remaining sentences that are not preferences)."""
+    prefs: list[Preference] = []
+    rest: list[str] = []
+    for sentence in split_sentences(normalize(utterance)):
+        p = preference_in(sentence)
+        if p is not None:
+            prefs.append(p)
+        else:
+            rest.append(sentence)
+    return prefs, rest
+
+
+def read_notes(notes: list[Note]) -> Rules:
+    rules = Rules()
+    for note in reversed(notes):  # newest first, so later coaching wins
+        got = _rules_from_text(note.text)
+        rules.destinations.extend(got.destinations)
+        rules.exclusions.extend(got.exclusions)
+        rules.macros.extend(got.macros)
+    return rules
+
+
+def _rules_from_text(text: str) -> Rules:
+    rules = Rules()
+    t = strip_punct(normalize(text))
+    macro = _macro_from(t)
+    if macro is not None:
+        rules.macros.append(macro)
+        return rules
+    t = _NEGATIVE_ALTERNATIVE.sub("", t)
+    never = t.startswith("never ")
+    parsed = parse_utterance(t)
+    for cmd in parsed.commands:
+        if cmd.action in ("place", "dispose") and cmd.obj is not None and cmd.target is not None and not never:
+            rules.destinations.append(DestinationRule(cmd.obj, cmd.relation or "to", cmd.target, text))
+    for ex in parsed.exclusions:
+        rules.exclusions.append((ex.np, text))
+    if never and not parsed.exclusions:
+        clause = parse_clause(t[len("never "):])
+        if isinstance(clause, Command) and clause.obj is not None and clause.target is None:
+            rules.exclusions.append((clause.obj, text))
+    return rules
+
+
+def _macro_from(t: str) -> Macro | None:
+    m = _MACRO.match(t)
+    if m:
+        rest = m.group("rest")
+        if "," in rest:
+            trigger, body = (p.strip() for p in rest.split(",", 1))
+        else:
+            trigger, body = _split_trigger(rest)
+        body = re.sub(r"^(?:that means|it means|i mean|i want|then|you should|do this|do)\s*:?\s*", "", body)
+        trigger = re.sub(r"^(?:to\s+)", "", trigger.strip(" '\""))
+        if trigger and body:
+            return Macro(trigger=strip_fillers(trigger), body=body, text=t)
+        return None
+    m = _MEANS.match(t)
+    if m:
+        body = m.group("body")
+        if parse_utterance(body).commands:
+            trigger = re.sub(r"^(?:when i say|saying)\s+", "", m.group("trigger")).strip(" '\"")
+            return Macro(trigger=strip_fillers(trigger), body=body, text=t)
+    return None
+
+
+def _split_trigger(rest: str) -> tuple[str, str]:
+    """Without a comma, the trigger is the shortest opening after which the rest is a command."""
+    ws = rest.split()
+    for i in range(1, len(ws)):
+        body = " ".join(ws[i:])
+        if parse_utterance(body).commands:
+            return " ".join(ws[:i]), body
+    return rest, ""
+
+
+def macro_for(utterance: str, rules: Rules) -> Macro | None:
+    said = strip_fillers(strip_punct(normalize(utterance)))
+    for macro in rules.macros:
+        trig = macro.trigger
+        if said == trig or re.search(r"(?<![a-z])" + re.escape(trig) + r"(?![a-z])", said):
+            return macro
+    return None

@@ -1,0 +1,422 @@
+"""Utterances -> clauses -> commands.
+
+The grammar is small and shallow:
+  utterance  := sentence (". " sentence)*
+  sentence   := [header ":"] clause (connector clause)*       connector: then, after that, ", and", ";" ...
+  clause     := exclusion | verb NP [particle] [relation NP] | NP ("goes"|"belongs") relation NP
+              | NP (ellipsis: "now the blue cup") | relation NP ("on the tray instead")
+Towers ("build a tower: blue at the bottom, then green, then red on top") are read as a whole
+sentence before it is cut into clauses, since their "then"s join items, not commands.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from agent.planners.rules import lexicon as lx
+from agent.planners.rules.phrases import NounPhrase, parse_np
+from agent.planners.rules.text import find_phrase, has_phrase, normalize, strip_fillers, strip_punct, words
+from agent.planners.rules.verbs import BACK_WHERE, PARTICLE_ACTIONS, PARTICLES, TABLE_WORDS, VERB_ACTIONS
+
+Split = tuple[NounPhrase | None, str, NounPhrase]  # (object, relation, target)
+
+
+@dataclass
+class Command:
+    action: str
+    obj: NounPhrase | None = None
+    relation: str | None = None
+    target: NounPhrase | None = None
+    splits: list[Split] = field(default_factory=list)  # other readings of object/relation/target
+    skill: str | None = None
+    text: str = ""
+    tower: list[NounPhrase] = field(default_factory=list)
+    correction: bool = False  # "instead", "actually": replaces what was being done
+    rest: str = ""  # the words after the verb (plugin skills read their own arguments from them)
+
+
+@dataclass
+class Exclusion:
+    np: NounPhrase
+    text: str
+
+
+@dataclass
+class Parsed:
+    commands: list[Command] = field(default_factory=list)
+    exclusions: list[Exclusion] = field(default_factory=list)
+    not_understood: list[str] = field(default_factory=list)
+
+
+_CONNECTORS = re.compile(
+    r"\s*(?:;|,?\s*\band then\b|,?\s*\bthen\b|,?\s*\bafter that\b,?|,?\s*\bafterwards\b,?|,?\s*\bafter which\b"
+    r"|,?\s*\band after that\b,?|,?\s*\bnext\b(?!\s+to\b),?|,?\s*\band finally\b,?|,?\s*\bfinally\b,?"
+    r"|,?\s*\blastly\b,?|,?\s*\bonce that is done\b,?|,?\s*\bwhen you are done\b,?|,?\s*\band also\b"
+    r"|,?\s*\band last\b,?|,?\s*\bafter this\b,?|,?\s*\bfollowed by\b)\s*")
+_CORRECTION = re.compile(r"\b(?:instead|actually|rather|no no|i meant|i mean|wrong|oops|sorry|not that)\b")
+_EXCLUDE_PATTERNS = [
+    re.compile(r"^(?:but\s+)?(?:please\s+)?(?:do not|never|dont|do not you)\s+(?:ever\s+)?(?:touch|move|take|use|pick up|"
+               r"grab|disturb|bother with|handle|put away|throw away|throw out|mess with|lift|remove|"
+               r"shift|go near|knock over|include)\s+(?P<np>.+?)(?:\s+(?:at all|please|either))?$"),
+    re.compile(r"^(?:but\s+)?leave\s+(?P<np>.+?)(?:\s+(?:where it is|where they are|where it was|alone|there|in place|as it is|"
+               r"as they are|as is|be|untouched|on the table|where it stands|in its place|where it belongs|"
+               r"right where it is|out of it|out|exactly where it is|for now|in peace|on its own))+$"),
+    re.compile(r"^(?:but\s+)?keep\s+(?P<np>.+?)\s+(?:where it is|where they are|there|in place|as it is|"
+               r"untouched|on the table|out of it|out)$"),
+    re.compile(r"^(?:but\s+)?(?:not|never|except|except for|apart from|other than|without)\s+(?P<np>.+)$"),
+    re.compile(r"^(?P<np>.+?)\s+(?:stays|stay|should stay|must stay|can stay|remains|remain|is staying|"
+               r"stays put|stay put|is not to be touched|should not be touched|must not be touched|"
+               r"should not move|must not move|does not move|is off limits|are off limits)(?:\s+.*)?$"),
+]
+_GOES = re.compile(r"^(?P<np>.+?)\s+(?:goes|go|should go|must go|need to go|needs to go|has to go|have to go|"
+                   r"will go|belong|belongs|should be|must be|are to go|is to go|gets|get|should end up|"
+                   r"go back|goes back|ends up|end up|should be put|must be put|are put|is put|can go|"
+                   r"should be placed|must be placed|is placed|are placed|live|lives)\s+(?P<rest>.+)$")
+_TOWER = re.compile(r"\b(?:build|make|create|form|construct|assemble|stack|do|pile)\b.*?\b(?:tower|stack|pile)\b")
+_TOWER_ITEM_SPLIT = re.compile(r"\s*(?:,?\s*\band then\b|,?\s*\bthen\b|,?\s*\bnext\b|,?\s*\bfollowed by\b|"
+                               r",?\s*\band finally\b|,?\s*\bfinally\b|,?\s*\bon top of that\b|,?\s*\bon top of it\b|"
+                               r",?\s*\babove it\b|,?\s*\band\b|,|;)\s*")
+_CHAIN = re.compile(r"\s+(?:on top of|onto|on)\s+")
+
+
+def parse_utterance(text: str, skill_verbs: dict[str, str] | None = None) -> Parsed:
+    """All commands and exclusions of an utterance, in the order they were said."""
+    out = Parsed()
+    for sentence in split_sentences(normalize(text)):
+        _parse_sentence(sentence, out, skill_verbs or {})
+    return out
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|[.!?]+$", text) if s and s.strip(" .!?")]
+
+
+def _parse_sentence(sentence: str, out: Parsed, skill_verbs: dict[str, str]) -> None:
+    sentence = sentence.strip(" .!?")
+    tower = _parse_tower(sentence)
+    if tower is not None:
+        out.commands.append(tower)
+        return
+    header, body = None, sentence
+    if ":" in sentence:
+        header, body = (p.strip() for p in sentence.split(":", 1))
+    body_parsed = Parsed()
+    for clause in split_clauses(body, skill_verbs):
+        _add_clause(clause, body_parsed, skill_verbs)
+    if header is not None:
+        head = Parsed()
+        _add_clause(header, head, skill_verbs)
+        # "Sort the blocks: each block goes into the bowl of the same colour": the body says it all;
+        # a header alone ("Clean up:") is only a title for the body.
+        if not body_parsed.commands:
+            out.commands.extend(head.commands)
+        elif head.commands and head.commands[0].action == "sort" and head.commands[0].obj is not None:
+            for c in body_parsed.commands:
+                if c.obj is not None and c.obj.plural and c.target is not None and not c.target.kinds:
+                    c.target.same_color = True
+        out.exclusions.extend(head.exclusions)
+    out.commands.extend(body_parsed.commands)
+    out.exclusions.extend(body_parsed.exclusions)
+    out.not_understood.extend(body_parsed.not_understood)
+
+
+def _add_clause(clause: str, out: Parsed, skill_verbs: dict[str, str]) -> None:
+    parsed = parse_clause(clause, skill_verbs)
+    if isinstance(parsed, Command):
+        out.commands.append(parsed)
+    elif isinstance(parsed, Exclusion):
+        out.exclusions.append(parsed)
+    elif parsed == "context":
+        pass
+    else:
+        out.not_understood.append(clause)
+
+
+def split_clauses(sentence: str, skill_verbs: dict[str, str]) -> list[str]:
+    """Cut a sentence into clauses at connectors, at commas that start a new clause, and at "and"
+    when both sides are whole clauses ("stack X on Y and Z on X")."""
+    pieces = [p for p in _CONNECTORS.split(sentence) if p and p.strip(" ,")]
+    clauses: list[str] = []
+    for piece in pieces:
+        for sub in _split_commas(piece, skill_verbs):
+            clauses.extend(_split_and(sub, skill_verbs))
+    return [c.strip(" ,") for c in clauses if c.strip(" ,")]
+
+
+def _starts_clause(text: str, skill_verbs: dict[str, str]) -> bool:
+    t = strip_fillers(text)
+    if not t:
+        return False
+    if _match_verb(t, skill_verbs)[0] is not None:
+        return True
+    if any(p.match(t) for p in _EXCLUDE_PATTERNS[:3]) or re.match(r"^(?:not|never|except)\b", t):
+        return True
+    return bool(_GOES.match(t)) and _goes_rest_has_relation(t)
+
+
+def _goes_rest_has_relation(t: str) -> bool:
+    m = _GOES.match(t)
+    return bool(m and _relation_splits(m.group("rest"), allow_empty_object=True))
+
+
+def _split_commas(piece: str, skill_verbs: dict[str, str]) -> list[str]:
+    parts = [p.strip() for p in piece.split(",") if p.strip()]
+    out: list[str] = []
+    for p in parts:
+        if out and not _starts_clause(p, skill_verbs):
+            out[-1] = out[-1] + ", " + p
+        else:
+            out.append(p)
+    return out
+
+
+def _split_and(text: str, skill_verbs: dict[str, str]) -> list[str]:
+    t = text
+    for m in re.finditer(r"\s+and\s+", t):
+        left, right = t[: m.start()], t[m.end():]
+        if not left.strip() or not right.strip():
+            continue
+        lc = parse_clause(left, skill_verbs)
+        if _starts_clause(right, skill_verbs) and isinstance(lc, (Command, Exclusion)):
+            if isinstance(lc, Exclusion) or lc.action not in ("repeat", "redirect"):
+                return [left] + _split_and(right, skill_verbs)
+        # Ellipsis: "stack the red block on the blue one and the green block on the red one".
+        if isinstance(lc, Command) and lc.target is not None and lc.action == "place":
+            splits = _relation_splits(strip_fillers(right))
+            if splits and splits[0][0] is not None and not splits[0][0].is_empty:
+                verb = _leading_verb(strip_fillers(left), skill_verbs)
+                return [left] + _split_and(f"{verb} {right}", skill_verbs)
+    return [text]
+
+
+def _leading_verb(text: str, skill_verbs: dict[str, str]) -> str:
+    verb, _, _ = _match_verb(text, skill_verbs)
+    return verb or "put"
+
+
+def _match_verb(text: str, skill_verbs: dict[str, str]) -> tuple[str | None, str, str | None]:
+    """(verb phrase, rest, plugin skill) for the verb the clause starts with."""
+    for phrase in sorted(skill_verbs, key=len, reverse=True):
+        if text == phrase or text.startswith(phrase + " "):
+            return phrase, text[len(phrase):].strip(), skill_verbs[phrase]
+    for phrase in sorted(VERB_ACTIONS, key=len, reverse=True):
+        if text == phrase or text.startswith(phrase + " "):
+            return phrase, text[len(phrase):].strip(), None
+    # Inflected forms: "puts", "placing", "stacked" are rare in commands but cheap to accept.
+    first = text.split(" ", 1)[0]
+    for suffix in ("s", "es", "ing", "ed"):
+        if first.endswith(suffix) and first[: -len(suffix)] in VERB_ACTIONS:
+            return first[: -len(suffix)], text[len(first):].strip(), None
+    return None, text, None
+
+
+def parse_clause(clause: str, skill_verbs: dict[str, str] | None = None) -> Command | Exclusion | str | None:
+    """One clause -> a Command, an Exclusion, "context" (a statement with no request), or None."""
+    skill_verbs = skill_verbs or {}
+    raw = strip_punct(clause)
+    correction = bool(_CORRECTION.search(raw)) or raw.startswith("no ")
+    t = strip_fillers(re.sub(r"^(?:no|nope|not that one|wrong one|wrong|oops|sorry|actually|instead)\b\s*",
+                             "", raw))
+    t = re.sub(r"^(?:no|not that one|wrong one|wrong|i said|i meant|i mean|i wanted|i asked for|rather)\b\s*", "", t)
+    t = strip_fillers(re.sub(r"\b(?:instead|rather|actually)\b", " ", t))
+    if not t:
+        return "context"  # "no", "actually", "okay": discourse markers with no request of their own
+    for pat in _EXCLUDE_PATTERNS:
+        m = pat.match(t)
+        if m:
+            np = parse_np(m.group("np"))
+            if not np.is_empty and not _relation_splits(m.group("np"), allow_empty_object=False):
+                return Exclusion(np=np, text=t)
+    goes = _goes_command(t)
+    verb, rest, skill = _match_verb(t, skill_verbs)
+    if goes is not None and (verb is None or verb in _NOUN_VERBS or VERB_ACTIONS.get(verb) == "home"):
+        goes.correction = correction
+        return goes
+    if verb is not None:
+        cmd = _verb_command(verb, rest, skill)
+        if cmd is not None:
+            cmd.correction = correction
+            cmd.text = t
+            return cmd
+    if goes is not None:
+        goes.correction = correction
+        return goes
+    if _is_context(t):
+        return "context"
+    # A destination alone: "on the tray instead", "in the basket".
+    splits = _relation_splits(t, allow_empty_object=True)
+    if splits and splits[0][0] is None:
+        _, rel, tgt = splits[0]
+        return Command("redirect", relation=rel, target=tgt, text=t, correction=correction)
+    # A noun phrase alone: "now the blue cup", "the green one".
+    np = parse_np(t)
+    if not np.is_empty and not _looks_like_sentence(t) and verb is None:
+        return Command("repeat", obj=np, text=t, correction=correction)
+    return None
+
+
+# Verbs that are also nouns: "trash and cans go in the bin" starts with a noun, not a verb.
+_NOUN_VERBS = frozenset({"trash", "bin", "junk", "scrap", "group", "order", "pair", "match", "stack", "pile",
+                         "rest", "park", "home", "store", "pack", "tidy", "clear", "empty", "set"})
+
+
+def _goes_command(t: str) -> Command | None:
+    m = _GOES.match(t)
+    if not m:
+        return None
+    np = parse_np(m.group("np"))
+    splits = _relation_splits(m.group("rest"), allow_empty_object=True)
+    if np.is_empty or not splits or splits[0][0] is not None:
+        return None
+    _, rel, tgt = splits[0]
+    return Command("place", obj=np, relation=rel, target=tgt, text=t)
+
+
+def _is_context(t: str) -> bool:
+    return bool(re.match(r"^(?:i|we|it|there|this|that|my|our|they|he|she|you|today|tonight|guests|people)\b"
+                         r"(?:\s+\w+)?\s+(?:am|are|is|was|were|have|has|had|will|would|got|be|feel|think|"
+                         r"need|want|like|love|hate|guess|know|having|going)\b", t)) or t in (
+        "hi", "hello", "hey", "good morning", "good evening", "thanks", "thank you", "great", "good job")
+
+
+def _looks_like_sentence(t: str) -> bool:
+    return len(words(t)) > 8
+
+
+def _verb_command(verb: str, rest: str, skill: str | None) -> Command | None:
+    if skill is not None:
+        return Command("skill", skill=skill, rest=rest)
+    action = VERB_ACTIONS.get(verb, "place")
+    head = verb.split(" ", 1)[0]
+    back = re.search(BACK_WHERE, rest)
+    if back:
+        rest = (rest[: back.start()] + " " + rest[back.end():]).strip()
+        if action in ("place", "put_back", "hold"):
+            action = "put_back"
+    # A particle after the object changes the verb: "throw the can away", "put it back".
+    if skill is None:
+        for particle in PARTICLES:
+            i = find_phrase(rest, particle)
+            if i >= 0 and not has_phrase(rest, particle + " of") and not has_phrase(rest, particle + " to") \
+                    and not has_phrase(rest, particle + " into") and not has_phrase(rest, particle + " in"):
+                changed = PARTICLE_ACTIONS.get((head, particle))
+                if changed:
+                    action = changed
+                    rest = re.sub(r"\s+", " ", rest[:i] + rest[i + len(particle):]).strip()
+                    break
+            if i >= 0 and particle == "back" and head in ("put", "place", "move", "set", "bring", "take"):
+                rest = re.sub(r"\s+", " ", rest[:i] + rest[i + len(particle):]).strip()
+    cmd = Command(action, skill=skill)
+    if action in ("home", "undo"):
+        return cmd
+    splits = _relation_splits(rest, allow_empty_object=True)
+    if splits:
+        cmd.obj, cmd.relation, cmd.target = splits[0]
+        cmd.splits = splits[1:]
+        if action == "put_back":
+            cmd.action = "place"
+        if action in ("clear", "put_away") and (cmd.obj is None or cmd.obj.text in TABLE_WORDS):
+            cmd.action, cmd.obj = "clear", None
+            return cmd
+        if action in ("put_away", "hold") and cmd.obj is not None:
+            cmd.action = "place"
+        return cmd
+    if (not rest or rest in TABLE_WORDS) and action in ("put_away", "clear"):
+        cmd.action = "clear"
+        return cmd
+    if rest:
+        cmd.obj = parse_np(rest)
+        if cmd.obj.is_empty:
+            cmd.obj = None
+    if action == "sort":
+        return cmd
+    if cmd.obj is None and action in ("place", "dispose", "put_away", "put_back", "hold", "clear") and skill is None:
+        return None
+    return cmd
+
+
+def _relation_splits(text: str, allow_empty_object: bool = True) -> list[Split]:
+    """Every way to read "OBJECT RELATION TARGET" in the text, most likely first."""
+    text = strip_punct(text)
+    padded = " " + text + " "
+    found: list[Split] = []
+    taken: list[tuple[int, int]] = []
+    for phrase, rel in lx.RELATION_PHRASES:
+        for m in re.finditer(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", padded):
+            s, e = m.start(), m.end()
+            if any(s < te and e > ts for ts, te in taken):
+                continue
+            after = padded[e:].strip()
+            # "on the left" without "of" names a side of the table, not a relation.
+            if any((phrase + " " + after).startswith(sp) and not (phrase + " " + after)[len(sp):].lstrip()
+                   .startswith("of") for sp, _ in lx.SIDE_PHRASES if sp.startswith(phrase + " ")
+                   and (phrase + " " + after)[len(sp):len(sp) + 1] in ("", " ")):
+                taken.append((s, e))
+                continue
+            taken.append((s, e))
+            obj_text = padded[:s].strip()
+            tgt_text = after
+            if not tgt_text:
+                continue
+            tgt = parse_np(tgt_text)
+            if tgt.is_empty or tgt.everything and not tgt.kinds and not tgt.colors:
+                continue
+            obj = parse_np(obj_text) if obj_text and obj_text not in TABLE_WORDS else None
+            if obj is None and not allow_empty_object:
+                continue
+            if obj is not None and obj.is_empty:
+                continue
+            found.append((s, obj, rel, tgt))
+    found.sort(key=lambda f: f[0])
+    return [(o, r, t) for _, o, r, t in found]
+
+
+def _parse_tower(sentence: str) -> Command | None:
+    """A tower, bottom first: "build a tower: blue at the bottom, then green, then red on top",
+    "stack the red block on the green block on the blue block", "make a stack of red, green and blue"."""
+    m = _TOWER.search(sentence)
+    if not m:
+        return None
+    before = sentence[: m.start()].strip(" ,")
+    if before and _CONNECTORS.search(before):
+        return None
+    rest = sentence[m.end():].strip(" :,")
+    rest = re.sub(r"^(?:with|of|out of|using|from|made of|made from|like this|as follows|so that|where|"
+                  r"in this order|in the order)\b\s*", "", rest).strip(" :,")
+    head_np = parse_np(sentence[m.start():m.end()])
+    kinds = frozenset(k for k in head_np.kinds if k not in ("block",)) or frozenset()
+    if not rest:
+        return None
+    top_first = bool(re.search(r"\bfrom (?:the )?top\b|\btop to bottom\b|\btop down\b", rest))
+    rest = re.sub(r"\b(?:from (?:the )?(?:top|bottom)(?: to (?:the )?(?:top|bottom))?|top to bottom|"
+                  r"bottom to top|bottom up|top down|in that order|in this order)\b", " ", rest).strip(" ,")
+    chain = [p for p in _CHAIN.split(rest) if p.strip()]
+    if len(chain) > 1 and not re.search(r"\b(?:then|next|followed by)\b", rest):
+        items = [parse_np(p) for p in chain]
+        items.reverse()  # "red on green on blue" names the top first
+    else:
+        items = [parse_np(p) for p in _TOWER_ITEM_SPLIT.split(rest) if p and p.strip(" ,")]
+        if top_first:
+            items.reverse()
+        elif items and (items[0].position == "top" or items[-1].position == "bottom"):
+            items.reverse()
+    inherit = kinds
+    resolved: list[NounPhrase] = []
+    for it in items:
+        if it.is_empty:
+            continue
+        if it.kinds:
+            inherit = it.kinds
+        elif inherit:
+            it.kinds = inherit
+        resolved.append(it)
+    # Items named by colour before any noun ("red, green and blue blocks") take the later noun.
+    for it in resolved:
+        if not it.kinds:
+            later = [r.kinds for r in resolved if r.kinds]
+            it.kinds = later[0] if later else frozenset({"block"})
+        it.one = False
+    if len(resolved) < 2:
+        return None
+    return Command("tower", tower=resolved, text=sentence)

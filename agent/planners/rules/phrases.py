@@ -1,0 +1,252 @@
+"""Noun phrases: "the red cup", "all the blocks except the green one", "the cup that is on the
+tray", "it", "the left one", "the trash and the can". Parsing only; grounding.py matches them
+to the scene.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from agent.planners.rules import lexicon as lx
+from agent.planners.rules.text import find_phrase, has_phrase, strip_punct, words
+
+_EXCEPT_MARKERS = ["except for", "except", "apart from", "other than", "excluding", "but not", "save for",
+                   "but leave", "but the", "besides", "not including", "with the exception of", "minus", "but"]
+_COORD_SPLIT = re.compile(r"\s*(?:,\s*and\s+|,\s*|\s+and\s+|\s+as well as\s+|\s+plus\s+|\s+&\s+)\s*")
+_RELATIVE = re.compile(r"\b(?:that is|which is|that are|which are|who is|thats|that)\s+")
+_LOCATION_PREFIXES = [("from", None), ("in", "in"), ("inside", "in"), ("on", "on"), ("on top of", "on"),
+                      ("sitting in", "in"), ("sitting on", "on"), ("lying on", "on"), ("out of", None)]
+_SAME_COLOR = re.compile(r"\b(?:(?:of|with|in|that has|having)?\s*(?:the\s+)?(?:same|matching)\s+color"
+                         r"(?:\s+as\s+(?:it|them|the \w+|itself))?|matching|that matches(?: it| them)?"
+                         r"|(?:of|with)\s+(?:its|their)\s+(?:own\s+)?color|same\s*-?\s*colored)\b")
+_TOP_MARKERS = ["at the top", "on the top", "on top", "at top", "last", "as the top", "highest", "uppermost"]
+_BOTTOM_MARKERS = ["at the bottom", "on the bottom", "at bottom", "as the base", "at the base", "as base",
+                   "on the base", "as the foundation", "lowest", "underneath", "below", "first",
+                   "as the bottom", "in the bottom", "for the base", "for the bottom"]
+
+
+@dataclass
+class NounPhrase:
+    """What a noun phrase says about the objects it means."""
+
+    text: str
+    kinds: frozenset[str] = frozenset()  # empty = any kind
+    colors: tuple[str, ...] = ()
+    plural: bool = False  # means every match, not exactly one
+    count: int | None = None  # "the two cups", "both"
+    indefinite: bool = False  # "a cup": any one will do
+    pronoun: str | None = None  # "it" / "them" / "other"
+    side: str | None = None  # left/right/front/back/middle
+    unknown: tuple[str, ...] = ()  # content words we don't know ("banana")
+    everything: bool = False  # "everything", "all the things"
+    one: bool = False  # "the green one": head noun left out
+    same_color: bool = False  # "the bowl of the same color"
+    location: "NounPhrase | None" = None  # "the cup on the tray"
+    exceptions: list["NounPhrase"] = field(default_factory=list)
+    parts: list["NounPhrase"] = field(default_factory=list)  # coordinated phrases: "the trash and the can"
+    position: str | None = None  # tower position: "top" / "bottom"
+    name_words: tuple[str, ...] = ()  # the content words, to match object names directly
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.kinds or self.colors or self.pronoun or self.side or self.unknown or self.everything
+                    or self.parts or self.name_words or self.one)
+
+    def describe(self) -> str:
+        """How to say this phrase back ("a banana", "a green cup", "any cups")."""
+        if self.parts:
+            return " and ".join(p.describe() for p in self.parts)
+        head = " ".join(self.unknown) if self.unknown else (
+            "thing" if not self.kinds or len(self.kinds) > 1 else next(iter(self.kinds)))
+        if self.unknown and not self.colors and self.name_words:
+            head = " ".join(w for w in self.name_words if w not in lx.COLOR_WORDS)
+        adj = " ".join(self.colors)
+        phrase = f"{adj} {head}".strip()
+        if self.plural:
+            return f"any {_plural(phrase)}"
+        return f"{'an' if phrase[:1] in 'aeiou' else 'a'} {phrase}"
+
+
+def _plural(phrase: str) -> str:
+    if phrase.endswith(("s", "sh", "ch", "x")):
+        return phrase + "es"
+    return phrase + "s"
+
+
+def plural_word(kind: str) -> str:
+    return _plural(kind)
+
+
+def parse_np(text: str, inherit_kind: frozenset[str] = frozenset()) -> NounPhrase:
+    """Parse one noun phrase (possibly coordinated, with exceptions)."""
+    raw = strip_punct(text.strip())
+    t = " " + raw + " "
+    np_exceptions: list[NounPhrase] = []
+    # Exceptions: "every cup except the green one" (the excepted part inherits the head kind).
+    for marker in _EXCEPT_MARKERS:
+        i = find_phrase(t, marker)
+        if i > 0:
+            main, rest = t[:i].strip(), t[i + len(marker):].strip()
+            if marker == "but" and not rest:
+                continue
+            head = parse_np(main, inherit_kind)
+            if head.is_empty and marker in ("but", "but the"):
+                continue
+            rest = "the " + rest if marker == "but the" else rest
+            for part in _split_coordination(rest):
+                np_exceptions.append(parse_np(part, head.kinds or inherit_kind))
+            head.exceptions.extend(np_exceptions)
+            return head
+    parts = _split_coordination(raw)
+    if len(parts) > 1:
+        parsed = [_parse_simple(p, frozenset()) for p in parts]
+        if all(not p.is_empty for p in parsed):
+            # "the red and the blue cups": parts without a noun take the nearest noun's kind.
+            for i, p in enumerate(parsed):
+                if not p.kinds and not p.everything and not p.pronoun and not p.unknown:
+                    later = [q.kinds for q in parsed[i + 1:] if q.kinds]
+                    earlier = [q.kinds for q in parsed[:i] if q.kinds]
+                    k = (later[0] if later else earlier[-1] if earlier else inherit_kind)
+                    parsed[i] = replace(p, kinds=k, one=False)
+            return NounPhrase(text=raw, parts=parsed, plural=True)
+    return _parse_simple(raw, inherit_kind)
+
+
+def _split_coordination(text: str) -> list[str]:
+    return [p for p in _COORD_SPLIT.split(text.strip()) if p.strip()]
+
+
+def _take_prefix(t: str, options) -> tuple[str | None, str]:
+    for opt in sorted(options, key=len, reverse=True):
+        if t == opt or t.startswith(opt + " "):
+            return opt, t[len(opt):].strip()
+    return None, t
+
+
+def _parse_simple(text: str, inherit_kind: frozenset[str]) -> NounPhrase:
+    t = strip_punct(text).strip()
+    np = NounPhrase(text=t)
+    # Tower positions belong to the item, not to the grounding.
+    for m in _TOP_MARKERS:
+        if has_phrase(t, m) and not has_phrase(t, m + " of"):
+            np.position = "top"
+            t = _remove(t, m)
+            break
+    for m in _BOTTOM_MARKERS:
+        if has_phrase(t, m):
+            np.position = "bottom"
+            t = _remove(t, m)
+            break
+    if _SAME_COLOR.search(t):
+        np.same_color = True
+        t = _SAME_COLOR.sub(" ", t)
+        t = re.sub(r"\s+", " ", t).strip()
+    if t in lx.OTHER_PHRASES or t.startswith("the other ") or t.startswith("other "):
+        np.pronoun = "other"
+        t = re.sub(r"^(the )?other ", "", t)
+        if t in ("one", "ones", "", "s"):
+            np.plural = t == "ones"
+            return np
+    if t in lx.PRONOUNS or t in ("it too", "it as well", "that too", "the same"):
+        np.pronoun = "it"
+        return np
+    if t in lx.PLURAL_PRONOUNS:
+        np.pronoun = "them"
+        np.plural = True
+        return np
+    # Relative clauses: "the cup that is red", "the block which is on the tray".
+    t = _RELATIVE.sub("", t).strip()
+    # Location modifiers: "the cup on the tray", "the block from the basket".
+    for prefix, _rel in sorted(_LOCATION_PREFIXES, key=lambda p: -len(p[0])):
+        i = find_phrase(t, prefix)
+        if i > 0:
+            loc_text = t[i + len(prefix):].strip()
+            # "on the left" is a side, not a location.
+            side_only = any(loc_text.startswith(s.split(" ", 1)[1]) for s, _ in lx.SIDE_PHRASES
+                            if s.startswith(prefix + " ")) and not loc_text.endswith(" of")
+            loc = _parse_simple(loc_text, frozenset())
+            if loc_text and not side_only and (loc.kinds or loc.name_words) and not loc.unknown:
+                np.location = loc
+                t = t[:i].strip()
+                break
+    for phrase, side in sorted(lx.SIDE_PHRASES, key=lambda p: -len(p[0])):
+        if has_phrase(t, phrase):
+            np.side = side
+            t = _remove(t, phrase)
+            break
+    quant, t = _take_prefix(t, lx.QUANTIFIERS)
+    if quant:
+        np.plural = True
+        if quant in lx.DUAL_QUANTIFIERS:
+            np.count = 2
+    indef, t2 = _take_prefix(t, lx.INDEFINITES)
+    if indef and t2:
+        np.indefinite = True
+        t = t2
+    art, t2 = _take_prefix(t, lx.ARTICLES)
+    if art and t2:
+        t = t2
+        if art in ("these", "those"):
+            np.plural = True
+    num, t2 = _take_prefix(t, [w for w in lx.NUMBER_WORDS if w != "one"] + [str(i) for i in range(2, 11)])
+    if num and t2:
+        np.count = lx.NUMBER_WORDS.get(num) or int(num)
+        np.plural = True
+        t = t2
+    content: list[str] = []
+    kinds: set[str] = set()
+    rest = t
+    # Multi-word kind names first ("trash can" is a bin, not trash and a can).
+    for phrase in sorted(lx.KIND_WORDS, key=len, reverse=True):
+        if " " in phrase and has_phrase(rest, phrase):
+            kind, plural = lx.KIND_WORDS[phrase]
+            kinds.add(kind)
+            np.plural = np.plural or plural
+            content.extend(phrase.split())
+            rest = _remove(rest, phrase)
+    for w in words(rest):
+        if w in lx.COLOR_WORDS:
+            np.colors += (lx.COLOR_WORDS[w],)
+            content.append(w)
+        elif w in lx.KIND_WORDS:
+            kind, plural = lx.KIND_WORDS[w]
+            kinds.add(kind)
+            np.plural = np.plural or plural or w in lx.MASS_NOUNS
+            content.append(w)
+        elif w in lx.CATEGORY_WORDS:
+            kinds |= lx.CATEGORY_WORDS[w]
+            np.plural = np.plural or w not in lx.SINGULAR_CATEGORIES
+            content.append(w)
+        elif w in lx.EVERYTHING_WORDS:
+            np.everything = True
+            if w not in lx.SINGULAR_ANY_WORDS:
+                np.plural = True
+            elif w in lx.SINGULAR_ANY_WORDS and quant:
+                np.plural = True
+        elif w in lx.SIDE_WORDS and np.side is None:
+            np.side = lx.SIDE_WORDS[w]
+        elif w in ("one", "ones"):
+            np.one = True
+            np.plural = np.plural or w == "ones"
+        elif w in lx.NP_FILLERS or w in lx.ARTICLES or w in lx.INDEFINITES or w in ("everyone", "each"):
+            continue
+        elif w.endswith("s") and w[:-1] in lx.COLOR_WORDS:
+            continue
+        else:
+            np.unknown += (w,)
+            content.append(w)
+    if kinds:
+        np.kinds = frozenset(kinds)
+        np.everything = False
+    elif (np.one or (np.colors and not np.everything) or np.side) and inherit_kind and not np.unknown:
+        np.kinds = inherit_kind
+    np.name_words = tuple(content)
+    return np
+
+
+def _remove(text: str, phrase: str) -> str:
+    i = find_phrase(text, phrase)
+    if i < 0:
+        return text
+    return re.sub(r"\s+", " ", (text[:i] + " " + text[i + len(phrase):])).strip()

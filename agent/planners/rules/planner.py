@@ -1,0 +1,332 @@
+"""The embedded `rules` planner: imperative English over the scene and the skill catalogue.
+
+One call per utterance. The order of reading matters:
+  1. control words (stop / wait / go on) act on the plan as it is;
+  2. an answer to the robot's open question re-plans the original request with the answers;
+  3. preferences become notes (and re-shape a pending plan);
+  4. corrections while working (exclusions, "no, the blue one", "put it on the tray instead");
+  5. everything else is a new request, planned in full or refused or asked about as a whole.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.planners.base import StepCallback
+from agent.planners.rules.build import PlanBuilder, describe_step
+from agent.planners.rules.catalog import Catalogue
+from agent.planners.rules.choices import Chooser, narrow
+from agent.planners.rules.dialogue import Context, context_of, control_of, question_chain
+from agent.planners.rules.grounding import Referents
+from agent.planners.rules.notes import Rules, macro_for, preferences_in, read_notes
+from agent.planners.rules.outcomes import NeedQuestion, Refusal
+from agent.planners.rules.parse import Command, Exclusion, Parsed, parse_utterance
+from agent.planners.rules.text import normalize, strip_fillers, strip_punct
+from agent.planners.rules.world import PlanWorld, the
+from agent.schema import Note, PlannerInput, PlannerTurn, PlanStep, SceneObject
+
+_MAX_QUESTIONS = 2
+_FORGET = re.compile(r"^(?:please\s+)?(?:forget|ignore|drop|cancel|scrap|delete|remove|never mind)\s+(?:about\s+)?"
+                     r"(?:the\s+|my\s+|that\s+|what i said about\s+|the rule about\s+|the note about\s+)?(?P<what>.*)$")
+
+
+class RulesPlanner:
+    name = "rules"
+
+    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn:
+        turn = self._turn(inp)
+        if on_step is not None:
+            for step in turn.steps:
+                on_step(step)
+        return turn
+
+    # -- dispatch --------------------------------------------------------------------------------
+
+    def _turn(self, inp: PlannerInput) -> PlannerTurn:
+        catalogue = Catalogue.from_input(inp.skills)
+        control = control_of(inp.utterance)
+        chain = question_chain(inp)
+        if control is not None:
+            return self._control(inp, control, answering=chain is not None)
+        if chain is not None:
+            return self._answer(inp, catalogue, chain.request, chain.answers, chain.asked)
+        prefs, rest = preferences_in(inp.utterance)
+        notes = list(inp.notes)
+        new_notes = [Note(text=p.text, scope=p.scope) for p in prefs]
+        notes += new_notes
+        forget = self._forgotten(inp)
+        if forget is not None:
+            return forget
+        if prefs and not " ".join(rest).strip():
+            return self._preference_only(inp, catalogue, new_notes, notes)
+        text = ". ".join(rest) if prefs else inp.utterance
+        turn = self._request(inp, catalogue, text, notes)
+        turn.notes = new_notes + turn.notes
+        return turn
+
+    # -- control ---------------------------------------------------------------------------------
+
+    def _control(self, inp: PlannerInput, control: str, answering: bool) -> PlannerTurn:
+        left = ([inp.running] if inp.running else []) + list(inp.pending)
+        if control == "stop":
+            if answering and not left:
+                return PlannerTurn(say="Okay, never mind.", control="stop")
+            if not left:
+                return PlannerTurn(say="Okay, I've stopped.", control="stop")
+            return PlannerTurn(say=f"Stopping. I won't {_join([describe_step(s) for s in left])}.", control="stop")
+        if control == "pause":
+            return PlannerTurn(say="Okay, I'm waiting. Tell me when to go on.", control="pause",
+                               steps=list(inp.pending))
+        if not left:
+            return PlannerTurn(say="There's nothing left for me to do.", control="resume")
+        return PlannerTurn(say="Okay, carrying on.", control="resume", steps=list(inp.pending))
+
+    # -- answers ---------------------------------------------------------------------------------
+
+    def _answer(self, inp: PlannerInput, catalogue: Catalogue, request: str, answers: list[str],
+                asked: int) -> PlannerTurn:
+        notes = list(inp.notes)
+        try:
+            steps, builder = self._build(inp, catalogue, request, notes, Chooser(list(answers)))
+        except Refusal as e:
+            return PlannerTurn(say=e.message, refused=True)
+        except NeedQuestion as q:
+            # Perhaps the person moved on to something else entirely.
+            alone = self._try_request(inp, catalogue, inp.utterance, notes)
+            if alone is not None:
+                return alone
+            if asked >= _MAX_QUESTIONS:
+                return PlannerTurn(say="Sorry, I still can't tell what you mean, so I'll leave it for now. "
+                                       "Please tell me again in other words.")
+            return PlannerTurn(say=f"Sorry, I didn't get that. {q.question}", question=q.question)
+        return self._planned(steps, builder, [])
+
+    # -- preferences and notes -------------------------------------------------------------------
+
+    def _forgotten(self, inp: PlannerInput) -> PlannerTurn | None:
+        t = strip_fillers(strip_punct(normalize(inp.utterance)))
+        m = _FORGET.match(t)
+        if not m or not inp.notes:
+            return None
+        what = m.group("what").strip()
+        if what in ("", "that", "it", "this", "what i said", "that rule", "the rule", "my note", "the last rule"):
+            gone = [inp.notes[-1].text]
+        else:
+            keys = [w for w in re.findall(r"[a-z]+", what) if len(w) > 2 and w not in ("the", "rule", "about",
+                                                                                        "note", "what", "said")]
+            stems = [k.rstrip("s") for k in keys]
+            gone = [n.text for n in inp.notes if any(s in n.text.lower() for s in stems)]
+        if not gone:
+            return None
+        return PlannerTurn(say=f"Okay, I've forgotten that {gone[0]}.", forget=gone, steps=list(inp.pending))
+
+    def _preference_only(self, inp: PlannerInput, catalogue: Catalogue, new: list[Note],
+                         notes: list[Note]) -> PlannerTurn:
+        said = "; ".join(n.text for n in new)
+        say = f"Okay, I'll remember: {said}."
+        steps = list(inp.pending)
+        if steps:
+            steps = self._replan_pending(inp, catalogue, notes)
+            say += " I've updated the plan."
+        return PlannerTurn(say=say, notes=new, steps=steps)
+
+    def _replan_pending(self, inp: PlannerInput, catalogue: Catalogue, notes: list[Note]) -> list[PlanStep]:
+        """Pending steps under the notes as they are now: protected objects are dropped, objects a
+        destination rule covers go where the rule says."""
+        rules = read_notes(notes)
+        builder = self._builder(inp, catalogue, rules, Chooser(), context_of(inp))
+        for step in inp.pending:
+            obj = builder.world.get(str(step.args.get("object", "")))
+            if obj is None:
+                builder.steps.append(step)
+                continue
+            if obj.name.lower() in builder.note_excluded:
+                continue
+            dest = builder._rule_destination(obj) if step.skill == "place" else None
+            if dest is not None:
+                try:
+                    builder.place(obj, dest[0], dest[1])
+                    continue
+                except Refusal:
+                    pass
+            builder.steps.append(step)
+        return builder.steps
+
+    # -- requests --------------------------------------------------------------------------------
+
+    def _request(self, inp: PlannerInput, catalogue: Catalogue, text: str, notes: list[Note]) -> PlannerTurn:
+        parsed = self._parse(text, catalogue, read_notes(notes))
+        busy = inp.running is not None or bool(inp.pending)
+        if parsed.exclusions and not parsed.commands:
+            return self._exclusion_only(inp, catalogue, parsed.exclusions, notes)
+        if not parsed.commands:
+            if parsed.not_understood:
+                return PlannerTurn(say=f"Sorry, I don't know how to {strip_fillers(parsed.not_understood[0])}.",
+                                   refused=True, steps=list(inp.pending))
+            return PlannerTurn(say="Okay.", steps=list(inp.pending))
+        if busy or any(c.correction for c in parsed.commands) and inp.done:
+            return self._while_busy(inp, catalogue, parsed, notes)
+        try:
+            steps, builder = self._build(inp, catalogue, text, notes, Chooser(), parsed=parsed)
+        except Refusal as e:
+            return PlannerTurn(say=e.message, refused=True)
+        except NeedQuestion as q:
+            return PlannerTurn(say=q.question, question=q.question)
+        return self._planned(steps, builder, parsed.not_understood)
+
+    def _try_request(self, inp: PlannerInput, catalogue: Catalogue, text: str,
+                     notes: list[Note]) -> PlannerTurn | None:
+        """A complete request said in place of an answer, or None."""
+        parsed = self._parse(text, catalogue, read_notes(notes))
+        if not parsed.commands or any(c.action in ("repeat", "redirect") or c.obj is not None and c.obj.pronoun
+                                      for c in parsed.commands):
+            return None
+        try:
+            steps, builder = self._build(inp, catalogue, text, notes, Chooser(), parsed=parsed)
+        except (Refusal, NeedQuestion):
+            return None
+        return self._planned(steps, builder, [])
+
+    def _parse(self, text: str, catalogue: Catalogue, rules: Rules) -> Parsed:
+        macro = macro_for(text, rules)
+        if macro is not None:
+            parsed = parse_utterance(macro.body, catalogue.plugin_verbs())
+            rest = _without(normalize(text), macro.trigger)
+            if rest:
+                extra = parse_utterance(rest, catalogue.plugin_verbs())
+                parsed.commands += extra.commands
+                parsed.exclusions += extra.exclusions
+            return parsed
+        return parse_utterance(text, catalogue.plugin_verbs())
+
+    def _builder(self, inp: PlannerInput, catalogue: Catalogue, rules: Rules, chooser: Chooser,
+                 ctx: Context) -> PlanBuilder:
+        world = PlanWorld(scene=list(inp.scene), start_positions=dict(inp.start_positions))
+        return PlanBuilder(world=world, chooser=chooser, catalogue=catalogue, rules=rules,
+                           referents=Referents(it=list(ctx.it), them=list(ctx.them)), template=ctx.template,
+                           last_request_objects=list(ctx.last_request_objects))
+
+    def _build(self, inp: PlannerInput, catalogue: Catalogue, text: str, notes: list[Note], chooser: Chooser,
+               parsed: Parsed | None = None) -> tuple[list[PlanStep], PlanBuilder]:
+        rules = read_notes(notes)
+        parsed = parsed or self._parse(text, catalogue, rules)
+        if not parsed.commands:
+            what = parsed.not_understood[0] if parsed.not_understood else text
+            raise Refusal(f"Sorry, I don't know how to {strip_fillers(strip_punct(normalize(what)))}.")
+        builder = self._builder(inp, catalogue, rules, chooser, context_of(inp))
+        builder.exclude(parsed.exclusions)
+        builder.run(parsed.commands)
+        return builder.steps, builder
+
+    def _planned(self, steps: list[PlanStep], builder: PlanBuilder, not_understood: list[str]) -> PlannerTurn:
+        remarks = " ".join(dict.fromkeys(builder.remarks))
+        if not steps:
+            return PlannerTurn(say=remarks or "There's nothing to do.", forget=builder.forget)
+        say = f"Okay, I'll {_join([describe_step(s) for s in steps])}."
+        if remarks:
+            say += " " + remarks
+        if not_understood:
+            say += f" I didn't understand \"{not_understood[0]}\"."
+        return PlannerTurn(say=say, steps=steps, forget=builder.forget)
+
+    # -- coaching while working ------------------------------------------------------------------
+
+    def _exclusion_only(self, inp: PlannerInput, catalogue: Catalogue, exclusions: list[Exclusion],
+                        notes: list[Note]) -> PlannerTurn:
+        """"No, not the plate! Leave the plate where it is": remember it for the session, drop it
+        from the plan, and put it back if it was already picked up."""
+        protected: list[SceneObject] = []
+        new_notes: list[Note] = []
+        for ex in exclusions:
+            found = narrow(ex.np, inp.scene) if not ex.np.pronoun else context_of(inp).it
+            if not found:
+                if ex.np.pronoun:
+                    continue
+                return PlannerTurn(say=f"I can't see {ex.np.describe()} on the table.", steps=list(inp.pending))
+            for o in found:
+                if o not in protected:
+                    protected.append(o)
+            text = f"leave {_names(found)} where {'it is' if len(found) == 1 else 'they are'}"
+            if text not in [n.text for n in new_notes + notes]:
+                new_notes.append(Note(text=text, scope="session"))
+        names = {o.name.lower() for o in protected}
+        steps: list[PlanStep] = []
+        preempt = False
+        running_obj = str(inp.running.args.get("object", "")).lower() if inp.running else ""
+        done_objs = {str(r.step.args.get("object", "")).lower() for r in inp.done if r.status == "success"}
+        for o in protected:
+            key = o.name.lower()
+            if key == running_obj:
+                preempt = True
+            if key == running_obj or key in done_objs or o.held:
+                steps.append(PlanStep(skill="put_back", args={"object": o.name},
+                                      instruction=f"put {the(o)} back where it was"))
+        steps += [s for s in inp.pending if str(s.args.get("object", "")).lower() not in names]
+        if not Catalogue.from_input(inp.skills).has("put_back"):
+            steps = [s for s in steps if s.skill != "put_back"]
+        say = f"Okay, I'll leave {_names(protected)} where {'it is' if len(protected) == 1 else 'they are'}."
+        return PlannerTurn(say=say, notes=new_notes, steps=steps, preempt=preempt)
+
+    def _while_busy(self, inp: PlannerInput, catalogue: Catalogue, parsed: Parsed,
+                    notes: list[Note]) -> PlannerTurn:
+        """A request while steps run or wait: a correction replaces the step it is about, anything
+        else is added after the plan."""
+        ctx = context_of(inp)
+        current = inp.running or (inp.done[-1].step if inp.done else None)
+        current_obj = (current.args.get("object") if current else None) or ""
+        correcting = any(c.correction or c.action == "redirect" or (c.obj is not None and c.obj.pronoun == "it")
+                         for c in parsed.commands)
+        try:
+            builder = self._builder(inp, catalogue, read_notes(notes), Chooser(), ctx)
+            builder.exclude(parsed.exclusions)
+            if correcting and current is not None and all(c.action == "repeat" for c in parsed.commands):
+                # "Wrong one, I said the green block": same action, other object.
+                kind = next((o.kind for o in inp.scene if o.name.lower() == str(current_obj).lower()), None)
+                objs: list[SceneObject] = []
+                for c in parsed.commands:
+                    objs += builder._objects(c.obj, frozenset({kind}) if kind else frozenset())
+                if [o.name.lower() for o in objs] == [str(current_obj).lower()] and inp.running is not None:
+                    return PlannerTurn(say=f"I am moving the {current_obj} already.", steps=list(inp.pending))
+                if inp.running is None and current_obj:
+                    old = builder.world.get(str(current_obj))
+                    if old is not None and catalogue.has("put_back"):
+                        builder.put_back(old)
+                builder.repeat_with(current, objs)
+            else:
+                builder.run(parsed.commands)
+        except Refusal as e:
+            return PlannerTurn(say=e.message, refused=True, steps=list(inp.pending))
+        except NeedQuestion as q:
+            return PlannerTurn(say=q.question, question=q.question)
+        new_objs = {str(s.args.get("object", "")).lower() for s in builder.steps}
+        if correcting:
+            rest = [s for s in inp.pending if str(s.args.get("object", "")).lower() not in new_objs]
+            preempt = inp.running is not None
+            steps = builder.steps + rest
+            say = f"Okay, instead I'll {_join([describe_step(s) for s in builder.steps])}." if builder.steps \
+                else " ".join(builder.remarks) or "Okay."
+        else:
+            preempt = False
+            steps = list(inp.pending) + builder.steps
+            say = (f"Okay, after that I'll {_join([describe_step(s) for s in builder.steps])}."
+                   if builder.steps else " ".join(builder.remarks) or "Okay.")
+        return PlannerTurn(say=say, steps=steps, preempt=preempt, forget=builder.forget)
+
+
+def _join(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return parts[0] if parts else ""
+    return ", then ".join(parts[:-1]) + ", then " + parts[-1] if len(parts) < 3 else \
+        ", ".join(parts[:-1]) + " and then " + parts[-1]
+
+
+def _names(objs: list[SceneObject]) -> str:
+    names = [the(o) for o in objs]
+    if len(names) <= 1:
+        return names[0] if names else "it"
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _without(text: str, phrase: str) -> str:
+    out = re.sub(r"(?<![a-z])" + re.escape(phrase) + r"(?![a-z])", " ", strip_punct(text))
+    return strip_fillers(out)

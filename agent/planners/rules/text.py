@@ -1,0 +1,95 @@
+"""Text clean-up shared by the parser: lower case, expanded contractions, politeness stripped.
+
+Speech recognition output is lower case without reliable punctuation, typed text has both;
+everything downstream sees the same normalised form.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTRACTIONS = [
+    (r"\bdon't\b", "do not"), (r"\bdoesn't\b", "does not"), (r"\bdidn't\b", "did not"),
+    (r"\bcan't\b", "cannot"), (r"\bwon't\b", "will not"), (r"\bshouldn't\b", "should not"),
+    (r"\bisn't\b", "is not"), (r"\baren't\b", "are not"), (r"\bit's\b", "it is"), (r"\bthat's\b", "that is"),
+    (r"\bwhat's\b", "what is"), (r"\bthere's\b", "there is"), (r"\bi'm\b", "i am"), (r"\bi'd\b", "i would"),
+    (r"\bi'll\b", "i will"), (r"\bi've\b", "i have"), (r"\blet's\b", "let us"), (r"\bwe're\b", "we are"),
+    (r"\byou're\b", "you are"), (r"\bthey're\b", "they are"), (r"\bwhere's\b", "where is"),
+    (r"\bhere's\b", "here is"), (r"\bone's\b", "one is"), (r"\bcolour\b", "color"), (r"\bcolours\b", "colors"),
+    (r"\bgrey\b", "grey"), (r"\bokay\b", "okay"), (r"\bok\b", "okay"), (r"\bo\.k\.", "okay"),
+    (r"\bt-shirt\b", "shirt"), (r"\bleft-hand\b", "left hand"), (r"\bright-hand\b", "right hand"),
+]
+
+# Openers that carry no content ("please", "could you", "actually", ...), stripped repeatedly.
+_LEADING_FILLERS = [
+    "please", "could you please", "could you", "can you please", "can you", "would you please", "would you",
+    "will you", "i want you to", "i would like you to", "i need you to", "you should", "you can", "go ahead and",
+    "now", "okay", "alright", "all right", "so", "and", "also", "then", "next", "finally", "first", "firstly",
+    "first of all", "second", "secondly", "third", "thirdly", "after that", "afterwards", "lastly", "robot",
+    "hey robot", "hey", "oh", "um", "uh", "uhm", "er", "well", "just", "quickly", "carefully", "gently",
+    "let us", "ok", "right", "good", "great", "thanks", "thank you", "cool", "sure", "yes", "yeah", "fine",
+    "kindly", "now please", "try to", "go and", "and then", "and now", "but", "or", "and finally",
+    "and lastly", "last", "at the end", "in the end", "after this", "once that is done", "when you are done",
+    "when done", "when finished", "hmm",
+]
+_TRAILING_FILLERS = [
+    "please", "for me", "thanks", "thank you", "too", "as well", "again", "now", "right now", "okay",
+    "if you can", "if you would", "if possible", "quickly", "carefully", "then", "first", "next", "as well please",
+    "thank you very much", "instead", "straight away", "right away", "when you can", "later", "real quick",
+]
+
+
+def normalize(text: str) -> str:
+    """Lower case, contractions expanded, punctuation reduced to sentence and clause marks."""
+    t = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    t = t.replace("\u2014", ",").replace("\u2013", ",").replace(" - ", ", ")
+    for pat, rep in _CONTRACTIONS:
+        t = re.sub(pat, rep, t)
+    t = re.sub(r"(\w)'s\b", r"\1", t)  # possessives: "the robot's" -> "the robot"
+    t = re.sub(r"[\"()\[\]{}*_]", " ", t)
+    t = re.sub(r"[^a-z0-9,;:.!?' -]", " ", t)
+    t = t.replace("'", " ")
+    t = re.sub(r"\s+", " ", t).strip()
+    return t
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", text)
+
+
+def strip_punct(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[,;:.!?]", " ", text)).strip()
+
+
+def _strip_edges(text: str, fillers: list[str], leading: bool) -> str:
+    ordered = sorted(fillers, key=len, reverse=True)
+    changed = True
+    while changed and text:
+        changed = False
+        for f in ordered:
+            if leading and (text == f or text.startswith(f + " ")):
+                text = text[len(f):].strip()
+                changed = True
+                break
+            if not leading and (text == f or text.endswith(" " + f)):
+                text = text[: len(text) - len(f)].strip()
+                changed = True
+                break
+    return text
+
+
+def strip_fillers(text: str) -> str:
+    """A clause without its polite or discourse openers and closers."""
+    text = strip_punct(text)
+    text = _strip_edges(text, _LEADING_FILLERS, leading=True)
+    text = _strip_edges(text, _TRAILING_FILLERS, leading=False)
+    return text
+
+
+def has_phrase(text: str, phrase: str) -> bool:
+    return re.search(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", text) is not None
+
+
+def find_phrase(text: str, phrase: str, start: int = 0) -> int:
+    m = re.compile(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])").search(text, start)
+    return m.start() if m else -1
