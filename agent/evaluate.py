@@ -75,10 +75,12 @@ def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[
     turns = _Turns(scenario)
     steps_done = [0]
     refused = [False]
-    halt = {"asked_at": None, "rest": None}
+    halt: dict[str, Any] = {"asked_at": None, "rest": None, "handle": None}
     session_box: dict[str, Session] = {}
 
     def on_tick(handle, obs) -> None:
+        if halt["handle"] is handle and halt["rest"] is None and handle.rest_at is not None:
+            halt["rest"] = max(0.0, handle.rest_at - halt["asked_at"])
         # `moving` turns: 1.0 s after this step's motion began, while it still runs.
         if handle.motion_started_at is None:
             return
@@ -87,7 +89,9 @@ def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[
         turn = turns.take_if(lambda t: t.when == "moving")
         if turn is None:
             return
-        halt["asked_at"] = obs.t
+        # The executor's clock, the one its rest time is measured on.
+        halt["asked_at"] = session_box["s"].executor.clock.now()
+        halt["handle"] = handle
         said = session_box["s"].interject(turn.say)
         # Freeze simulated time until the agent has acted on what was said.
         said.handled.wait(timeout=60.0)
@@ -174,8 +178,10 @@ def _arm_waiting(session: Session) -> bool:
 
 
 def _record_halt(session: Session, halt: dict) -> None:
-    h = session.executor.current
-    if h is not None and h.rest_at is not None and halt["asked_at"] is not None:
+    """Time from the word to the arm at rest, on the robot's clock (a cancelled step settles
+    after its last tick, so its rest time is read from the handle afterwards)."""
+    h = halt["handle"]
+    if halt["rest"] is None and h is not None and h.rest_at is not None and halt["asked_at"] is not None:
         halt["rest"] = max(0.0, h.rest_at - halt["asked_at"])
 
 

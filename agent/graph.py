@@ -11,7 +11,7 @@ can save it after every node: a process killed mid-step resumes at that step.
 
 from __future__ import annotations
 
-import operator
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any, TypedDict
@@ -99,9 +99,7 @@ def dispatch_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, 
 def finish_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]:
     rt = runtime.context
     job = state.get("done", [])[state.get("job_start", 0):]
-    done = [d["step"].get("instruction") or d["step"]["skill"] for d in job if d["status"] == "success"]
-    not_done = [d["step"].get("instruction") or d["step"]["skill"] for d in job if d["status"] != "success"]
-    not_done += [p.get("instruction") or p["skill"] for p in state.get("pending", [])]
+    done, not_done = _tally(job, state.get("pending", []))
     outcome = state.get("outcome") or ("done" if not not_done else "partly done")
     if job or outcome not in ("refused", "nothing said"):
         summary = _summary(done, not_done)
@@ -111,6 +109,26 @@ def finish_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, An
         summary = ""
     rt.publish(ev.JobEnded(done=done, not_done=not_done, summary=summary))
     return {"outcome": outcome, "pending": [] if outcome == "stopped" else state.get("pending", [])}
+
+
+def _tally(records: list[dict], pending: list[dict]) -> tuple[list[str], list[str]]:
+    """Each planned step once: done if any attempt at it succeeded, else not done."""
+    def label(step: dict) -> str:
+        return step.get("instruction") or step["skill"]
+
+    def key(step: dict) -> str:
+        return json.dumps([step["skill"], step.get("args", {})], sort_keys=True)
+
+    final: dict[str, tuple[str, bool]] = {}
+    for r in records:
+        k = key(r["step"])
+        ok = r["status"] == "success" or final.get(k, ("", False))[1]
+        final[k] = (label(r["step"]), ok)
+    for p in pending:
+        final.setdefault(key(p), (label(p), False))
+    done = [lbl for lbl, ok in final.values() if ok]
+    not_done = [lbl for lbl, ok in final.values() if not ok]
+    return done, not_done
 
 
 def _summary(done: list[str], not_done: list[str]) -> str:
