@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import threading
 
-import mujoco
+import os
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+import mujoco  # noqa: E402
 import numpy as np
 
 

@@ -84,7 +84,27 @@ def layout(scene: SceneSpec) -> list[Placement]:
     """
     for o in scene.objects:
         kind_info(o.kind)  # a clear error for a kind the simulator cannot build
-    rng = np.random.default_rng(scene.seed)
+    # Random spots can box a big container out; then the whole layout is drawn again from a
+    # seed derived from the scene's, so the result stays reproducible.
+    problem = None
+    for attempt in range(25):
+        rng = np.random.default_rng(scene.seed if attempt == 0 else [scene.seed, attempt])
+        try:
+            return _layout_once(scene, rng)
+        except _NoRoom as e:
+            problem = e
+            if any(o.at for o in scene.objects if o.name == e.name) and all(o.at for o in scene.objects):
+                break
+    raise ValueError(str(problem))
+
+
+class _NoRoom(Exception):
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.name = name
+
+
+def _layout_once(scene: SceneSpec, rng: np.random.Generator) -> list[Placement]:
     order = [i for i, o in enumerate(scene.objects) if o.at] + sorted(
         (i for i, o in enumerate(scene.objects) if not o.at),
         key=lambda i: -np.prod(kind_info(scene.objects[i].kind).half[:2]),
@@ -111,7 +131,7 @@ def layout(scene: SceneSpec) -> list[Placement]:
                     break
         if xy is None:
             where = f"in the {o.at} region" if o.at else "on the table"
-            raise ValueError(f"no free spot {where} for {o.name!r}: the scene has too many objects")
+            raise _NoRoom(o.name, f"no free spot {where} for {o.name!r}: the scene has too many objects")
         taken.append((xy, half))
         out[i] = Placement(o.name, o.kind, o.color, float(xy[0]), float(xy[1]), yaw)
     return [out[i] for i in range(len(scene.objects))]

@@ -12,7 +12,7 @@ import numpy as np
 
 from sim.kinds import GRIPPER_MAX_WIDTH, kind_info
 from sim.kinematics import heading, wrap
-from sim.layout import WORKSPACE, footprint, inside_workspace, overlaps
+from sim.layout import WORKSPACE, footprint
 from sim.mjcf import BASE_POS
 from sim.predicates import NEAR_MAX, SIDE_MAX, bottom, top, world_half
 from skills.api import ObjectState, SkillFailure
@@ -151,10 +151,6 @@ def support_top(t: ObjectState) -> float:
     return top(t)
 
 
-def _taken(objects: dict[str, ObjectState], skip: set[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [(o.pos[:2].copy(), world_half(o)[:2]) for o in objects.values() if o.name not in skip]
-
-
 @dataclass
 class Spot:
     xy: np.ndarray
@@ -214,13 +210,44 @@ def spot_on(o: ObjectState, t: ObjectState, objects: dict[str, ObjectState]) -> 
     return Spot(xy, support_top(t) + 0.004, obj_yaw)
 
 
-def _table_spot(o: ObjectState, candidates, objects, skip: set[str], obj_yaw: float | None, ok) -> np.ndarray | None:
+# Where the arm can set things down: a bit more of the table than the start layout uses.
+PLACE_X = (-0.24, 0.27)
+PLACE_Y = 0.44
+PLACE_REACH = 0.80  # horizontal distance from the arm's base
+
+
+def placeable(xy, half) -> bool:
+    x, y = float(xy[0]), float(xy[1])
+    if not (PLACE_X[0] + half[0] <= x <= PLACE_X[1] - half[0] and abs(y) <= PLACE_Y - half[1]):
+        return False
+    return float(np.hypot(x - BASE_POS[0], y - BASE_POS[1])) <= PLACE_REACH
+
+
+def _obb_overlap(ca, ha, ya, cb, hb, yb, clearance: float) -> bool:
+    """Whether two rectangles (centre, half-extents, heading) come closer than `clearance`."""
+    axes = [np.array([np.cos(a), np.sin(a)]) for a in (ya, ya + np.pi / 2, yb, yb + np.pi / 2)]
+    ua, va, ub, vb = axes
+    d = np.asarray(cb, float) - np.asarray(ca, float)
+    for u in axes:
+        ra = abs(ha[0] * ua @ u) + abs(ha[1] * va @ u)
+        rb = abs(hb[0] * ub @ u) + abs(hb[1] * vb @ u)
+        if abs(d @ u) > ra + rb + clearance:
+            return False
+    return True
+
+
+def _table_spot(o: ObjectState, candidates, objects, skip: set[str], obj_yaw: float | None, ok,
+                clearance: float = 0.015) -> np.ndarray | None:
     yaw = heading(o.quat) if obj_yaw is None else obj_yaw
-    half = footprint(o.kind, yaw) if obj_yaw is not None else world_half(o)[:2]
-    taken = _taken(objects, skip)
+    half = np.asarray(o.size[:2], float)
+    if kind_info(o.kind).shape in ("cylinder", "cluster"):
+        yaw = 0.0
+    others = [(x.pos[:2], np.asarray(x.size[:2], float), heading(x.quat)) for x in objects.values() if x.name not in skip]
     for xy in candidates:
         xy = np.asarray(xy, float)
-        if inside_workspace(xy, half) and not overlaps(xy, half, taken, clearance=0.02) and ok(xy):
+        if not placeable(xy, footprint(o.kind, yaw)) or not ok(xy):
+            continue
+        if not any(_obb_overlap(xy, half, yaw, c, h, y, clearance) for c, h, y in others):
             return xy
     return None
 
@@ -233,9 +260,9 @@ def spot_beside(o: ObjectState, t: ObjectState, sign: float, objects: dict[str, 
     """A free spot on the table to the left (sign +1) or right (-1) of `t`, robot's view."""
     obj_yaw = 0.0 if o.kind == "fork" else None  # a fork lies pointing across the table, as laid
     ohalf = footprint(o.kind, 0.0)[1] if obj_yaw is not None else float(max(world_half(o)[:2]))
-    base = world_half(t)[1] + ohalf + 0.03
-    cands = [t.pos[:2] + np.array([dx, sign * max(d, base)])
-             for d in (0.13, 0.15, 0.11, 0.17, 0.19, 0.21) for dx in (0.0, -0.03, 0.03, -0.06, 0.06)]
+    base = world_half(t)[1] + ohalf + 0.02
+    dists = sorted({round(max(d, base), 3) for d in np.arange(0.11, 0.236, 0.015)}, key=lambda d: abs(d - 0.14))
+    cands = [t.pos[:2] + np.array([dx, sign * d]) for d in dists for dx in (0.0, -0.03, 0.03, -0.06, 0.06, -0.09, 0.09)]
 
     def ok(xy):
         d = xy - t.pos[:2]
@@ -252,8 +279,9 @@ def spot_near(o: ObjectState, t: ObjectState, objects: dict[str, ObjectState]) -
     toward = o.pos[:2] - t.pos[:2]
     a0 = float(np.arctan2(toward[1], toward[0]))
     cands = [t.pos[:2] + r * np.array([np.cos(a0 + da), np.sin(a0 + da)])
-             for r in (0.08, 0.095, 0.065, 0.105) for da in np.radians([0, 30, -30, 60, -60, 90, -90, 120, -120, 150, -150, 180])]
-    xy = _table_spot(o, cands, objects, {o.name}, None, lambda xy: np.linalg.norm(xy - t.pos[:2]) <= NEAR_MAX - 0.01)
+             for r in (0.08, 0.095, 0.065, 0.105, 0.11) for da in np.radians([0, 30, -30, 60, -60, 90, -90, 120, -120, 150, -150, 180])]
+    xy = _table_spot(o, cands, objects, {o.name}, None, lambda xy: np.linalg.norm(xy - t.pos[:2]) <= NEAR_MAX - 0.01,
+                     clearance=0.008)
     if xy is None:
         raise SkillFailure(f"there is no free spot near {the(t.name)}")
     return Spot(xy, table_bottom(), None)
