@@ -39,8 +39,8 @@ def typical_input():
 def run(stream: bool, rate: float | None, n: int) -> dict[str, float]:
     overhead, first_step, total = [], [], []
     with StubServer(scripted(REPLY), token_rate=rate) as stub:
-        planner = OpenAIPlanner(registry(), OpenAIPlannerConfig(base_url=stub.base_url, api_key="bench", stream=stream,
-                                                                timeout_s=60))
+        planner = OpenAIPlanner(OpenAIPlannerConfig(base_url=stub.base_url, api_key="bench", stream=stream, timeout_s=60),
+                                registry=registry())
         try:
             planner.plan(typical_input())  # warm: connection, rendered system prompt
             for _ in range(n):

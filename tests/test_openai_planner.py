@@ -58,7 +58,7 @@ def planners():
     def make(base_url: str, fallback_planner=None, **cfg) -> OpenAIPlanner:
         cfg.setdefault("timeout_s", 3.0)
         cfg.setdefault("api_key", API_KEY)
-        p = OpenAIPlanner(registry(), OpenAIPlannerConfig(base_url=base_url, **cfg), fallback_planner=fallback_planner)
+        p = OpenAIPlanner(OpenAIPlannerConfig(base_url=base_url, **cfg), registry=registry(), fallback_planner=fallback_planner)
         made.append(p)
         return p
 
@@ -363,7 +363,7 @@ def test_api_key_is_sent_but_never_shown(stubs, caplog, monkeypatch):
     monkeypatch.setenv("HIROBOT_OPENAI_API_KEY", API_KEY)
     stub = stubs(scripted("garbage", StubReply(status=503)))
     cfg = OpenAIPlannerConfig.load(base_url=stub.base_url, fallback="ask")
-    p = OpenAIPlanner(registry(), cfg)
+    p = OpenAIPlanner(cfg, registry=registry())
     try:
         with caplog.at_level(logging.DEBUG):
             p.plan(planner_input())
@@ -396,3 +396,14 @@ def test_start_stub_server_with_a_scripted_model(planners):
         assert p.plan(planner_input("Put the cup in the bin.")).question.startswith("Which cup")
     finally:
         stop()
+
+
+def test_real_rules_planner_is_the_default_fallback(stubs, planners):
+    pytest.importorskip("agent.planners.rules", reason="the rules planner is not importable here")
+    stub = stubs(scripted("garbage"))
+    p = planners(stub.base_url, fallback="rules")
+    got: list[PlanStep] = []
+    turn = p.plan(planner_input("Put the red cup in the bin."), on_step=got.append)
+    assert p.last_metrics["fallback"] in ("rules", "ask")
+    assert got == turn.steps
+    assert_all_valid(turn.steps)

@@ -108,7 +108,7 @@ class ForceAnswers:
 
 def _planner(model_dir, generate_kwargs=None, **cfg) -> TransformersPlanner:
     cfg.setdefault("max_new_tokens", 24)
-    return TransformersPlanner(registry(), TransformersPlannerConfig(model_path=model_dir, **cfg),
+    return TransformersPlanner(TransformersPlannerConfig(model_path=model_dir, **cfg), registry=registry(),
                                generate_kwargs=generate_kwargs,
                                fallback_planner=_Rules(PlannerTurn(say="rules", steps=[RED_TO_BIN])))
 

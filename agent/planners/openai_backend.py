@@ -38,7 +38,7 @@ from agent.planners.metrics import PlanMetrics
 from agent.planners.prompting import Prompt, build_prompt, catalogue, system_prompt
 from agent.planners.turn_schema import response_format, turn_schema
 from agent.schema import PlannerInput, PlannerTurn, SkillInfo
-from skills.registry import SkillRegistry
+from skills.registry import SkillRegistry, load_registry
 
 log = logging.getLogger(__name__)
 
@@ -105,18 +105,20 @@ class OpenAIPlanner:
 
     def __init__(
         self,
-        registry: SkillRegistry,
         config: OpenAIPlannerConfig | None = None,
+        registry: SkillRegistry | None = None,
         *,
         fallback_planner: Planner | None = None,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`registry` checks every step; its catalogue is what the model is told about when the
-        input carries none. `fallback_planner` replaces the lazily imported rules planner."""
+        """`config` defaults to `OpenAIPlannerConfig.load()` (file and environment). `registry`
+        (default: built-ins and plugins) checks every step; its catalogue is what the model is
+        told about when the input carries none. `fallback_planner` replaces the lazily imported
+        rules planner."""
         self.config = config or OpenAIPlannerConfig.load()
-        self.registry = registry
-        self._fallback = FallbackSource(self.config.fallback, registry, fallback_planner)
+        self.registry = registry if registry is not None else load_registry()
+        self._fallback = FallbackSource(self.config.fallback, self.registry, fallback_planner)
         self._clock = clock
         api_key = self.config.api_key or _api_key_from_env()
         self._client = ChatClient(
@@ -126,7 +128,7 @@ class OpenAIPlanner:
             connect_timeout_s=self.config.connect_timeout_s,
             transport=transport,
         )
-        self._catalogue = [SkillInfo.model_validate(e) for e in registry.catalogue()]
+        self._catalogue = [SkillInfo.model_validate(e) for e in self.registry.catalogue()]
         # The last catalogue's system prompt and schema: rendered once, reused every turn.
         self._rendered_for: str | None = None
         self._system = ""

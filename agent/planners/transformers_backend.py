@@ -20,6 +20,7 @@ import json
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,7 +41,7 @@ from agent.planners.fallback import FallbackMode
 from agent.planners.metrics import PlanMetrics
 from agent.planners.prompting import build_prompt, catalogue, system_prompt
 from agent.schema import PlannerInput, PlannerTurn, SkillInfo
-from skills.registry import SkillRegistry
+from skills.registry import SkillRegistry, load_registry
 
 log = logging.getLogger(__name__)
 
@@ -65,19 +66,22 @@ class TransformersPlanner:
 
     def __init__(
         self,
-        registry: SkillRegistry,
-        config: TransformersPlannerConfig,
+        config: TransformersPlannerConfig | str | Path,
+        registry: SkillRegistry | None = None,
         *,
         fallback_planner: Planner | None = None,
         generate_kwargs: dict[str, Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`config` may be just the model folder. `registry` defaults to built-ins and plugins."""
+        if not isinstance(config, TransformersPlannerConfig):
+            config = TransformersPlannerConfig(model_path=str(config))
         self.config = config
-        self.registry = registry
-        self._fallback = FallbackSource(config.fallback, registry, fallback_planner)
+        self.registry = registry if registry is not None else load_registry()
+        self._fallback = FallbackSource(config.fallback, self.registry, fallback_planner)
         self._generate_kwargs = dict(generate_kwargs or {})
         self._clock = clock
-        self._catalogue = [SkillInfo.model_validate(e) for e in registry.catalogue()]
+        self._catalogue = [SkillInfo.model_validate(e) for e in self.registry.catalogue()]
         self._system_for: tuple[str, str] | None = None  # (catalogue key, rendered system prompt)
         # One generate at a time: a model object is not safe to share between threads.
         self._lock = threading.Lock()
