@@ -73,7 +73,7 @@ class Grounder:
         if named and not np.plural:
             return named
         if np.everything and not np.kinds:
-            found = [o for o in pool if not is_fixed(o) and (o.kind not in lx.CONTAINERS or np.colors)]
+            found = [o for o in pool if not is_fixed(o) and o.kind not in lx.CONTAINERS]
         elif np.kinds:
             found = [o for o in pool if o.kind in np.kinds]
         elif np.unknown:

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from agent.planners.rules import lexicon as lx
 from agent.planners.rules.phrases import NounPhrase, parse_np
 from agent.planners.rules.text import find_phrase, has_phrase, normalize, strip_fillers, strip_punct, words
-from agent.planners.rules.verbs import BACK_WHERE, PARTICLE_ACTIONS, PARTICLES, TABLE_WORDS, VERB_ACTIONS
+from agent.planners.rules.phrases import EXCEPT_MARKERS
+from agent.planners.rules.verbs import BACK_WHERE, PARTICLE_ACTIONS, PARTICLES, TABLE_NOUNS, TABLE_WORDS, VERB_ACTIONS
 
 Split = tuple[NounPhrase | None, str, NounPhrase]  # (object, relation, target)
 
@@ -173,7 +174,7 @@ def _split_commas(piece: str, skill_verbs: dict[str, str]) -> list[str]:
 
 def _split_and(text: str, skill_verbs: dict[str, str]) -> list[str]:
     t = text
-    for m in re.finditer(r"\s+and\s+", t):
+    for m in re.finditer(r"\s+(?:and|but|and then|while)\s+", t):
         left, right = t[: m.start()], t[m.end():]
         if not left.strip() or not right.strip():
             continue
@@ -249,12 +250,20 @@ def parse_clause(clause: str, skill_verbs: dict[str, str] | None = None) -> Comm
     if splits and splits[0][0] is None:
         _, rel, tgt = splits[0]
         return Command("redirect", relation=rel, target=tgt, text=t, correction=correction)
+    # The verb left out after "then": "put A on B, then C on A".
+    if splits and verb is None and _starts_like_np(t):
+        obj, rel, tgt = splits[0]
+        return Command("place", obj=obj, relation=rel, target=tgt, splits=splits[1:], text=t,
+                       correction=correction)
     # A noun phrase alone: "now the blue cup", "the green one".
     np = parse_np(t)
-    if not np.is_empty and not _looks_like_sentence(t) and verb is None:
+    if not np.is_empty and not _looks_like_sentence(t) and verb is None and _starts_like_np(t):
         return Command("repeat", obj=np, text=t, correction=correction)
     return None
 
+
+_SUBJECTS = frozenset({"i", "we", "my", "our", "they", "he", "she", "there", "it", "this", "that", "today",
+                       "tonight", "guests", "people", "you", "your", "everyone", "somebody", "someone"})
 
 # Verbs that are also nouns: "trash and cans go in the bin" starts with a noun, not a verb.
 _NOUN_VERBS = frozenset({"trash", "bin", "junk", "scrap", "group", "order", "pair", "match", "stack", "pile",
@@ -273,7 +282,21 @@ def _goes_command(t: str) -> Command | None:
     return Command("place", obj=np, relation=rel, target=tgt, text=t)
 
 
+def _starts_like_np(t: str) -> bool:
+    """Noun phrases open with a determiner, a number, a colour, a side, a kind or a pronoun."""
+    first = t.split(" ", 1)[0]
+    two = " ".join(t.split(" ", 2)[:2])
+    return (first in lx.ARTICLES or first in lx.INDEFINITES or first in lx.COLOR_WORDS or first in lx.SIDE_WORDS
+            or first in lx.KIND_WORDS or two in lx.KIND_WORDS or first in lx.CATEGORY_WORDS
+            or first in lx.EVERYTHING_WORDS or first in lx.NUMBER_WORDS or first.isdigit()
+            or first in ("all", "every", "each", "both", "it", "them", "those", "these", "other", "one", "same"))
+
+
 def _is_context(t: str) -> bool:
+    ws = t.split()
+    if ws and ws[0] in _SUBJECTS and len(ws) >= 3 and not any(w in lx.KIND_WORDS or w in lx.COLOR_WORDS
+                                                               for w in ws):
+        return True
     return bool(re.match(r"^(?:i|we|it|there|this|that|my|our|they|he|she|you|today|tonight|guests|people)\b"
                          r"(?:\s+\w+)?\s+(?:am|are|is|was|were|have|has|had|will|would|got|be|feel|think|"
                          r"need|want|like|love|hate|guess|know|having|going)\b", t)) or t in (
@@ -359,10 +382,19 @@ def _relation_splits(text: str, allow_empty_object: bool = True) -> list[Split]:
             tgt_text = after
             if not tgt_text:
                 continue
+            # "... on the tray apart from the blue one": the exception belongs to the moved objects.
+            for marker in EXCEPT_MARKERS:
+                if marker in ("but", "but the"):
+                    continue
+                i = find_phrase(tgt_text, marker)
+                if i > 0 and obj_text:
+                    obj_text = f"{obj_text} {tgt_text[i:]}"
+                    tgt_text = tgt_text[:i].strip()
+                    break
+            obj = parse_np(obj_text) if obj_text and obj_text not in TABLE_NOUNS else None
             tgt = parse_np(tgt_text)
             if tgt.is_empty or tgt.everything and not tgt.kinds and not tgt.colors:
                 continue
-            obj = parse_np(obj_text) if obj_text and obj_text not in TABLE_WORDS else None
             if obj is None and not allow_empty_object:
                 continue
             if obj is not None and obj.is_empty:
@@ -392,7 +424,9 @@ def _parse_tower(sentence: str) -> Command | None:
     rest = re.sub(r"\b(?:from (?:the )?(?:top|bottom)(?: to (?:the )?(?:top|bottom))?|top to bottom|"
                   r"bottom to top|bottom up|top down|in that order|in this order)\b", " ", rest).strip(" ,")
     chain = [p for p in _CHAIN.split(rest) if p.strip()]
-    if len(chain) > 1 and not re.search(r"\b(?:then|next|followed by)\b", rest):
+    chain_items = [parse_np(p) for p in chain]
+    if len(chain) > 1 and not re.search(r"\b(?:then|next|followed by)\b|,", rest) and all(
+            (c.kinds or c.colors) and not c.parts and c.position is None for c in chain_items):
         items = [parse_np(p) for p in chain]
         items.reverse()  # "red on green on blue" names the top first
     else:

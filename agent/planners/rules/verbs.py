@@ -61,6 +61,11 @@ TABLE_WORDS = frozenset({"table", "the table", "tabletop", "the tabletop", "the 
                          "up the table", "all of it", "it all", "everything up", "the area", "area",
                          "this table", "my table", "the whole table", "the entire table"})
 
+# The table itself, as the object of "clear"/"wipe" or before a destination ("clear the table into the bin").
+TABLE_NOUNS = frozenset({"table", "the table", "tabletop", "the tabletop", "the desk", "desk", "workspace",
+                         "the workspace", "the surface", "the counter", "counter", "this table", "my table",
+                         "the whole table", "the entire table", "the table off", "off the table", "up the table"})
+
 # Phrases meaning "back where it was"; when present the request is put_back.
 BACK_WHERE = (
     r"(?:back\s+)?(?:to\s+)?(?:where|the\s+place|the\s+spot)\s+(?:it|they|that|this)\s+"
