@@ -407,3 +407,28 @@ def test_real_rules_planner_is_the_default_fallback(stubs, planners):
     assert p.last_metrics["fallback"] in ("rules", "ask")
     assert got == turn.steps
     assert_all_valid(turn.steps)
+
+
+def test_response_schema_forms():
+    from agent.planners.turn_schema import turn_schema
+    from tests.planner_fixtures import planner_input as _inp
+
+    skills = _inp().skills
+    plain = turn_schema(skills, per_skill=False)
+    assert plain["$defs"]["PlanStep"]["properties"]["args"]["type"] == "object"
+    strict = turn_schema(skills, per_skill=True, strict=True)
+    text = json.dumps(strict)
+    assert '"default"' not in text
+
+    def objects(node):
+        if isinstance(node, dict):
+            if node.get("type") == "object" and "properties" in node:
+                yield node
+            for v in node.values():
+                yield from objects(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from objects(v)
+
+    for obj in objects(strict):
+        assert obj["required"] == list(obj["properties"]) and obj["additionalProperties"] is False
