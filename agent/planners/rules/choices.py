@@ -110,8 +110,17 @@ def narrow(np: NounPhrase, options: list[SceneObject]) -> list[SceneObject]:
     return chosen
 
 
+def _without_relation(text: str) -> str:
+    """"in the black one" -> "the black one": the relation adds nothing when choosing an object."""
+    for phrase, _rel in lx.RELATION_PHRASES:
+        m = re.match(re.escape(phrase) + r"\s+", text)
+        if m:
+            return text[m.end():]
+    return text
+
+
 def pick_object(answer: str, options: list[SceneObject]) -> SceneObject | None:
-    text = answer_phrase(answer)
+    text = _without_relation(answer_phrase(answer))
     if not text:
         return None
     np = parse_np(text, frozenset(o.kind for o in options))
@@ -122,7 +131,7 @@ def pick_object(answer: str, options: list[SceneObject]) -> SceneObject | None:
 
 
 def pick_objects(answer: str, options: list[SceneObject], count: int) -> list[SceneObject] | None:
-    np = parse_np(answer_phrase(answer), frozenset(o.kind for o in options))
+    np = parse_np(_without_relation(answer_phrase(answer)), frozenset(o.kind for o in options))
     chosen = narrow(np, options)
     return chosen if len(chosen) == count and _says_something(np) else None
 

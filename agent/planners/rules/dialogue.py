@@ -34,6 +34,7 @@ def control_of(utterance: str) -> str | None:
     """"pause", "resume" or "stop" when the whole utterance is a control word, else None."""
     t = strip_punct(normalize(utterance))
     core = re.sub(r"\s+", " ", _CONTROL_FILLERS.sub(" ", t)).strip()
+    core = re.sub(r"\s+(?:for\s+)?(?:a|one|just a)\s+(?:second|sec|moment|minute|bit|tick)$", "", core)
     for words_, control in ((_STOP, "stop"), (_PAUSE, "pause"), (_RESUME, "resume")):
         if core in words_ or (core and all(part.strip() in words_ for part in re.split(r"[ ,]+(?=\w)", core)
                                            if part.strip()) and core.split()[0] in words_):

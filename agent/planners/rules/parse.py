@@ -217,8 +217,13 @@ def parse_clause(clause: str, skill_verbs: dict[str, str] | None = None) -> Comm
     skill_verbs = skill_verbs or {}
     raw = strip_punct(clause)
     correction = bool(_CORRECTION.search(raw)) or raw.startswith("no ")
-    t = strip_fillers(re.sub(r"^(?:no|nope|not that one|wrong one|wrong|oops|sorry|actually|instead)\b\s*",
-                             "", raw))
+    t = strip_fillers(re.sub(r"^(?:(?:no|nope|not that one|wrong one|wrong|oops|sorry|actually|instead|wait|hold on|"
+                             r"stop|hang on|sorry)\b\s*)+", "", raw))
+    same = _SAME_AGAIN.match(t)
+    if same:
+        np = parse_np(same.group("np"))
+        if not np.is_empty:
+            return Command("repeat", obj=np, text=t, correction=correction)
     t = re.sub(r"^(?:no|not that one|wrong one|wrong|i said|i meant|i mean|i wanted|i asked for|rather)\b\s*", "", t)
     t = strip_fillers(re.sub(r"\b(?:instead|rather|actually)\b", " ", t))
     if not t:
@@ -261,6 +266,10 @@ def parse_clause(clause: str, skill_verbs: dict[str, str] | None = None) -> Comm
         return Command("repeat", obj=np, text=t, correction=correction)
     return None
 
+
+# "do the same with the blue cup", "same for the other one", "what about the green block?"
+_SAME_AGAIN = re.compile(r"^(?:(?:now\s+)?(?:do|repeat)\s+(?:the same|that|it|this|the same thing)(?:\s+again)?\s+"
+                         r"(?:with|for|to|on)\s+|(?:the\s+)?same\s+(?:with|for)\s+|(?:what|how)\s+about\s+)(?P<np>.+?)(?:\s+(?:too|as well|also))?$")
 
 _SUBJECTS = frozenset({"i", "we", "my", "our", "they", "he", "she", "there", "it", "this", "that", "today",
                        "tonight", "guests", "people", "you", "your", "everyone", "somebody", "someone"})
