@@ -1,0 +1,41 @@
+"""The argument model of the policy skill (the planner reads its JSON schema)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Relation = Literal["in", "on", "left_of", "right_of", "near"]
+_WORDS = {"in": "in", "on": "on", "left_of": "to the left of", "right_of": "to the right of", "near": "near"}
+
+
+def _the(name: str) -> str:
+    return name if name.lower().startswith("the ") else f"the {name}"
+
+
+class PolicyArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    object: str | None = Field(None, description="name of the object the policy should act on")
+    relation: Relation = Field("in", description="where the object should end up relative to the target")
+    target: str | None = Field(None, description="name of the reference object (a container, a surface ...)")
+    policy: str = Field("learned-place", description="which policy to run: a registered name, a checkpoint "
+                        "folder, or a ws:// address of a policy server")
+    instruction: str | None = Field(None, description="language instruction for the policy; by default the "
+                                    "step's instruction, else one made from object, relation and target")
+    success: str | None = Field(None, description="task predicate that ends the step when it holds, e.g. "
+                                "'in(red cup, bin)'; by default relation(object, target)")
+    max_seconds: float = Field(40.0, gt=0, le=300, description="give up after this long")
+
+    def default_instruction(self) -> str:
+        if self.object and self.target:
+            return f"put {_the(self.object)} {_WORDS[self.relation]} {_the(self.target)}"
+        return self.object or ""
+
+    def predicate(self) -> str | None:
+        if self.success:
+            return self.success
+        if self.object and self.target:
+            return f"{self.relation}({self.object}, {self.target})"
+        return None

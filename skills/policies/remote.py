@@ -1,0 +1,149 @@
+"""A policy on a policy server, over the openpi websocket protocol.
+
+The protocol (the same as openpi's policy servers, so either side can be the other's peer):
+  - the client opens a websocket (optionally sending `Authorization: Api-Key <key>`);
+  - the server's first frame is its metadata (a msgpack map);
+  - then, per call, the client sends the observation (msgpack, binary frame) and the server
+    answers with the action map ({"actions": array [T, D], ...}), also binary;
+  - an error is a *text* frame holding the server's traceback, after which the server closes
+    the connection (1011).
+Frames are never compressed and have no size limit (images are large).
+
+This client reconnects with exponential backoff when the connection drops and resends the
+observation (inference has no side effects), up to a bound, and bounds every wait.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
+from websockets.sync.client import ClientConnection, connect
+
+from skills.policies import wire
+from skills.policies.base import Policy, PolicyError, PolicyMetadata
+
+REFUSED_KEY = "the policy server refused the API key"
+
+
+class RemotePolicy(Policy):
+    def __init__(self, url: str, api_key: str | None = None, *, connect_timeout_s: float = 5.0,
+                 infer_timeout_s: float = 30.0, retries: int = 4, backoff_s: float = 0.2,
+                 max_backoff_s: float = 2.0) -> None:
+        if not url.startswith(("ws://", "wss://")):
+            url = "ws://" + url
+        self.url = url
+        self.api_key = api_key
+        self.connect_timeout_s = connect_timeout_s
+        self.infer_timeout_s = infer_timeout_s
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.server_metadata: dict[str, Any] = {}
+        self.reconnects = 0
+        self._ws: ClientConnection | None = None
+        self._meta: PolicyMetadata | None = None
+        self._lock = threading.Lock()  # one request in flight per connection
+
+    # -- connection --------------------------------------------------------------------------
+    def _connect_once(self) -> None:
+        headers = {"Authorization": f"Api-Key {self.api_key}"} if self.api_key else None
+        try:
+            ws = connect(self.url, additional_headers=headers, compression=None, max_size=None, proxy=None,
+                         open_timeout=self.connect_timeout_s, ping_interval=None, close_timeout=1.0)
+        except InvalidStatus as e:
+            status = e.response.status_code
+            if status in (401, 403):
+                raise PolicyError(f"{REFUSED_KEY} ({self.url} answered {status})") from None
+            raise PolicyError(f"the policy server at {self.url} refused the connection: HTTP {status}") from None
+        except InvalidURI as e:
+            raise PolicyError(f"not a websocket address: {self.url} ({e})") from None
+        try:
+            first = ws.recv(timeout=self.connect_timeout_s)
+        except Exception:
+            ws.close()
+            raise
+        if isinstance(first, str):
+            ws.close()
+            raise PolicyError(f"the policy server at {self.url} failed on connect:\n{first}")
+        meta = wire.unpackb(first)
+        self.server_metadata = meta if isinstance(meta, dict) else {}
+        self._meta = _metadata_from(self.server_metadata)
+        self._ws = ws
+
+    def _ensure(self) -> ClientConnection:
+        """A live connection: reconnect with backoff, give up with a clear error."""
+        if self._ws is not None:
+            return self._ws
+        delay, last = self.backoff_s, None
+        for attempt in range(self.retries + 1):
+            try:
+                self._connect_once()
+                return self._ws  # type: ignore[return-value]
+            except PolicyError:
+                raise  # refused: retrying will not help
+            except (OSError, TimeoutError, ConnectionClosed) as e:
+                last = e
+            if attempt < self.retries:
+                time.sleep(delay)
+                delay = min(delay * 2, self.max_backoff_s)
+        raise PolicyError(f"cannot reach the policy server at {self.url}: {type(last).__name__}: {last}")
+
+    def _drop(self) -> None:
+        if self._ws is not None:
+            try:
+                self._ws.close()
+            except Exception:
+                pass
+        self._ws = None
+
+    # -- Policy ------------------------------------------------------------------------------
+    @property
+    def metadata(self) -> PolicyMetadata:
+        if self._meta is None:
+            with self._lock:
+                self._ensure()
+        assert self._meta is not None
+        return self._meta
+
+    def infer(self, obs: dict[str, Any]) -> dict[str, Any]:
+        data = wire.packb(obs)
+        with self._lock:
+            for attempt in range(2):  # the second try goes over a fresh connection
+                ws = self._ensure()
+                try:
+                    ws.send(data)
+                    reply = ws.recv(timeout=self.infer_timeout_s)
+                except TimeoutError:
+                    self._drop()  # a late answer would arrive as the answer to the next call
+                    raise PolicyError(f"the policy server at {self.url} gave no answer within "
+                                      f"{self.infer_timeout_s:.0f} s") from None
+                except (ConnectionClosed, OSError) as e:
+                    self._drop()
+                    if attempt == 0:
+                        self.reconnects += 1
+                        continue
+                    raise PolicyError(f"lost the policy server at {self.url}: {e}") from None
+                if isinstance(reply, str):
+                    self._drop()  # the server closes after an error frame
+                    raise PolicyError(f"the policy server failed:\n{reply}")
+                out = wire.unpackb(reply)
+                if not isinstance(out, dict):
+                    raise PolicyError(f"the policy server answered {type(out).__name__}, not a map")
+                return out
+        raise PolicyError(f"lost the policy server at {self.url}")  # pragma: no cover
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+
+def _metadata_from(meta: dict[str, Any]) -> PolicyMetadata:
+    """hirobot servers send PolicyMetadata's fields; other openpi servers send what they like."""
+    known = {k: v for k, v in meta.items() if isinstance(k, str)}
+    try:
+        return PolicyMetadata.model_validate(known)
+    except Exception:
+        return PolicyMetadata(name=str(known.get("name", "remote")))
