@@ -66,6 +66,7 @@ _EXCLUDE_PATTERNS = [
     re.compile(r"^(?:but\s+)?keep\s+(?P<np>.+?)\s+(?:where it is|where they are|there|in place|as it is|"
                r"untouched|on the table|out of it|out)$"),
     re.compile(r"^(?:but\s+)?(?:not|never|except|except for|apart from|other than|without)\s+(?P<np>.+)$"),
+    re.compile(r"^(?:but\s+)?leave\s+(?P<np>.+?)(?:\s+out)?$"),
     re.compile(r"^(?P<np>.+?)\s+(?:stays|stay|should stay|must stay|can stay|remains|remain|is staying|"
                r"stays put|stay put|is not to be touched|should not be touched|must not be touched|"
                r"should not move|must not move|does not move|is off limits|are off limits)(?:\s+.*)?$"),
@@ -74,7 +75,8 @@ _GOES = re.compile(r"^(?P<np>.+?)\s+(?:goes|go|should go|must go|need to go|need
                    r"will go|belong|belongs|should be|must be|are to go|is to go|gets|get|should end up|"
                    r"go back|goes back|ends up|end up|should be put|must be put|are put|is put|can go|"
                    r"should be placed|must be placed|is placed|are placed|live|lives)\s+(?P<rest>.+)$")
-_TOWER = re.compile(r"\b(?:build|make|create|form|construct|assemble|stack|do|pile)\b.*?\b(?:tower|stack|pile)\b")
+_TOWER = re.compile(r"\b(?:build|make|create|form|construct|assemble|stack|do|pile|arrange)\b.*?"
+                    r"\b(?:a|an|one|the|into a|into one|as a)\s+(?:\w+\s+)?(?:tower|stack|pile)\b")
 _TOWER_ITEM_SPLIT = re.compile(r"\s*(?:,?\s*\band then\b|,?\s*\bthen\b|,?\s*\bnext\b|,?\s*\bfollowed by\b|"
                                r",?\s*\band finally\b|,?\s*\bfinally\b|,?\s*\bon top of that\b|,?\s*\bon top of it\b|"
                                r",?\s*\babove it\b|,?\s*\band\b|,|;)\s*")
@@ -166,10 +168,26 @@ def _split_commas(piece: str, skill_verbs: dict[str, str]) -> list[str]:
     out: list[str] = []
     for p in parts:
         if out and not _starts_clause(p, skill_verbs):
-            out[-1] = out[-1] + ", " + p
+            elided = _elided_clause(out[-1], p, skill_verbs)
+            if elided is not None:
+                out.append(elided)
+            else:
+                out[-1] = out[-1] + ", " + p
         else:
             out.append(p)
     return out
+
+
+def _elided_clause(previous: str, text: str, skill_verbs: dict[str, str]) -> str | None:
+    """"put A in B, C on D": the second part reuses the first one's verb."""
+    prev = parse_clause(previous, skill_verbs)
+    if not (isinstance(prev, Command) and prev.action == "place" and prev.target is not None):
+        return None
+    body = strip_fillers(text)
+    splits = _relation_splits(body)
+    if splits and splits[0][0] is not None and not splits[0][0].is_empty and _starts_like_np(body):
+        return f"{_leading_verb(strip_fillers(previous), skill_verbs)} {body}"
+    return None
 
 
 def _split_and(text: str, skill_verbs: dict[str, str]) -> list[str]:
@@ -183,11 +201,9 @@ def _split_and(text: str, skill_verbs: dict[str, str]) -> list[str]:
             if isinstance(lc, Exclusion) or lc.action not in ("repeat", "redirect"):
                 return [left] + _split_and(right, skill_verbs)
         # Ellipsis: "stack the red block on the blue one and the green block on the red one".
-        if isinstance(lc, Command) and lc.target is not None and lc.action == "place":
-            splits = _relation_splits(strip_fillers(right))
-            if splits and splits[0][0] is not None and not splits[0][0].is_empty:
-                verb = _leading_verb(strip_fillers(left), skill_verbs)
-                return [left] + _split_and(f"{verb} {right}", skill_verbs)
+        elided = _elided_clause(left, right, skill_verbs)
+        if elided is not None:
+            return [left] + _split_and(elided, skill_verbs)
     return [text]
 
 

@@ -99,6 +99,9 @@ def parse_np(text: str, inherit_kind: frozenset[str] = frozenset()) -> NounPhras
             head.exceptions.extend(np_exceptions)
             return head
     parts = _split_coordination(raw)
+    if len(parts) > 1 and re.match(r"(?:both|either)\s+", parts[0]):
+        # "both the red block and the yellow block": the list itself says how many.
+        parts[0] = re.sub(r"^(?:both|either)\s+(?:of\s+)?", "", parts[0])
     if len(parts) > 1:
         parsed = [_parse_simple(p, frozenset()) for p in parts]
         if all(not p.is_empty for p in parsed):
