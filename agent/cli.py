@@ -114,10 +114,11 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
 
 
 def _print_result(result) -> None:
-    ok = [s for s in result.steps if s["status"] == "success"]
-    bad = [s for s in result.steps if s["status"] != "success"]
-    console.print(f"[bold]{result.outcome}[/]: {len(ok)} step(s) done, {len(bad)} not done"
-                  + (f", {len(result.pending)} left in the plan" if result.pending else ""))
+    attempts = len(result.steps)
+    console.print(f"[bold]{result.outcome}[/]: {len(result.done)} step(s) done, {len(result.not_done)} not done"
+                  + (f" ({attempts} skill runs)" if attempts != len(result.done) + len(result.not_done) else ""))
+    for text in result.not_done:
+        console.print(f"  [red]not done:[/] {text}")
 
 
 @app.command("resume")

@@ -178,6 +178,8 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
         if not verified:
             outcome = Outcome.failure(why)
             reason = why
+    if not outcome.ok and handle.motion_started_at is None:
+        outcome = outcome.model_copy(update={"detail": {**outcome.detail, "moved": False}})
     rt.publish(ev.StepFinished(index=index, skill=step.skill, args=step.args, status=outcome.status.value,
                                reason=reason, verified=verified, ticks=handle.stats.ticks,
                                overruns=handle.stats.overruns, duration_s=round(time.perf_counter() - t0, 3)))
@@ -203,11 +205,15 @@ def _after_failure(job: _Job, rt: Runtime, step: PlanStep, outcome: Outcome) -> 
     """Retry once; then replan the request from the world as it is; then give the step up."""
     rt.publish(ev.Cue(source="executor", kind="step_failed", severity="warning",
                       detail={"skill": step.skill, "args": step.args, "reason": outcome.reason},
-                      action="retry" if job.attempts < rt.max_retries else "replan"))
+                      action="retry" if job.attempts < rt.max_retries and outcome.detail.get("moved", True)
+                      else "replan"))
     if outcome.status == Status.cancelled:
         job.pending = job.pending[1:]
         return
-    if job.attempts < rt.max_retries:
+    # A skill that gave up before moving (no reachable spot, nothing to grasp) would only give
+    # up again on the same world: go straight to replanning.
+    moved = bool(outcome.detail.get("moved", True))
+    if job.attempts < rt.max_retries and moved:
         job.attempts += 1
         speak(rt, f"That did not work ({outcome.reason}). Trying again.")
         return

@@ -38,6 +38,8 @@ class JobResult:
     questions: list[str] = field(default_factory=list)
     steps: list[dict] = field(default_factory=list)  # StepRecords of this job
     pending: list[dict] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)  # planned steps that got done, each once
+    not_done: list[str] = field(default_factory=list)
 
 
 def make_planner(config: SessionConfig, registry: SkillRegistry) -> Planner:
@@ -96,8 +98,12 @@ class Session:
             robot = SimRobot.from_scene(scene, perturbation=perturbation)
         self.robot = robot
         self.video = video
-        if video is not None and hasattr(robot, "start_recording"):
-            robot.start_recording()
+        self.recorder = None
+        if video is not None and hasattr(robot, "recorder"):
+            from sim.video import FrameRecorder
+
+            self.recorder = FrameRecorder(every=2)
+            robot.recorder = self.recorder
         clock = RealtimeClock() if self.config.realtime else LockstepClock()
         self.executor = Executor(robot, clock=clock, render=self.config.render, on_tick=on_tick)
         self.planner = planner or make_planner(self.config, self.registry)
@@ -128,9 +134,10 @@ class Session:
 
     def _snapshot(self) -> None:
         """Save the simulated world at a step boundary so a resumed job starts from it."""
-        save = getattr(self.robot, "save_state", None)
-        if save is not None:
-            save(self.dir / "world.npz")
+        if hasattr(self.robot, "model") and hasattr(self.robot, "data"):
+            from sim.persist import save_world
+
+            save_world(self.robot, self.dir / "world.npz")
 
     @classmethod
     def resume(cls, session_id: str, config: SessionConfig | None = None, **kw: Any) -> "Session":
@@ -144,8 +151,10 @@ class Session:
         s = cls(SceneSpec.model_validate(meta["scene"]), saved, session_id=session_id,
                 perturbation=None, fresh=False, **kw)
         world = d / "world.npz"
-        if world.exists() and hasattr(s.robot, "load_state"):
-            s.robot.load_state(world)
+        if world.exists() and hasattr(s.robot, "model"):
+            from sim.persist import load_world
+
+            load_world(s.robot, world)
         return s
 
     def _remember(self, e: Any) -> None:
@@ -213,7 +222,15 @@ class Session:
         start_done = len(self.state().get("done", []))
         said: list[str] = []
         questions: list[str] = []
-        unsub = self.bus.subscribe(lambda e: said.append(e.text) if isinstance(e, ev.Spoken) else None)
+        ended: list[ev.JobEnded] = []
+
+        def collect(e: Any) -> None:
+            if isinstance(e, ev.Spoken):
+                said.append(e.text)
+            elif isinstance(e, ev.JobEnded):
+                ended.append(e)
+
+        unsub = self.bus.subscribe(collect)
         try:
             if pending_question is not None:
                 first = Command(resume=self._ask(pending_question["question"], answer, questions))
@@ -227,7 +244,8 @@ class Session:
             unsub()
         st = self.state()
         return JobResult(outcome=st.get("outcome") or "done", said=said, questions=questions,
-                         steps=st.get("done", [])[start_done:], pending=st.get("pending", []))
+                         steps=st.get("done", [])[start_done:], pending=st.get("pending", []),
+                         done=ended[-1].done if ended else [], not_done=ended[-1].not_done if ended else [])
 
     def _ask(self, question: str, answer: AnswerFn | None, questions: list[str]) -> str:
         questions.append(question)
@@ -237,9 +255,9 @@ class Session:
     # -- ending --------------------------------------------------------------------------------
     def write_video(self, path: Path | None = None) -> Path | None:
         path = path or self.video
-        if path is None or not hasattr(self.robot, "write_video"):
+        if path is None or self.recorder is None or not self.recorder.frames:
             return None
-        return self.robot.write_video(path)
+        return self.recorder.save(path)
 
     def close(self) -> None:
         h = self.executor.current

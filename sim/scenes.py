@@ -12,8 +12,8 @@ def default_scene(seed: int = 7) -> SceneSpec:
         ObjectSpec(name="blue cup", kind="cup", color="blue"),
         ObjectSpec(name="trash", kind="trash", color="white"),
         ObjectSpec(name="can", kind="can", color="red"),
-        ObjectSpec(name="plate", kind="plate", color="white", at="center"),
+        ObjectSpec(name="plate", kind="plate", color="white", at="front"),
         ObjectSpec(name="fork", kind="fork", color="black"),
         ObjectSpec(name="bin", kind="bin", at="right"),
-        ObjectSpec(name="tray", kind="tray", at="left"),
+        ObjectSpec(name="tray", kind="tray", at="back-left"),
     ])
