@@ -298,3 +298,25 @@ def test_plugin_skill_missing_direction_is_asked():
     assert turn.question and "left" in turn.question
     turn = s.say("backwards")
     assert turn.steps[0].args == {"object": "red block", "direction": "back"}
+
+
+def test_them_while_moving_means_the_whole_plan():
+    objects = scene(obj("red cup", "cup", "red"), obj("blue cup", "cup", "blue"), obj("bin", "bin", at="right"),
+                    obj("tray", "tray", at="left"))
+    s = Session(objects)
+    s.say("throw the cups away")
+    s.start_step()
+    turn = s.say("no, put them on the tray instead")
+    assert turn.preempt
+    s.run()
+    assert s.holds("on(red cup, tray)") and s.holds("on(blue cup, tray)")
+
+
+def test_take_it_out_and_put_it_elsewhere():
+    objects = scene(obj("green block", "block", "green"), obj("blue bowl", "bowl", "blue"), obj("tray", "tray", at="left"))
+    s = Session(objects)
+    s.say("put the green block in the blue bowl")
+    s.run()
+    s.say("take it out and put it on the tray")
+    s.run()
+    assert s.holds("on(green block, tray)")

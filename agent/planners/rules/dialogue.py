@@ -155,7 +155,11 @@ def context_of(inp: PlannerInput) -> Context:
     if ctx.template is None:
         ctx.template = next((s for s in reversed(done_steps) if "object" in s.args), None)
     ctx.last_request_objects = _request_objects(inp, done_objs)
-    ctx.them = ctx.last_request_objects or list(ctx.it)
+    # While a plan is under way, "them" means the objects it is moving.
+    current = [o for o in (_obj(scene, s) for s in ([inp.running] if inp.running else []) + list(inp.pending))
+               if o is not None]
+    unique = [o for i, o in enumerate(current) if all(o is not p for p in current[:i])]
+    ctx.them = unique or ctx.last_request_objects or list(ctx.it)
     return ctx
 
 

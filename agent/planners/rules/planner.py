@@ -34,7 +34,12 @@ class RulesPlanner:
     name = "rules"
 
     def plan(self, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn:
-        turn = self._turn(inp)
+        try:
+            turn = self._turn(inp)
+        except (Refusal, NeedQuestion, ValueError, KeyError, IndexError, AttributeError, TypeError) as e:
+            # A sentence the grammar trips over must not take the agent down: say so, change nothing.
+            message = getattr(e, "message", None) or "Sorry, I didn't understand that. Could you say it another way?"
+            turn = PlannerTurn(say=message, refused=True, steps=list(inp.pending))
         if on_step is not None:
             for step in turn.steps:
                 on_step(step)
@@ -73,7 +78,8 @@ class RulesPlanner:
                 return PlannerTurn(say="Okay, never mind.", control="stop")
             if not left:
                 return PlannerTurn(say="Okay, I've stopped.", control="stop")
-            return PlannerTurn(say=f"Stopping. I won't {_join([describe_step(s) for s in left])}.", control="stop")
+            undone = " and ".join(describe_step(s) for s in left)
+            return PlannerTurn(say=f"Stopping. I didn't {undone}.", control="stop")
         if control == "pause":
             return PlannerTurn(say="Okay, I'm waiting. Tell me when to go on.", control="pause",
                                steps=list(inp.pending))

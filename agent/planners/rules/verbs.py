@@ -50,7 +50,8 @@ PARTICLE_ACTIONS: dict[tuple[str, str], str] = {
     ("put", "back"): "put_back", ("place", "back"): "put_back", ("move", "back"): "put_back",
     ("set", "back"): "put_back", ("bring", "back"): "put_back", ("take", "back"): "put_back",
     ("get", "back"): "put_back", ("stack", "up"): "place", ("pick", "up"): "hold",
-    ("store", "away"): "put_away", ("clear", "off"): "clear", ("clean", "off"): "clear",
+    ("store", "away"): "put_away", ("take", "out"): "hold", ("get", "out"): "hold", ("lift", "out"): "hold",
+    ("pick", "out"): "hold", ("clear", "off"): "clear", ("clean", "off"): "clear",
 }
 PARTICLES = ("away", "out", "back", "up", "off", "down")
 
