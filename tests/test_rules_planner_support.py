@@ -173,7 +173,7 @@ class Session:
             problems = step_problems(step, self.reg, inp.scene)
             assert not problems, (text, problems)
         assert not (turn.question and turn.steps)
-        assert turn.say, f"the planner said nothing to {text!r}"
+        assert turn.say or turn.question, f"the planner said nothing to {text!r}"
         self.turns.append(turn)
         self.dialogue.append(DialogueTurn(role="user", text=text,
                                           kind="answer" if self.pending_question else "say"))

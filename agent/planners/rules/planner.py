@@ -104,7 +104,7 @@ class RulesPlanner:
             if asked >= _MAX_QUESTIONS:
                 return PlannerTurn(say="Sorry, I still can't tell what you mean, so I'll leave it for now. "
                                        "Please tell me again in other words.")
-            return PlannerTurn(say=f"Sorry, I didn't get that. {q.question}", question=q.question)
+            return PlannerTurn(say="Sorry, I didn't get that.", question=q.question)
         return self._planned(steps, builder, [])
 
     # -- preferences and notes -------------------------------------------------------------------
@@ -177,7 +177,7 @@ class RulesPlanner:
         except Refusal as e:
             return PlannerTurn(say=e.message, refused=True)
         except NeedQuestion as q:
-            return PlannerTurn(say=q.question, question=q.question)
+            return PlannerTurn(question=q.question)  # the graph speaks the question itself
         return self._planned(steps, builder, parsed.not_understood)
 
     def _try_request(self, inp: PlannerInput, catalogue: Catalogue, text: str,
@@ -303,7 +303,7 @@ class RulesPlanner:
         except Refusal as e:
             return PlannerTurn(say=e.message, refused=True, steps=list(inp.pending))
         except NeedQuestion as q:
-            return PlannerTurn(say=q.question, question=q.question)
+            return PlannerTurn(question=q.question)  # the graph speaks the question itself
         new_objs = {str(s.args.get("object", "")).lower() for s in builder.steps}
         if correcting:
             rest = [s for s in inp.pending if str(s.args.get("object", "")).lower() not in new_objs]
