@@ -28,12 +28,26 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _config(config_file: Optional[Path], planner: Optional[str], realtime: Optional[bool],
-            home: Optional[Path] = None, perception: Optional[str] = None, **extra) -> SessionConfig:
+            home: Optional[Path] = None, perception: Optional[str] = None, planner_url: Optional[str] = None,
+            planner_model: Optional[str] = None, model_path: Optional[Path] = None, **extra) -> SessionConfig:
     try:
-        return load_config(config_file, planner=planner, realtime=realtime, home=home, perception=perception, **extra)
+        cfg = load_config(config_file, planner=planner, realtime=realtime, home=home, perception=perception,
+                          transformers_path=model_path, **extra)
     except Exception as e:
         _fail(f"bad configuration: {e}")
         raise
+    if planner_url or planner_model:
+        cfg.openai = {**cfg.openai, **{k: v for k, v in (("base_url", planner_url), ("model", planner_model)) if v}}
+        if planner is None and cfg.planner == "rules":
+            cfg.planner = "openai"
+    return cfg
+
+
+PLANNER_URL = typer.Option(None, "--planner-url", help="OpenAI-compatible endpoint, e.g. http://gpu:8000/v1 "
+                           "(implies --planner openai)")
+PLANNER_MODEL = typer.Option(None, "--planner-model", help="model name as the server knows it")
+MODEL_PATH = typer.Option(None, "--model-path", help="local model folder for --planner transformers")
+PERCEPTION = typer.Option(None, "--perception", help="state (simulator oracle, default) or vision (cameras)")
 
 
 def _scene_from(scene: Optional[Path], scenario: Optional[str], scenarios: Optional[Path]):
@@ -85,6 +99,8 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
        answers: Optional[Path] = typer.Option(None, help="a file with one answer per line for questions"),
        no_input: bool = typer.Option(False, "--no-input", help="never prompt; a question ends the job"),
        config_file: Optional[Path] = typer.Option(None, "--config", help="TOML config file"),
+       planner_url: Optional[str] = PLANNER_URL, planner_model: Optional[str] = PLANNER_MODEL,
+       model_path: Optional[Path] = MODEL_PATH, perception: Optional[str] = PERCEPTION,
        verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
     """Run one job in the simulated tabletop and show the plan and each step."""
     from agent.console import ConsoleView
@@ -92,7 +108,8 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
 
     if not text.strip():
         _fail("the instruction is empty: say what the robot should do, e.g. hirobot do \"put the red cup in the bin\"")
-    cfg = _config(config_file, planner, realtime)
+    cfg = _config(config_file, planner, realtime, perception=perception, planner_url=planner_url,
+                  planner_model=planner_model, model_path=model_path)
     spec, _ = _scene_from(scene, scenario, scenarios)
     answer_lines = answers.read_text().splitlines() if answers else None
     with console.status("building the simulated tabletop…"):
@@ -209,6 +226,8 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
              planner: Optional[str] = typer.Option(None),
              videos: Optional[Path] = typer.Option(None, help="write a video per scenario into this folder"),
              home: Optional[Path] = typer.Option(None, help="data folder for the sessions"),
+             planner_url: Optional[str] = PLANNER_URL, planner_model: Optional[str] = PLANNER_MODEL,
+             model_path: Optional[Path] = MODEL_PATH, perception: Optional[str] = PERCEPTION,
              verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
     """Run scenarios end to end and check the world afterwards."""
     from agent.console import ConsoleView
@@ -228,7 +247,8 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
         scenarios = [s for s in scenarios if set(tag) & set(s.tags)]
     if not scenarios:
         _fail("no scenarios to run (check --only / --tag)")
-    cfg = _config(None, planner, False, home=home)
+    cfg = _config(None, planner, False, home=home, perception=perception, planner_url=planner_url,
+                  planner_model=planner_model, model_path=model_path)
     results = []
     view = ConsoleView(console) if verbose else None
     with console.status("") as status:
@@ -356,7 +376,9 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
             record: Optional[Path] = typer.Option(None, help="write a video of the whole job"),
             planner: Optional[str] = typer.Option(None),
             user: Optional[str] = typer.Option(None, help="whose remembered preferences apply"),
-            config_file: Optional[Path] = typer.Option(None, "--config")) -> None:
+            config_file: Optional[Path] = typer.Option(None, "--config"),
+            planner_url: Optional[str] = PLANNER_URL, planner_model: Optional[str] = PLANNER_MODEL,
+            model_path: Optional[Path] = MODEL_PATH, perception: Optional[str] = PERCEPTION) -> None:
     """Run a job script: each paragraph is said to the robot in order, once it is idle."""
     from agent.console import ConsoleView
     from agent.jobs import JobScriptError, load_job
@@ -376,7 +398,8 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
         raise
     if spec is None:
         spec, _ = _scene_from(None, None, None)
-    cfg = _config(config_file, planner, None, user=user)
+    cfg = _config(config_file, planner, None, user=user, perception=perception, planner_url=planner_url,
+                  planner_model=planner_model, model_path=model_path)
     lines = answers.read_text().splitlines() if answers else None
     asked_without_answer: list[str] = []
     base_answer = _console_answer(no_input, lines)

@@ -5,23 +5,14 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field
 
 
 def default_home() -> Path:
     """Where sessions, checkpoints and remembered preferences live ($HIROBOT_HOME, else ~/.hirobot)."""
     return Path(os.environ.get("HIROBOT_HOME", Path.home() / ".hirobot"))
-
-
-class OpenAIConfig(BaseModel):
-    base_url: str = "http://localhost:8000/v1"
-    model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
-    api_key: SecretStr | None = None
-    timeout_s: float = 30.0
-    stream: bool = True
-    fallback: Literal["rules", "ask", "none"] = "rules"
 
 
 class SessionConfig(BaseModel):
@@ -32,7 +23,9 @@ class SessionConfig(BaseModel):
     home: Path = Field(default_factory=default_home)
     user: str = "default"
     control_hz: float | None = Field(default=None, description="override every skill's control rate")
-    openai: OpenAIConfig = Field(default_factory=OpenAIConfig)
+    # The [openai] table: any field of agent.planners.openai_backend.OpenAIPlannerConfig
+    # (base_url, model, timeout_s, stream, fallback, ...); environment variables fill the rest.
+    openai: dict[str, Any] = Field(default_factory=dict)
     transformers_path: Path | None = None
 
 

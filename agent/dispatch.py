@@ -82,7 +82,7 @@ def _hear(job: _Job, rt: Runtime, said: Said, running: PlanStep | None, handle: 
         job.pending = []
         job.outcome = "stopped"
         fate = "stop"
-        if left:
+        if left and "undone" not in turn.say.lower() and "left" not in turn.say.lower():
             speak(rt, "Stopped. Left undone: " + "; ".join(left) + ".")
     elif turn.question:
         # Never act on a guess: bring the arm to rest and ask.

@@ -50,10 +50,7 @@ def make_planner(config: SessionConfig, registry: SkillRegistry) -> Planner:
     if config.planner == "openai":
         from agent.planners.openai_backend import OpenAIPlanner, OpenAIPlannerConfig
 
-        oc = config.openai
-        cfg = OpenAIPlannerConfig(base_url=oc.base_url, model=oc.model, api_key=oc.api_key,
-                                  timeout_s=oc.timeout_s, stream=oc.stream, fallback=oc.fallback)
-        return OpenAIPlanner(cfg, registry=registry)
+        return OpenAIPlanner(OpenAIPlannerConfig.load(**config.openai), registry=registry)
     if config.planner == "transformers":
         from agent.planners.transformers_backend import TransformersPlanner
 

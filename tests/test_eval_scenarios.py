@@ -1,0 +1,51 @@
+"""Scenarios end to end in text mode: the simulated world, the rules planner, the graph, the
+executor and the predicates, exactly as `hirobot eval --text` runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.config import SessionConfig
+from agent.evaluate import run_scenario
+from sim.scenario import load_scenarios
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLIC = ROOT.parent / "shared" / "eval" / "public.jsonl"
+PARAPHRASED = Path(__file__).resolve().parent / "scenarios" / "paraphrased.jsonl"
+
+
+def _cases(path: Path):
+    if not path.exists():
+        return [pytest.param(None, marks=pytest.mark.skip(reason=f"{path} is not here"))]
+    return [pytest.param(sc, id=sc.id) for sc in load_scenarios(path)]
+
+
+def _run(sc, tmp_path):
+    r = run_scenario(sc, SessionConfig(home=tmp_path))
+    assert r.success, f"{sc.id}: {'; '.join(r.problems)}"
+    return r
+
+
+@pytest.mark.parametrize("scenario", _cases(PUBLIC))
+def test_public_scenario(scenario, tmp_path):
+    _run(scenario, tmp_path)
+
+
+@pytest.mark.parametrize("scenario", _cases(PARAPHRASED))
+def test_paraphrased_scenario(scenario, tmp_path):
+    """Same capabilities, other words, kinds and colours than the public file."""
+    _run(scenario, tmp_path)
+
+
+def test_report_counts_questions_steps_and_failed_predicates(tmp_path):
+    (sc,) = [s for s in load_scenarios(PUBLIC) if s.id == "ask-001"] if PUBLIC.exists() else [None]
+    if sc is None:
+        pytest.skip("public scenarios are not here")
+    r = _run(sc, tmp_path)
+    assert r.questions == 1 and r.steps == 1 and r.failed_predicates == []
+    # The same scenario judged against an expectation it does not meet fails, naming the predicate.
+    wrong = sc.model_copy(update={"expect": sc.expect.model_copy(update={"holds": ["in(red cup, bin)"]})})
+    r2 = run_scenario(wrong, SessionConfig(home=tmp_path / "2"))
+    assert not r2.success and r2.failed_predicates == ["in(red cup, bin)"]
