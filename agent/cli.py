@@ -209,7 +209,7 @@ def skills_cmd(as_json: bool = typer.Option(False, "--json", help="print the cat
         for name in reg.names():
             s = reg.get(name)
             props = s.Args.model_json_schema().get("properties", {})
-            args = ", ".join(f"{k}: {v.get('type') or '|'.join(map(str, v.get('enum', []))) or 'any'}"
+            args = ", ".join(f"{k}: {'|'.join(map(str, v['enum'])) if v.get('enum') else v.get('type', 'any')}"
                              for k, v in props.items())
             t.add_row(name, reg.origins[name], f"{s.rate_hz:g} Hz", args or "—", s.description)
         console.print(t)
