@@ -9,9 +9,10 @@
     A@start        as an argument: the point where A stood at the start
     !P             P does not hold
 
-"Rests" means not held between the fingers and roughly still. "To the left" means the offset
-from B to A points more to the left than forwards or backwards (within 45 degrees of +y), so
-an object far in front of B does not count as being beside it.
+"Rests" means not held between the fingers and roughly still. "To the left" means A's centre
+is at least 2 cm further left (+y) than B's and the sideways offset is at least half the
+forwards/backwards one (within about 63 degrees of straight left), so an object far in front
+of B does not count as being beside it.
 
 Pure numpy: the scripted skills use the same geometry to check their own results.
 """
@@ -28,6 +29,8 @@ from sim.scenario import CONTAINERS
 from skills.api import ObjectState
 
 SIDE_MAX = 0.25
+SIDE_RATIO = 0.5  # sideways offset / forwards-backwards offset, at least
+SIDE_MIN = 0.02
 NEAR_MAX = 0.12
 UNTOUCHED_MAX = 0.02
 REST_SPEED = 0.05  # m/s
@@ -113,7 +116,8 @@ def is_on(a: ObjectState, b: ObjectState, state: WorldState) -> bool:
 def _side(a: _Ref, b: _Ref, sign: float) -> bool:
     d = a.pos[:2] - b.pos[:2]
     dist = float(np.linalg.norm(d))
-    return 0.0 < dist <= SIDE_MAX and sign * d[1] > 0 and sign * d[1] >= abs(d[0])
+    lateral = sign * d[1]
+    return dist <= SIDE_MAX and lateral >= SIDE_MIN and lateral >= SIDE_RATIO * abs(d[0])
 
 
 def is_near(a: _Ref, b: _Ref) -> bool:

@@ -18,7 +18,7 @@ from skills.api import Observation, ObjectState, Outcome, SkillContext, SkillFai
 
 from skills.builtin.motion import Motion, Slipped, grip_for_width, the
 from skills.builtin.placement import (
-    FINGER_TIP_BELOW_TCP, Spot, _symmetry, check_graspable, choose_yaw, grasp_height, grasp_yaw, natural_yaw,
+    FINGER_TIP_BELOW_TCP, Hand, Spot, _symmetry, check_graspable, choose_yaw, gripper_clearance, grasp_height, grasp_yaw, natural_yaw,
     resting_on, width_across, yaw_candidates,
 )
 
@@ -27,7 +27,7 @@ def world_of(obs: Observation) -> WorldState:
     return WorldState(objects=obs.objects)
 
 
-def pick_and_place(ctx: SkillContext, name: str, plan: Callable[[ObjectState, dict[str, ObjectState]], Spot],
+def pick_and_place(ctx: SkillContext, name: str, plan: Callable[[ObjectState, dict[str, ObjectState], Hand], Spot],
                    verify: Callable[[Observation], str | None], done: str) -> SkillRun:
     """Move object `name` to the spot `plan` picks; `verify` returns None or what went wrong."""
     m = Motion(ctx, ctx.first_observation)
@@ -38,12 +38,17 @@ def pick_and_place(ctx: SkillContext, name: str, plan: Callable[[ObjectState, di
     above = resting_on(o, obs.objects)
     if above:
         raise SkillFailure(f"{the(above[0])} is on top of {the(name)}; move it first")
-    spot = plan(o, obs.objects)  # fail on an impossible placement before the arm moves
-
     gyaw = grasp_yaw(o, obs.objects)
-    open_width = min(GRIPPER_MAX_WIDTH, width_across(o, gyaw) + 0.04)
-    g_open = grip_for_width(open_width)
     gz = grasp_height(o)
+    # Open 4 cm wider than the object, less when that would touch a neighbour or a bowl's wall.
+    for margin in (0.04, 0.03, 0.02, 0.014):
+        open_width = min(GRIPPER_MAX_WIDTH, width_across(o, gyaw) + margin)
+        if gripper_clearance(o.pos[:2], gyaw, gz, open_width, obs.objects, {name}) >= 0.0:
+            break
+    g_open = grip_for_width(open_width)
+    hand = Hand(heading(o.quat) - gyaw, _symmetry(o.kind), open_width, gz - bottom(o))
+    spot = plan(o, obs.objects, hand)  # fail on an impossible placement before the arm moves
+
     tallest = max((top(x) for x in obs.objects.values()), default=0.0)
     z_travel = max(tallest + FINGER_TIP_BELOW_TCP + 0.05, 0.16)
     others_top = max((top(x) for x in obs.objects.values() if x.name != name), default=0.0)
@@ -73,7 +78,7 @@ def pick_and_place(ctx: SkillContext, name: str, plan: Callable[[ObjectState, di
             raise Slipped(name)
         hang = float(m.obs.ee_pos[2] - bottom(held))
         rel = heading(held.quat) - m.yaw  # the object turns with the jaws
-        prefer = natural_yaw(spot.xy)
+        prefer = natural_yaw(spot.xy) if spot.jaw_yaw is None else spot.jaw_yaw
         if spot.obj_yaw is not None:
             cands = yaw_candidates(spot.obj_yaw - rel, _symmetry(o.kind) or np.pi / 2, prefer)
         else:
@@ -90,7 +95,7 @@ def pick_and_place(ctx: SkillContext, name: str, plan: Callable[[ObjectState, di
         return Outcome.failure(f"{the(name)} slipped out of the gripper")
     m.holding = None
 
-    yield from m.gripper_to(g_open, 0.3)
+    yield from m.gripper_to(g_open if spot.open_width is None else grip_for_width(spot.open_width), 0.3)
     yield from m.wait(0.2)
     yield from m.line_to([spot.xy[0], spot.xy[1], max(z_carry, m.pos[2] + 0.08)], speed=0.25)
     yield from m.wait(0.4)

@@ -30,11 +30,11 @@ class PlaceSkill(Skill):
         if obj.name == tgt.name:
             raise SkillFailure(f"cannot put {the(obj.name)} {args.relation.replace('_', ' ')} itself")
         planners = {
-            "in": lambda o, objs: spot_in(o, objs[tgt.name], objs),
-            "on": lambda o, objs: spot_on(o, objs[tgt.name], objs),
-            "left_of": lambda o, objs: spot_beside(o, objs[tgt.name], +1.0, objs),
-            "right_of": lambda o, objs: spot_beside(o, objs[tgt.name], -1.0, objs),
-            "near": lambda o, objs: spot_near(o, objs[tgt.name], objs),
+            "in": lambda o, objs, hand: spot_in(o, objs[tgt.name], objs, hand),
+            "on": lambda o, objs, hand: spot_on(o, objs[tgt.name], objs, hand),
+            "left_of": lambda o, objs, hand: spot_beside(o, objs[tgt.name], +1.0, objs, hand),
+            "right_of": lambda o, objs, hand: spot_beside(o, objs[tgt.name], -1.0, objs, hand),
+            "near": lambda o, objs, hand: spot_near(o, objs[tgt.name], objs, hand),
         }
         expr = f"{args.relation}({obj.name}, {tgt.name})"
         words = {"in": "in", "on": "on", "left_of": "to the left of", "right_of": "to the right of", "near": "near"}

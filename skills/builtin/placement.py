@@ -14,7 +14,7 @@ from sim.kinds import GRIPPER_MAX_WIDTH, kind_info
 from sim.kinematics import heading, wrap
 from sim.layout import WORKSPACE, footprint
 from sim.mjcf import BASE_POS
-from sim.predicates import NEAR_MAX, SIDE_MAX, bottom, top, world_half
+from sim.predicates import NEAR_MAX, SIDE_MAX, SIDE_RATIO, bottom, top, world_half
 from skills.api import ObjectState, SkillFailure
 
 from skills.builtin.motion import the
@@ -55,10 +55,32 @@ PALM_ABOVE_TIPS = 0.07
 FINGER_TIP_BELOW_TCP = 0.022
 
 
+def boxes_of(o: ObjectState) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """The object as rectangles seen from above (centre, half-extents, heading): a container's
+    four walls separately, so a hand reaching into it only has to clear the walls."""
+    yaw = heading(o.quat)
+    hx, hy = float(o.size[0]), float(o.size[1])
+    info = kind_info(o.kind)
+    if not info.is_container:
+        return [(o.pos[:2], np.array([hx, hy]), yaw)]
+    w = info.wall / 2
+    c, s_ = np.cos(yaw), np.sin(yaw)
+    R = np.array([[c, -s_], [s_, c]])
+    walls = [((hx - w, 0.0), (w, hy)), ((-hx + w, 0.0), (w, hy)), ((0.0, hy - w), (hx, w)), ((0.0, -hy + w), (hx, w))]
+    return [(o.pos[:2] + R @ np.array(ctr), np.array(half), yaw) for ctr, half in walls]
+
+
+def _dist_to_box(p, centre, half, yaw) -> float:
+    c, s_ = np.cos(yaw), np.sin(yaw)
+    d = np.asarray(p, float) - centre
+    local = np.array([c * d[0] + s_ * d[1], -s_ * d[0] + c * d[1]])
+    return float(np.linalg.norm(np.maximum(np.abs(local) - half, 0.0)))
+
+
 def gripper_clearance(xy, yaw: float, tcp_z: float, open_width: float, objects: dict[str, ObjectState],
                       skip: set[str]) -> float:
-    """Smallest horizontal gap between the hand (palm and open fingers) and other objects'
-    boxes, counting only objects tall enough to reach the part of the hand above them."""
+    """Smallest horizontal gap between the hand (palm and open fingers) and other objects,
+    counting only objects tall enough to reach the part of the hand above them."""
     f = np.array([-np.sin(yaw), np.cos(yaw)])
     tips = tcp_z - FINGER_TIP_BELOW_TCP
     finger_pts = [np.asarray(xy) + s * f for s in (-(open_width / 2 + 0.01), open_width / 2 + 0.01)]
@@ -67,12 +89,13 @@ def gripper_clearance(xy, yaw: float, tcp_z: float, open_width: float, objects: 
     for o in objects.values():
         if o.name in skip:
             continue
-        c, h, t = o.pos[:2], world_half(o)[:2], top(o)
+        t = top(o)
         for pts, low, r in ((finger_pts, tips, 0.015), (palm_pts, tips + PALM_ABOVE_TIPS, PALM_HALF_DEPTH)):
             if t < low:
                 continue
-            for p in pts:
-                gap = min(gap, float(np.linalg.norm(np.maximum(np.abs(p - c) - h, 0.0))) - r)
+            for centre, half, byaw in boxes_of(o):
+                for p in pts:
+                    gap = min(gap, _dist_to_box(p, centre, half, byaw) - r)
     return gap
 
 
@@ -152,10 +175,43 @@ def support_top(t: ObjectState) -> float:
 
 
 @dataclass
+class Hand:
+    """How the object sits in the hand, known before the arm moves: enough to check that the
+    open fingers and the palm will clear the neighbours where the object is set down."""
+
+    rel_yaw: float  # object heading minus jaw yaw
+    period: float | None  # symmetry of the object's footprint
+    open_width: float
+    hang: float  # tool centre height above the object's bottom
+
+    def jaw_yaw(self, xy, bottom_z: float, obj_yaw: float | None, objects, skip: set[str]) -> float | None:
+        """A jaw yaw that releases at (xy, bottom_z) without touching anything else, or None."""
+        found = self.release(xy, bottom_z, obj_yaw, objects, skip)
+        return None if found is None else found[0]
+
+    def release(self, xy, bottom_z: float, obj_yaw: float | None, objects, skip: set[str]):
+        """(jaw yaw, opening) to let go at (xy, bottom_z) touching nothing else, or None.
+        In a tight gap the fingers open less: just enough to let go."""
+        prefer = natural_yaw(xy)
+        if obj_yaw is None:
+            cands = yaw_candidates(prefer, None, prefer)
+        else:
+            cands = yaw_candidates(obj_yaw - self.rel_yaw, self.period or np.pi / 2, prefer)
+        tcp_z = bottom_z + self.hang
+        for width in (self.open_width, self.open_width - 0.02):
+            best = choose_yaw(xy, tcp_z, width, cands, prefer, objects, skip)
+            if gripper_clearance(xy, best, tcp_z, width, objects, skip) >= 0.0:
+                return best, width
+        return None
+
+
+@dataclass
 class Spot:
     xy: np.ndarray
     bottom_z: float  # where the object's bottom should be when released
     obj_yaw: float | None = None  # desired heading of the object, if it matters
+    jaw_yaw: float | None = None  # the jaw yaw the spot was checked with
+    open_width: float | None = None  # how far to open to let go there (None: as for the grasp)
 
 
 def _fits(o: ObjectState, c: ObjectState) -> bool:
@@ -164,7 +220,7 @@ def _fits(o: ObjectState, c: ObjectState) -> bool:
     return bool(np.all(need <= inner - 0.002))
 
 
-def spot_in(o: ObjectState, c: ObjectState, objects: dict[str, ObjectState]) -> Spot:
+def spot_in(o: ObjectState, c: ObjectState, objects: dict[str, ObjectState], hand: Hand | None = None) -> Spot:
     if not kind_info(c.kind).is_container:
         raise SkillFailure(f"{the(c.name)} is not a container, nothing can go in it")
     if not _fits(o, c):
@@ -189,25 +245,52 @@ def spot_in(o: ObjectState, c: ObjectState, objects: dict[str, ObjectState]) -> 
     return Spot(best, top(c) + 0.015, obj_yaw)
 
 
-def spot_on(o: ObjectState, t: ObjectState, objects: dict[str, ObjectState]) -> Spot:
+def spot_on(o: ObjectState, t: ObjectState, objects: dict[str, ObjectState], hand: Hand | None = None) -> Spot:
     info = kind_info(t.kind)
     if info.is_container:
         raise SkillFailure(f"{the(t.name)} is a container: things go in it, not on it")
     if not info.is_surface:
         raise SkillFailure(f"nothing can be put on {the(t.name)}, it is not a surface")
     on_it = [n for n in resting_on(t, objects) if n != o.name]
-    if t.kind == "block" and on_it:
-        raise SkillFailure(f"{the(t.name)} already has {the(on_it[0])} on it")
-    obj_yaw = None
-    if t.kind == "block" and o.kind == "block":
-        obj_yaw = heading(t.quat)  # square on square, so the stack stands
-    xy = t.pos[:2].copy()
-    if on_it:  # a tray or plate with things on it: the freest spot on it
-        room = np.maximum(np.asarray(t.size[:2]) - np.max(o.size[:2]) - 0.01, 0.0)
-        cands = [t.pos[:2] + np.array([u, v]) * room for u in np.linspace(-1, 1, 5) for v in np.linspace(-1, 1, 5)]
-        others = [objects[n].pos[:2] for n in on_it]
-        xy = max(cands, key=lambda p: min(float(np.linalg.norm(p - q)) for q in others))
-    return Spot(xy, support_top(t) + 0.004, obj_yaw)
+    if t.kind == "block":
+        if on_it:
+            raise SkillFailure(f"{the(t.name)} already has {the(on_it[0])} on it")
+        # Square on square, so the stack stands.
+        return Spot(t.pos[:2].copy(), support_top(t) + 0.004, heading(t.quat) if o.kind == "block" else None)
+    bottom_z = support_top(t) + 0.008  # finger tips then pass just over a tray's rim
+    tyaw = heading(t.quat)
+    elongated = o.size[0] > 1.5 * o.size[1]
+    obj_yaw = tyaw if elongated else None  # a fork lies along the tray's long side
+    ohalf = np.asarray(o.size[:2]) if elongated else np.full(2, max(o.size[0], o.size[1]))
+    inner = np.asarray(t.size[:2]) - (info.wall if t.kind == "tray" else 0.0)
+    if t.kind == "plate":
+        inner = inner / np.sqrt(2)  # stay within the round plate
+    room = np.maximum(inner - ohalf - 0.004, 0.0)
+    c, s_ = np.cos(tyaw), np.sin(tyaw)
+    R = np.array([[c, -s_], [s_, c]])
+    others = [objects[n] for n in on_it]
+    best, best_score = None, -np.inf
+    for u in np.linspace(-1, 1, 7):
+        for v in np.linspace(-1, 1, 7):
+            xy = t.pos[:2] + R @ (np.array([u, v]) * room)
+            if any(_obb_overlap(xy, ohalf, tyaw if elongated else 0.0, x.pos[:2], np.asarray(x.size[:2]), heading(x.quat), 0.008)
+                   for x in others):
+                continue
+            jaw = None
+            if hand is not None:
+                jaw = hand.jaw_yaw(xy, bottom_z, obj_yaw, objects, {o.name, t.name})
+                if jaw is None:
+                    continue
+            clear = min((float(np.linalg.norm(xy - x.pos[:2])) for x in others), default=0.1)
+            # Room first; then, on a tray, its end nearest the robot (packing from one end leaves
+            # space for the next thing), on a plate its middle.
+            tie = -float(np.hypot(u, v)) if t.kind == "plate" else -float(xy[0]) - 0.1 * abs(v)
+            score = min(clear, 0.1) + 0.01 * tie
+            if score > best_score:
+                best, best_score = (xy, jaw), score
+    if best is None:
+        raise SkillFailure(f"there is no room left on {the(t.name)} for {the(o.name)}")
+    return Spot(best[0], bottom_z, obj_yaw, best[1])
 
 
 # Where the arm can set things down: a bit more of the table than the start layout uses.
@@ -237,7 +320,10 @@ def _obb_overlap(ca, ha, ya, cb, hb, yb, clearance: float) -> bool:
 
 
 def _table_spot(o: ObjectState, candidates, objects, skip: set[str], obj_yaw: float | None, ok,
-                clearance: float = 0.015) -> np.ndarray | None:
+                clearance: float = 0.015, hand: Hand | None = None) -> tuple | None:
+    """The first candidate that is free, reachable, passes `ok` and leaves room for the hand:
+    (xy, release bottom height, jaw yaw). Next to low things the object is let go of from a
+    little higher, so the fingers pass over them instead of pushing them."""
     yaw = heading(o.quat) if obj_yaw is None else obj_yaw
     half = np.asarray(o.size[:2], float)
     if kind_info(o.kind).shape in ("cylinder", "cluster"):
@@ -247,8 +333,14 @@ def _table_spot(o: ObjectState, candidates, objects, skip: set[str], obj_yaw: fl
         xy = np.asarray(xy, float)
         if not placeable(xy, footprint(o.kind, yaw)) or not ok(xy):
             continue
-        if not any(_obb_overlap(xy, half, yaw, c, h, y, clearance) for c, h, y in others):
-            return xy
+        if any(_obb_overlap(xy, half, yaw, c, h, y, clearance) for c, h, y in others):
+            continue
+        if hand is None:
+            return xy, table_bottom(), None, None
+        for bottom_z in (table_bottom(), 0.02):
+            found = hand.release(xy, bottom_z, obj_yaw, objects, skip)
+            if found is not None:
+                return xy, bottom_z, found[0], found[1]
     return None
 
 
@@ -256,46 +348,53 @@ def table_bottom() -> float:
     return 0.004
 
 
-def spot_beside(o: ObjectState, t: ObjectState, sign: float, objects: dict[str, ObjectState]) -> Spot:
+def spot_beside(o: ObjectState, t: ObjectState, sign: float, objects: dict[str, ObjectState],
+                hand: Hand | None = None) -> Spot:
     """A free spot on the table to the left (sign +1) or right (-1) of `t`, robot's view."""
-    obj_yaw = 0.0 if o.kind == "fork" else None  # a fork lies pointing across the table, as laid
-    ohalf = footprint(o.kind, 0.0)[1] if obj_yaw is not None else float(max(world_half(o)[:2]))
-    base = world_half(t)[1] + ohalf + 0.02
-    dists = sorted({round(max(d, base), 3) for d in np.arange(0.11, 0.236, 0.015)}, key=lambda d: abs(d - 0.14))
-    cands = [t.pos[:2] + np.array([dx, sign * d]) for d in dists for dx in (0.0, -0.03, 0.03, -0.06, 0.06, -0.09, 0.09)]
+    # A fork is laid pointing across the table, as at a place setting, or along it if that is
+    # the only way it fits.
+    yaws = (0.0, np.pi / 2) if o.kind == "fork" else (None,)
+    for obj_yaw in yaws:
+        ohalf = footprint(o.kind, obj_yaw)[1] if obj_yaw is not None else float(max(world_half(o)[:2]))
+        base = 0.5 * (world_half(t)[1] + ohalf)  # the overlap check below rejects spots too close
+        dists = sorted({round(max(d, base), 3) for d in np.arange(0.1, 0.236, 0.01)}, key=lambda d: abs(d - 0.14))
+        cands = [t.pos[:2] + np.array([dx, sign * d]) for d in dists
+                 for dx in (0.0, -0.03, 0.03, -0.06, 0.06, -0.09, 0.09, -0.12, 0.12, -0.15, 0.15, -0.18, 0.18)]
+        cands.sort(key=lambda xy: abs(xy[0] - t.pos[0]) > 0.065)  # squarely beside first
 
-    def ok(xy):
-        d = xy - t.pos[:2]
-        return np.linalg.norm(d) <= SIDE_MAX - 0.03 and sign * d[1] >= abs(d[0]) + 0.02
+        def ok(xy):
+            d = xy - t.pos[:2]
+            return np.linalg.norm(d) <= SIDE_MAX - 0.015 and sign * d[1] >= SIDE_RATIO * abs(d[0]) + 0.02
 
-    xy = _table_spot(o, cands, objects, {o.name}, obj_yaw, ok)
-    if xy is None:
-        side = "left" if sign > 0 else "right"
-        raise SkillFailure(f"there is no free spot to the {side} of {the(t.name)}")
-    return Spot(xy, table_bottom(), obj_yaw)
+        found = _table_spot(o, cands, objects, {o.name}, obj_yaw, ok, clearance=0.008, hand=hand)
+        if found is not None:
+            return Spot(found[0], found[1], obj_yaw, found[2], found[3])
+    side = "left" if sign > 0 else "right"
+    raise SkillFailure(f"there is no free spot to the {side} of {the(t.name)}")
 
 
-def spot_near(o: ObjectState, t: ObjectState, objects: dict[str, ObjectState]) -> Spot:
+def spot_near(o: ObjectState, t: ObjectState, objects: dict[str, ObjectState], hand: Hand | None = None) -> Spot:
     toward = o.pos[:2] - t.pos[:2]
     a0 = float(np.arctan2(toward[1], toward[0]))
     cands = [t.pos[:2] + r * np.array([np.cos(a0 + da), np.sin(a0 + da)])
-             for r in (0.08, 0.095, 0.065, 0.105, 0.11) for da in np.radians([0, 30, -30, 60, -60, 90, -90, 120, -120, 150, -150, 180])]
-    xy = _table_spot(o, cands, objects, {o.name}, None, lambda xy: np.linalg.norm(xy - t.pos[:2]) <= NEAR_MAX - 0.01,
-                     clearance=0.008)
-    if xy is None:
+             for r in (0.08, 0.095, 0.065, 0.105, 0.11)
+             for da in np.radians([0, 30, -30, 60, -60, 90, -90, 120, -120, 150, -150, 180])]
+    found = _table_spot(o, cands, objects, {o.name}, None, lambda xy: np.linalg.norm(xy - t.pos[:2]) <= NEAR_MAX - 0.01,
+                        clearance=0.008, hand=hand)
+    if found is None:
         raise SkillFailure(f"there is no free spot near {the(t.name)}")
-    return Spot(xy, table_bottom(), None)
+    return Spot(found[0], found[1], None, found[2], found[3])
 
 
-def spot_back(o: ObjectState, start, objects: dict[str, ObjectState]) -> Spot:
+def spot_back(o: ObjectState, start, objects: dict[str, ObjectState], hand: Hand | None = None) -> Spot:
     """Where `o` stood at the start, or the closest free spot to it (within near() distance)."""
     start = np.asarray(start, float)
     cands = [start[:2]] + [start[:2] + r * np.array([np.cos(a), np.sin(a)])
                            for r in (0.03, 0.05, 0.07) for a in np.linspace(0, 2 * np.pi, 12, endpoint=False)]
-    xy = _table_spot(o, cands, objects, {o.name}, None, lambda xy: True)
-    if xy is None:
+    found = _table_spot(o, cands, objects, {o.name}, None, lambda xy: True, hand=hand)
+    if found is None:
         raise SkillFailure(f"the spot where {the(o.name)} stood is taken and there is no free spot near it")
-    return Spot(xy, float(start[2] - o.size[2]) + table_bottom(), None)
+    return Spot(found[0], float(start[2] - o.size[2]) + found[1], None, found[2], found[3])
 
 
 def in_workspace_xy(xy) -> bool:

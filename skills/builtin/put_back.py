@@ -38,5 +38,5 @@ class PutBackSkill(Skill):
             d = float(np.linalg.norm(o.objects[obj.name].pos[:2] - start[:2]))
             return None if d <= BACK_TOLERANCE else f"{the(obj.name)} is {d * 100:.0f} cm from where it started"
 
-        return (yield from pick_and_place(ctx, obj.name, lambda o, objs: spot_back(o, start, objs), verify,
+        return (yield from pick_and_place(ctx, obj.name, lambda o, objs, hand: spot_back(o, start, objs, hand), verify,
                                           f"put {the(obj.name)} back where it was"))
