@@ -15,6 +15,7 @@ observation (inference has no side effects), up to a bound, and bounds every wai
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 from typing import Any
@@ -26,6 +27,9 @@ from skills.policies import wire
 from skills.policies.base import Policy, PolicyError, PolicyMetadata
 
 REFUSED_KEY = "the policy server refused the API key"
+# websockets 17 wants `legacy=True` to hand back a plain long-lived connection; older ones
+# do that without being asked and do not know the flag.
+_CONNECT_KW = {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
 
 
 class RemotePolicy(Policy):
@@ -52,7 +56,7 @@ class RemotePolicy(Policy):
         headers = {"Authorization": f"Api-Key {self.api_key}"} if self.api_key else None
         try:
             ws = connect(self.url, additional_headers=headers, compression=None, max_size=None, proxy=None,
-                         open_timeout=self.connect_timeout_s, ping_interval=None, close_timeout=1.0)
+                         open_timeout=self.connect_timeout_s, ping_interval=None, close_timeout=1.0, **_CONNECT_KW)
         except InvalidStatus as e:
             status = e.response.status_code
             if status in (401, 403):
