@@ -365,7 +365,21 @@ class SimRobot:
             (_, r), = self._update_scenes((camera,))
         return r.render()
 
+    def release_thread(self) -> None:
+        """Close the renderers the calling thread made. A thread that rendered (a control
+        loop recording video) calls this before it ends: an EGL context can only be released
+        by its own thread, and a later thread may reuse the same thread id."""
+        me = threading.get_ident()
+        with self._lock:
+            mine = [k for k in self._renderers if k[0] == me]
+            for k in mine:
+                try:
+                    self._renderers.pop(k).close()
+                except Exception:
+                    pass
+
     def close(self) -> None:
+        self.release_thread()
         for r in self._renderers.values():
             try:
                 r.close()

@@ -138,10 +138,7 @@ def parse_scenario_line(line: str, where: str = "<line>") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors()
-        )
-        raise ScenarioError(f"{where}: malformed scenario: {problems}") from None
+        raise ScenarioError(f"{where}: malformed scenario: {_problems(e)}") from None
 
 
 def load_scene(path: str | Path) -> SceneSpec:
@@ -158,7 +155,15 @@ def load_scene(path: str | Path) -> SceneSpec:
     try:
         return SceneSpec.model_validate(data)
     except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors()
-        )
-        raise ScenarioError(f"{path}: malformed scene: {problems}") from None
+        raise ScenarioError(f"{path}: malformed scene: {_problems(e)}") from None
+
+
+def _problems(e: ValidationError) -> str:
+    """Each problem with where it is and what was given, so the fix is obvious."""
+    out = []
+    for err in e.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top)"
+        given = err.get("input")
+        shown = f" (got {given!r})" if isinstance(given, (str, int, float)) and err["type"] != "missing" else ""
+        out.append(f"{where}: {err['msg']}{shown}")
+    return "; ".join(out)

@@ -258,6 +258,9 @@ class Executor:
                     pass
         if outcome.status != Status.success:
             self._bring_to_rest(h, period)
+        release = getattr(self.robot, "release_thread", None)
+        if release is not None:
+            release()  # per-thread resources (render contexts) die with this thread
         h.outcome = outcome
         h._done.set()
 
