@@ -43,10 +43,11 @@ def template(kind: str) -> Template:
 
 
 TEMPLATES = {k: template(k) for k in KINDS}
+# Cylinders that fall over lie on their side: long as they were tall, as high as they were wide.
+LYING = {k: Template(kind_info(k).half[2], kind_info(k).half[0], 2 * kind_info(k).half[0], 0.0) for k in ("cup", "can")}
 
 
-def kind_cost(blob: Blob, kind: str) -> float:
-    t = TEMPLATES[kind]
+def _fit(blob: Blob, t: Template) -> float:
     # Sizes seen can only be smaller than the truth (occlusion), so shortfalls cost less.
     dl = blob.half[0] - t.long
     ds = blob.half[1] - t.short
@@ -54,29 +55,87 @@ def kind_cost(blob: Blob, kind: str) -> float:
     return size + abs(blob.height - t.height) / 0.012 + abs(blob.hollow - t.hollow) / 0.25
 
 
+def lying(blob: Blob, kind: str) -> bool:
+    """Whether the blob fits the kind lying on its side better than standing."""
+    return kind in LYING and _fit(blob, LYING[kind]) < _fit(blob, TEMPLATES[kind])
+
+
+def kind_cost(blob: Blob, kind: str) -> float:
+    c = _fit(blob, TEMPLATES[kind])
+    return min(c, _fit(blob, LYING[kind]) + 0.5) if kind in LYING else c
+
+
 def classify(blob: Blob) -> str:
     """The kind whose size, height and shape fit the blob best."""
     return min(KINDS, key=lambda k: kind_cost(blob, k))
 
 
-def match(objects: list[tuple[str, str, str]], blobs: list[Blob]) -> dict[str, int]:
-    """name -> blob index for (name, kind, colour) objects; greedy on the lowest costs, one blob each."""
-    pairs = []
+def assign(cost: np.ndarray) -> list[tuple[int, int]]:
+    """Minimum-cost one-to-one assignment of rows to columns (Kuhn-Munkres, shortest augmenting
+    paths). Rectangular matrices are padded; returns (row, col) pairs of the real cells."""
+    n_r, n_c = cost.shape
+    n = max(n_r, n_c)
+    big = float(np.max(cost)) + 1.0 if cost.size else 1.0
+    c = np.full((n, n), big)
+    c[:n_r, :n_c] = cost
+    u, v = np.zeros(n + 1), np.zeros(n + 1)
+    p = np.zeros(n + 1, int)  # p[j]: row matched to column j (1-based, 0 none)
+    way = np.zeros(n + 1, int)
+    for i in range(1, n + 1):
+        p[0] = i
+        j0 = 0
+        minv = np.full(n + 1, np.inf)
+        used = np.zeros(n + 1, bool)
+        while True:
+            used[j0] = True
+            i0 = p[j0]
+            cur = c[i0 - 1] - u[i0] - v[1:]
+            free = ~used[1:]
+            better = free & (cur < minv[1:])
+            minv[1:][better] = cur[better]
+            way[1:][better] = j0
+            cand = np.where(free, minv[1:], np.inf)
+            j1 = int(np.argmin(cand)) + 1
+            delta = cand[j1 - 1]
+            u[p[used]] += delta
+            v[used] -= delta
+            minv[1:][free] -= delta
+            j0 = j1
+            if p[j0] == 0:
+                break
+        while j0:
+            j1 = way[j0]
+            p[j0] = p[j1]
+            j0 = j1
+    return [(int(p[j]) - 1, j - 1) for j in range(1, n + 1) if p[j] and p[j] - 1 < n_r and j - 1 < n_c]
+
+
+def match(objects: list[tuple[str, str, str]], blobs: list[Blob],
+          last: dict[str, np.ndarray] | None = None) -> dict[str, int]:
+    """name -> blob index for (name, kind, colour) objects: the cheapest joint assignment.
+
+    `last` (name -> last known xy) adds a small cost per metre moved, so that two look-alikes
+    keep their identities from one look to the next.
+    """
+    if not objects or not blobs:
+        return {}
+    cost = np.full((len(objects), len(blobs)), 1e3)
     for oi, (name, kind, color) in enumerate(objects):
+        prev = None if last is None else last.get(name)
         for bi, b in enumerate(blobs):
             c = kind_cost(b, kind) + (0.0 if b.color == color else COLOR_MISMATCH)
+            if prev is not None and np.all(np.isfinite(prev)):
+                c += 4.0 * float(np.linalg.norm(b.center - np.asarray(prev)[:2]))
             if c <= MAX_COST:
-                pairs.append((c, oi, bi))
-    pairs.sort()
-    out: dict[str, int] = {}
-    used: set[int] = set()
-    for c, oi, bi in pairs:
-        name = objects[oi][0]
-        if name in out or bi in used:
-            continue
-        out[name] = bi
-        used.add(bi)
-    return out
+                cost[oi, bi] = c
+    return {objects[oi][0]: bi for oi, bi in assign(cost) if cost[oi, bi] < 1e3}
+
+
+def _qmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    w1, x1, y1, z1 = a
+    w2, x2, y2, z2 = b
+    return np.array([w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2, w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
+                     w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2, w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2])
 
 
 def _yaw_quat(yaw: float) -> np.ndarray:
@@ -103,6 +162,10 @@ def _edge_open(blob: Blob, hm: HeightMap, c: np.ndarray, d: np.ndarray, sign: fl
 def pose(blob: Blob, kind: str, hm: HeightMap | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Centre (3,) and orientation quaternion of an upright object of `kind` seen as `blob`."""
     info = kind_info(kind)
+    if lying(blob, kind):
+        # Its own z axis lies along the blob's long side: yaw, then tip over by 90 degrees.
+        q = _qmul(_yaw_quat(blob.yaw), np.array([np.cos(np.pi / 4), 0.0, np.sin(np.pi / 4), 0.0]))
+        return np.array([blob.center[0], blob.center[1], blob.top - info.half[0]]), q
     t = TEMPLATES[kind]
     c = blob.center.copy()
     yaw = blob.yaw

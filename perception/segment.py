@@ -24,6 +24,8 @@ from perception.heightmap import HeightMap
 STEP = 0.012  # metres: larger height jumps between neighbours separate surfaces
 ABOVE_TABLE = 0.004
 MIN_CELLS = 6
+# A container's floor is at most this far above what the container stands on (bin: 1 cm).
+FLOOR_MAX = 0.016
 _SHIFTS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
 
 
@@ -139,6 +141,12 @@ def _merge_containers(lab: np.ndarray, z: np.ndarray, votes: np.ndarray) -> np.n
             i = parent[i]
         return i
 
+    def ground(i):  # height of what component i stands on: the seen cells just outside it
+        ring = _dilate(info[i]["mask"], 2) & ~_dilate(info[i]["mask"], 0) & ~np.isnan(z)
+        zs = z[ring]
+        zs = zs[zs < info[i]["top"] - STEP] if zs.size else zs
+        return float(np.median(zs)) if zs.size else 0.0
+
     def inside(a, b, margin=1):  # box of a within box of b
         ax0, ax1, ay0, ay1 = info[a]["box"]
         bx0, bx1, by0, by1 = info[b]["box"]
@@ -157,7 +165,10 @@ def _merge_containers(lab: np.ndarray, z: np.ndarray, votes: np.ndarray) -> np.n
             ta, tb = info[a]["top"], info[b]["top"]
             touching = bool(np.any(near & info[b]["mask"]))
             hi, lo = (a, b) if ta >= tb else (b, a)
-            if touching and abs(ta - tb) >= STEP and inside(lo, hi):
+            # Only a floor joins its rim: a flat surface just above what the container stands
+            # on. An object of the container's colour lying inside it stays separate.
+            floor_like = info[lo]["top"] - ground(hi) < FLOOR_MAX
+            if touching and abs(ta - tb) >= STEP and inside(lo, hi) and floor_like:
                 parent[root(lo)] = root(hi)
             elif abs(ta - tb) < STEP and overlap(a, b) and (inside(a, b, 3) or inside(b, a, 3)):
                 parent[root(b)] = root(a)

@@ -89,6 +89,8 @@ class VisionPerception:
         self.objects = [(n, k, c if c in COLOR_RGBA else kind_info(k).default_color) for n, k, c in objects]
         self._declared_colors = {n: c for n, _, c in objects}
         self.tracks: dict[str, ObjectTrack] = {n: ObjectTrack() for n, _, _ in self.objects}
+        # Where the scene spec says an object starts ("at": "left"...): a prior for the first look.
+        self._regions = _declared_regions(robot)
         self._self_geoms = _robot_geoms(robot.model)
         self._cache_t: float | None = None
         self.last_detections: list[Detection] = []
@@ -107,7 +109,10 @@ class VisionPerception:
         frames = self.capture()
         hm = fuse(frames, exclude=self._self_filter())
         found = blobs(hm)
-        assigned = match(self.objects, found)
+        prior = {n: tr.pos for n, tr in self.tracks.items() if tr.pos is not None}
+        for n, xy in self._regions.items():
+            prior.setdefault(n, np.array([xy[0], xy[1], 0.0]))
+        assigned = match(self.objects, found, prior)
         touch = self._touch()
         for n, kind, _ in self.objects:
             tr = self.tracks[n]
@@ -200,6 +205,17 @@ class VisionPerception:
     def close(self) -> None:
         for c in self.cameras:
             c.close()
+
+
+def _declared_regions(robot) -> dict[str, tuple[float, float]]:
+    from sim.layout import REGIONS
+
+    scene = getattr(robot, "scene", None)
+    out = {}
+    for o in getattr(scene, "objects", []) or []:
+        if getattr(o, "at", None) in REGIONS:
+            out[o.name] = REGIONS[o.at]
+    return out
 
 
 def _robot_geoms(model: mujoco.MjModel) -> np.ndarray:

@@ -1,0 +1,132 @@
+"""Sound events from the microphone: crashes, breaking glass, alarms, screams -> `Cue`s.
+
+Audio (16 kHz mono float32) is cut into 0.96 s patches every 0.48 s and classified by YAMNet
+(`perception.yamnet`). Each of our kinds is a set of AudioSet classes; a kind is detected
+in a patch when its best class reaches the kind's threshold. Consecutive patches of one kind
+are one event. Speech classes are not ours: the speech pipeline hears words.
+
+Thresholds were chosen by measurement (bench/bench_perception.py): synthesized alarms and
+glass score 0.5-0.98 on their classes, espeak-ng speech and pink/brown room noise stay at or
+below 0.05 on every mapped class. The model's scores are coarse (8-bit logits: 0.5, 0.68,
+0.82, 0.91, ...), so thresholds sit on those steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from agent.events import Cue
+
+SR = 16000
+
+# Our kinds and the AudioSet classes (YAMNet display names) that mean them.
+SOUND_CLASSES: dict[str, tuple[str, ...]] = {
+    "glass_breaking": ("Glass", "Shatter", "Chink, clink"),
+    "crash": ("Smash, crash", "Breaking", "Bang", "Slam", "Thump, thud", "Clatter", "Explosion",
+              "Burst, pop", "Gunshot, gunfire", "Cap gun"),
+    "alarm": ("Smoke detector, smoke alarm", "Fire alarm", "Alarm", "Siren", "Buzzer", "Civil defense siren",
+              "Car alarm", "Alarm clock"),
+    "scream": ("Screaming", "Yell", "Shout", "Bellow", "Children shouting", "Wail, moan", "Crying, sobbing"),
+}
+DEFAULT_THRESHOLDS: dict[str, float] = {"glass_breaking": 0.5, "crash": 0.3, "alarm": 0.6, "scream": 0.5}
+SEVERITY: dict[str, str] = {"glass_breaking": "critical", "crash": "critical", "scream": "critical", "alarm": "warning"}
+# A shout in the middle of normal speech is a raised voice, not a scream: when the patch is
+# mostly speech, the scream classes must be much stronger to count.
+_SPEECH = "Speech"
+_SCREAM_OVER_SPEECH = 0.9
+
+
+@dataclass
+class SoundEvent:
+    kind: str
+    cls: str  # the AudioSet class that scored highest
+    confidence: float
+    start_s: float  # from the start of the audio given
+    end_s: float
+
+    def cue(self) -> Cue:
+        return Cue(source="sound", kind=self.kind, severity=SEVERITY.get(self.kind, "warning"),  # type: ignore[arg-type]
+                   detail={"class": self.cls, "confidence": round(self.confidence, 3),
+                           "start_s": round(self.start_s, 2), "end_s": round(self.end_s, 2)})
+
+
+@dataclass
+class SoundEventDetector:
+    """`detect(audio) -> [SoundEvent]`; `cues(audio) -> [Cue]`. The model loads on first use."""
+
+    thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    classes: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(SOUND_CLASSES))
+    model: object | None = None
+
+    def _model(self):
+        if self.model is None:
+            from perception.yamnet import YamNet
+
+            self.model = YamNet()
+        return self.model
+
+    def scores(self, audio: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, list[int]]]:
+        """Per-patch probabilities [N, 521], per-kind best score [N], and the class ids per kind."""
+        m = self._model()
+        probs = m.probs(np.asarray(audio, np.float32))  # type: ignore[attr-defined]
+        names = m.names  # type: ignore[attr-defined]
+        ids = {k: [names.index(c) for c in cs if c in names] for k, cs in self.classes.items()}
+        per_kind = {k: probs[:, i].max(axis=1) if i else np.zeros(len(probs)) for k, i in ids.items()}
+        return probs, per_kind, ids
+
+    def detect(self, audio: np.ndarray) -> list[SoundEvent]:
+        probs, per_kind, ids = self.scores(audio)
+        names = self._model().names  # type: ignore[attr-defined]
+        speech = probs[:, names.index(_SPEECH)]
+        events: list[SoundEvent] = []
+        hop = 0.48
+        for kind, s in per_kind.items():
+            thr = self.thresholds.get(kind, 1.1)
+            hit = s >= thr
+            if kind == "scream":
+                hit &= (speech < 0.5) | (s >= _SCREAM_OVER_SPEECH)
+            i = 0
+            while i < len(hit):
+                if not hit[i]:
+                    i += 1
+                    continue
+                j = i
+                while j + 1 < len(hit) and hit[j + 1]:
+                    j += 1
+                seg = probs[i:j + 1][:, ids[kind]]
+                best = np.unravel_index(int(np.argmax(seg)), seg.shape)
+                events.append(SoundEvent(kind=kind, cls=names[ids[kind][best[1]]], confidence=float(seg[best]),
+                                         start_s=i * hop, end_s=j * hop + 0.96))
+                i = j + 1
+        events.sort(key=lambda e: e.start_s)
+        return events
+
+    def cues(self, audio: np.ndarray) -> list[Cue]:
+        return [e.cue() for e in self.detect(audio)]
+
+
+class SoundEventStream:
+    """Feeds a detector from a live source in chunks: keeps the last 0.96 s, classifies every
+    0.48 s, and calls `on_cue` once per event (a kind re-fires only after it was quiet)."""
+
+    def __init__(self, detector: SoundEventDetector, on_cue: Callable[[Cue], None]) -> None:
+        self.detector = detector
+        self.on_cue = on_cue
+        self._buf = np.zeros(0, np.float32)
+        self._since = 0
+        self._active: set[str] = set()
+
+    def feed(self, chunk: np.ndarray) -> None:
+        self._buf = np.concatenate([self._buf, np.asarray(chunk, np.float32).reshape(-1)])[-int(0.96 * SR):]
+        self._since += len(chunk)
+        if len(self._buf) < int(0.96 * SR) or self._since < int(0.48 * SR):
+            return
+        self._since = 0
+        found = {e.kind: e for e in self.detector.detect(self._buf)}
+        for kind, e in found.items():
+            if kind not in self._active:
+                self.on_cue(e.cue())
+        self._active = set(found)
