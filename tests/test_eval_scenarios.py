@@ -14,6 +14,7 @@ from sim.scenario import load_scenarios
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = ROOT.parent / "shared" / "eval" / "public.jsonl"
 PARAPHRASED = Path(__file__).resolve().parent / "scenarios" / "paraphrased.jsonl"
+HARDENING = Path(__file__).resolve().parent / "scenarios" / "hardening.jsonl"
 
 
 def _cases(path: Path):
@@ -36,6 +37,13 @@ def test_public_scenario(scenario, tmp_path):
 @pytest.mark.parametrize("scenario", _cases(PARAPHRASED))
 def test_paraphrased_scenario(scenario, tmp_path):
     """Same capabilities, other words, kinds and colours than the public file."""
+    _run(scenario, tmp_path)
+
+
+@pytest.mark.parametrize("scenario", _cases(HARDENING))
+def test_hardening_scenario(scenario, tmp_path):
+    """Every tag again in looser, everyday wording: polite forms, categories, counts, corrections,
+    preferences and references."""
     _run(scenario, tmp_path)
 
 

@@ -123,8 +123,13 @@ SIDE_PHRASES: list[tuple[str, str]] = [
     ("in front", "front"), ("at the back", "back"), ("in the back", "back"), ("in the middle", "middle"),
     ("in the center", "middle"), ("in the centre", "middle"), ("on the left side", "left"),
     ("on the right side", "right"), ("closest to me", "front"), ("nearest to me", "front"),
-    ("closest to you", "back"), ("nearest you", "back"), ("farthest from me", "back"),
-    ("furthest from me", "back"), ("near me", "front"), ("by me", "front"),
+    ("farthest from me", "back"), ("furthest from me", "back"), ("near me", "front"), ("by me", "front"),
+    # "You" is the robot, which stands at the front edge of the table: nearest to it is front.
+    ("closest to you", "front"), ("nearest to you", "front"), ("nearest you", "front"), ("closest you", "front"),
+    ("farthest from you", "back"), ("furthest from you", "back"), ("farthest away", "back"),
+    ("furthest away", "back"), ("on the left hand side", "left"), ("on the right hand side", "right"),
+    ("on the far left", "left"), ("on the far right", "right"), ("at the far left", "left"),
+    ("at the far right", "right"),
 ]
 
 NUMBER_WORDS: dict[str, int] = {

@@ -6,7 +6,7 @@ The grammar is small and shallow:
   clause     := exclusion | verb NP [particle] [relation NP] | NP ("goes"|"belongs") relation NP
               | NP (ellipsis: "now the blue cup") | relation NP ("on the tray instead")
 Towers ("build a tower: blue at the bottom, then green, then red on top") are read as a whole
-sentence before it is cut into clauses, since their "then"s join items, not commands.
+sentence before it is cut into clauses (towers.py), since their "then"s join items, not commands.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from agent.planners.rules import lexicon as lx
 from agent.planners.rules.phrases import NounPhrase, parse_np
 from agent.planners.rules.text import find_phrase, has_phrase, normalize, strip_fillers, strip_punct, words
 from agent.planners.rules.phrases import EXCEPT_MARKERS
+from agent.planners.rules.towers import parse_tower
 from agent.planners.rules.verbs import BACK_WHERE, PARTICLE_ACTIONS, PARTICLES, TABLE_NOUNS, TABLE_WORDS, VERB_ACTIONS
 
 Split = tuple[NounPhrase | None, str, NounPhrase]  # (object, relation, target)
@@ -71,18 +72,14 @@ _EXCLUDE_PATTERNS = [
                r"stays put|stay put|is not to be touched|should not be touched|must not be touched|"
                r"should not move|must not move|does not move|is off limits|are off limits)(?:\s+.*)?$"),
 ]
-_GOES = re.compile(r"^(?P<np>.+?)\s+(?:goes|go|should go|must go|need to go|needs to go|has to go|have to go|"
-                   r"will go|belong|belongs|should be|must be|are to go|is to go|gets|get|should end up|"
-                   r"go back|goes back|ends up|end up|should be put|must be put|are put|is put|can go|"
-                   r"should be placed|must be placed|is placed|are placed|live|lives)\s+(?P<rest>.+)$")
-_TOWER = re.compile(r"\b(?:build|make|create|form|construct|assemble|stack|do|pile|arrange)\b.*?"
-                    r"\b(?:a|an|one|the|into a|into one|as a)\s+(?:\w+\s+)?(?:tower|stack|pile)\b")
-_TOWER_ITEM_SPLIT = re.compile(r"\s*(?:,?\s*\band then\b|,?\s*\bthen\b|,?\s*\bnext\b|,?\s*\bfollowed by\b|"
-                               r",?\s*\band finally\b|,?\s*\bfinally\b|,?\s*\bon top of that\b|,?\s*\bon top of it\b|"
-                               r",?\s*\babove it\b|,?\s*\band\b|,|;)\s*")
-_CHAIN = re.compile(r"\s+(?:on top of|onto|on)\s+")
-
-
+_GOES_VERB = re.compile(r"\s+(?:goes|go|should go|must go|need to go|needs to go|has to go|have to go|"
+                        r"will go|belong|belongs|should be|must be|are to go|is to go|gets|get|should end up|"
+                        r"go back|goes back|ends up|end up|should be put|must be put|are put|is put|can go|"
+                        r"should be placed|must be placed|is placed|are placed|live|lives)\s+")
+# Words a subject noun phrase cannot end with: "the trash and the can go ..." is not "the trash
+# and the" + "can go ...".
+_NP_CANNOT_END = frozenset({"the", "a", "an", "and", "or", "of", "my", "your", "this", "that", "these", "those",
+                            "all", "both", "each", "every", "some", "any"})
 def parse_utterance(text: str, skill_verbs: dict[str, str] | None = None) -> Parsed:
     """All commands and exclusions of an utterance, in the order they were said."""
     out = Parsed()
@@ -97,9 +94,9 @@ def split_sentences(text: str) -> list[str]:
 
 def _parse_sentence(sentence: str, out: Parsed, skill_verbs: dict[str, str]) -> None:
     sentence = sentence.strip(" .!?")
-    tower = _parse_tower(sentence)
+    tower = parse_tower(sentence, _CONNECTORS)
     if tower is not None:
-        out.commands.append(tower)
+        out.commands.append(Command("tower", tower=tower, text=sentence))
         return
     header, body = None, sentence
     if ":" in sentence:
@@ -155,12 +152,23 @@ def _starts_clause(text: str, skill_verbs: dict[str, str]) -> bool:
         return True
     if any(p.match(t) for p in _EXCLUDE_PATTERNS[:3]) or re.match(r"^(?:not|never|except)\b", t):
         return True
-    return bool(_GOES.match(t)) and _goes_rest_has_relation(t)
+    return _goes_rest_has_relation(t)
+
+
+def _goes_split(t: str) -> tuple[str, str] | None:
+    """(subject, rest) of "SUBJECT goes|belongs|should be REST", at the first verb that leaves a
+    whole noun phrase before it."""
+    for m in re.finditer(r"(?=" + _GOES_VERB.pattern + ")", t):
+        verb = _GOES_VERB.match(t, m.start())
+        subject, rest = t[: m.start()].strip(), t[verb.end():].strip() if verb else ""
+        if subject and rest and subject.split()[-1] not in _NP_CANNOT_END:
+            return subject, rest
+    return None
 
 
 def _goes_rest_has_relation(t: str) -> bool:
-    m = _GOES.match(t)
-    return bool(m and _relation_splits(m.group("rest"), allow_empty_object=True))
+    m = _goes_split(t)
+    return bool(m and _relation_splits(m[1], allow_empty_object=True))
 
 
 def _split_commas(piece: str, skill_verbs: dict[str, str]) -> list[str]:
@@ -296,11 +304,11 @@ _NOUN_VERBS = frozenset({"trash", "bin", "junk", "scrap", "group", "order", "pai
 
 
 def _goes_command(t: str) -> Command | None:
-    m = _GOES.match(t)
+    m = _goes_split(t)
     if not m:
         return None
-    np = parse_np(m.group("np"))
-    splits = _relation_splits(m.group("rest"), allow_empty_object=True)
+    np = parse_np(m[0])
+    splits = _relation_splits(m[1], allow_empty_object=True)
     if np.is_empty or not splits or splits[0][0] is not None:
         return None
     _, rel, tgt = splits[0]
@@ -427,55 +435,3 @@ def _relation_splits(text: str, allow_empty_object: bool = True) -> list[Split]:
             found.append((s, obj, rel, tgt))
     found.sort(key=lambda f: f[0])
     return [(o, r, t) for _, o, r, t in found]
-
-
-def _parse_tower(sentence: str) -> Command | None:
-    """A tower, bottom first: "build a tower: blue at the bottom, then green, then red on top",
-    "stack the red block on the green block on the blue block", "make a stack of red, green and blue"."""
-    m = _TOWER.search(sentence)
-    if not m:
-        return None
-    before = sentence[: m.start()].strip(" ,")
-    if before and _CONNECTORS.search(before):
-        return None
-    rest = sentence[m.end():].strip(" :,")
-    rest = re.sub(r"^(?:with|of|out of|using|from|made of|made from|like this|as follows|so that|where|"
-                  r"in this order|in the order)\b\s*", "", rest).strip(" :,")
-    head_np = parse_np(sentence[m.start():m.end()])
-    kinds = frozenset(k for k in head_np.kinds if k not in ("block",)) or frozenset()
-    if not rest:
-        return None
-    top_first = bool(re.search(r"\bfrom (?:the )?top\b|\btop to bottom\b|\btop down\b", rest))
-    rest = re.sub(r"\b(?:from (?:the )?(?:top|bottom)(?: to (?:the )?(?:top|bottom))?|top to bottom|"
-                  r"bottom to top|bottom up|top down|in that order|in this order)\b", " ", rest).strip(" ,")
-    chain = [p for p in _CHAIN.split(rest) if p.strip()]
-    chain_items = [parse_np(p) for p in chain]
-    if len(chain) > 1 and not re.search(r"\b(?:then|next|followed by)\b|,", rest) and all(
-            (c.kinds or c.colors) and not c.parts and c.position is None for c in chain_items):
-        items = [parse_np(p) for p in chain]
-        items.reverse()  # "red on green on blue" names the top first
-    else:
-        items = [parse_np(p) for p in _TOWER_ITEM_SPLIT.split(rest) if p and p.strip(" ,")]
-        if top_first:
-            items.reverse()
-        elif items and (items[0].position == "top" or items[-1].position == "bottom"):
-            items.reverse()
-    inherit = kinds
-    resolved: list[NounPhrase] = []
-    for it in items:
-        if it.is_empty:
-            continue
-        if it.kinds:
-            inherit = it.kinds
-        elif inherit:
-            it.kinds = inherit
-        resolved.append(it)
-    # Items named by colour before any noun ("red, green and blue blocks") take the later noun.
-    for it in resolved:
-        if not it.kinds:
-            later = [r.kinds for r in resolved if r.kinds]
-            it.kinds = later[0] if later else frozenset({"block"})
-        it.one = False
-    if len(resolved) < 2:
-        return None
-    return Command("tower", tower=resolved, text=sentence)
