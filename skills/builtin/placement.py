@@ -337,7 +337,8 @@ def _table_spot(o: ObjectState, candidates, objects, skip: set[str], obj_yaw: fl
             continue
         if hand is None:
             return xy, table_bottom(), None, None
-        for bottom_z in (table_bottom(), 0.02):
+        # Beside a tall neighbour the palm may only clear it if the object is let go higher up.
+        for bottom_z in (table_bottom(), 0.02, 0.04, 0.06):
             found = hand.release(xy, bottom_z, obj_yaw, objects, skip)
             if found is not None:
                 return xy, bottom_z, found[0], found[1]
@@ -358,9 +359,11 @@ def spot_beside(o: ObjectState, t: ObjectState, sign: float, objects: dict[str, 
         ohalf = footprint(o.kind, obj_yaw)[1] if obj_yaw is not None else float(max(world_half(o)[:2]))
         base = 0.5 * (world_half(t)[1] + ohalf)  # the overlap check below rejects spots too close
         dists = sorted({round(max(d, base), 3) for d in np.arange(0.1, 0.236, 0.01)}, key=lambda d: abs(d - 0.14))
-        cands = [t.pos[:2] + np.array([dx, sign * d]) for d in dists
-                 for dx in (0.0, -0.03, 0.03, -0.06, 0.06, -0.09, 0.09, -0.12, 0.12, -0.15, 0.15, -0.18, 0.18)]
-        cands.sort(key=lambda xy: abs(xy[0] - t.pos[0]) > 0.065)  # squarely beside first
+        # Squarely beside first, then further forward or back: on a crowded table the only room
+        # may be diagonal (the predicate allows it while the sideways offset dominates enough).
+        offsets = sorted(np.round(np.arange(-0.20, 0.2001, 0.01), 3), key=abs)
+        cands = [t.pos[:2] + np.array([dx, sign * d]) for d in dists for dx in offsets]
+        cands.sort(key=lambda xy: round(abs(xy[0] - t.pos[0]) / 0.065))
 
         def ok(xy):
             d = xy - t.pos[:2]
