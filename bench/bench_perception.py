@@ -193,10 +193,61 @@ def step_agreement(n_steps: int, seed0: int = 500, per_scene: int = 10) -> dict:
             **confusion, "check_ms": 1e3 * statistics.median(times)}
 
 
+SENTENCES = [
+    "Put the red cup in the bin.", "Stop! Wait a second.", "Move the blue block to the left of the plate.",
+    "No, not that one, the other cup.", "From now on, cups go on the tray.", "Hello robot, what are you doing?",
+    "Careful, that glass is fragile!", "Hey! Put it down right now!", "Thank you, that was great.",
+    "Pick up the fork and put it near the bowl.",
+]
+VOICES = ["en-us", "en", "en-us+f3", "en-us+m7"]
+
+
+def sound_sets(n: int, seed: int = 0) -> dict[str, list[np.ndarray]]:
+    """Seeded synthesized events, espeak-ng speech (if installed) and room noise."""
+    from perception import soundsynth as S
+
+    rng = np.random.default_rng(seed)
+    sets: dict[str, list[np.ndarray]] = {"alarm": [], "siren": [], "glass_breaking": [], "crash": [], "scream": [],
+                                         "speech": [], "noise": [], "speech+noise": []}
+    for i in range(n):
+        sets["alarm"].append(S.alarm(rng))
+        sets["siren"].append(S.siren(rng))
+        sets["glass_breaking"].append(S.glass(rng))
+        sets["crash"].append(S.crash(rng))
+        sets["scream"].append(S.scream(rng))
+        sets["noise"].append(S.colored_noise(rng, exponent=float(rng.choice([1.0, 2.0])), level=float(rng.uniform(0.01, 0.2))))
+        sp = S.espeak(SENTENCES[i % len(SENTENCES)], voice=VOICES[i % len(VOICES)], speed=int(rng.integers(130, 190)))
+        if sp is not None:
+            sets["speech"].append(sp)
+            sets["speech+noise"].append(S.mix(sp, S.colored_noise(rng, seconds=len(sp) / 16000, exponent=1.0, level=0.03)))
+    return sets
+
+
+def sound_rates(n: int) -> dict[str, dict]:
+    from perception.sound import SoundEventDetector
+
+    det = SoundEventDetector()
+    out = {}
+    expected = {"alarm": "alarm", "siren": "alarm", "glass_breaking": "glass_breaking", "crash": "crash", "scream": "scream"}
+    for name, clips in sound_sets(n).items():
+        hits, kinds = 0, {}
+        t0 = time.perf_counter()
+        for x in clips:
+            ev = det.detect(x)
+            for e in ev:
+                kinds[e.kind] = kinds.get(e.kind, 0) + 1
+            want = expected.get(name)
+            hits += any(e.kind == want for e in ev) if want else bool(ev)
+        out[name] = {"clips": len(clips), "rate": hits / max(1, len(clips)), "kinds": kinds,
+                     "ms_per_clip": 1e3 * (time.perf_counter() - t0) / max(1, len(clips))}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bench_perception")
     ap.add_argument("--scenes", type=int, default=30)
     ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--sounds", type=int, default=20, help="clips per sound class")
     ap.add_argument("--only", choices=["position", "checks", "sound", "rest"], default=None)
     a = ap.parse_args(argv or [])
     if a.only in (None, "position"):
@@ -209,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"step checks from vision vs true predicates over {r['steps']} sampled placements: agreement "
               f"{100 * r['agreement']:.1f}% (true pos {r['tp']}, true neg {r['tn']}, false pos {r['fp']}, "
               f"false neg {r['fn']}); by relation {r['by_relation']}; {r['check_ms']:.0f} ms per check", flush=True)
+    if a.only in (None, "sound"):
+        for name, r in sound_rates(a.sounds).items():
+            what = "false-alarm rate" if name in ("speech", "noise", "speech+noise") else "detection rate"
+            print(f"sound {name}: {what} {100 * r['rate']:.0f}% of {r['clips']} clips; events by kind {r['kinds']}; "
+                  f"{r['ms_per_clip']:.0f} ms per clip", flush=True)
     return 0
 
 

@@ -141,4 +141,5 @@ class YamNet:
         return np.stack(out)
 
     def probs(self, audio: np.ndarray, hop_frames: int = 48) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.logits(patches(audio, hop_frames))))
+        z = np.clip(self.logits(patches(audio, hop_frames)), -60.0, 60.0)
+        return 1.0 / (1.0 + np.exp(-z))
