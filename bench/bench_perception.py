@@ -243,6 +243,35 @@ def sound_rates(n: int) -> dict[str, dict]:
     return out
 
 
+def cue_to_rest(trials: int = 5) -> dict:
+    """A stop cue 1.0 s into a place step on the real-time executor: time until the arm rests."""
+    from agent.events import Cue
+    from perception.cue_policy import decide
+    from sim.robot import SimRobot
+    from skills.builtin.args import PlaceArgs
+    from skills.builtin.place import PlaceSkill
+    from skills.executor import Executor, RealtimeClock
+
+    scene = SceneSpec(seed=3, objects=[ObjectSpec(name="red cup", kind="cup", color="red"),
+                                       ObjectSpec(name="bin", kind="bin", at="right")])
+    out = []
+    for _ in range(trials):
+        robot = SimRobot(scene)
+        ex = Executor(robot, RealtimeClock())
+        h = ex.start(PlaceSkill(), PlaceArgs(object="red cup", relation="in", target="bin"))
+        time.sleep(1.0)
+        cue = Cue(source="sound", kind="glass_breaking", severity="critical", detail={"confidence": 0.9})
+        t0 = time.perf_counter()
+        if decide(cue) == "stop":
+            h.cancel("glass breaking heard")
+        h.wait(10)
+        while robot.arm_speed() > 0.05 and time.perf_counter() - t0 < 5:
+            time.sleep(0.005)
+        out.append(time.perf_counter() - t0)
+        robot.close()
+    return {"trials": trials, "median_ms": 1e3 * statistics.median(out), "max_ms": 1e3 * max(out)}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bench_perception")
     ap.add_argument("--scenes", type=int, default=30)
@@ -265,6 +294,10 @@ def main(argv: list[str] | None = None) -> int:
             what = "false-alarm rate" if name in ("speech", "noise", "speech+noise") else "detection rate"
             print(f"sound {name}: {what} {100 * r['rate']:.0f}% of {r['clips']} clips; events by kind {r['kinds']}; "
                   f"{r['ms_per_clip']:.0f} ms per clip", flush=True)
+    if a.only in (None, "rest"):
+        r = cue_to_rest()
+        print(f"stop cue to arm at rest (real-time executor, arm speed < 0.05 rad/s): median {r['median_ms']:.0f} ms, "
+              f"max {r['max_ms']:.0f} ms over {r['trials']} trials", flush=True)
     return 0
 
 
