@@ -51,7 +51,10 @@ class ConsoleView:
         elif isinstance(e, ev.Reflex):
             c.print(f"[bold red]reflex[/] {e.command} ({e.word})")
         elif isinstance(e, ev.Cue):
-            c.print(f"[yellow]cue[/] {e.source}/{e.kind} {e.detail.get('reason', '')} → {e.action}")
+            what = e.detail.get("reason") or e.detail.get("object") or e.detail.get("class") or ""
+            dist = e.detail.get("distance")
+            extra = f" moved {float(dist) * 100:.0f} cm" if isinstance(dist, (int, float)) else ""
+            c.print(f"[yellow]cue[/] {e.source}/{e.kind} {what}{extra} → {e.action}")
         elif isinstance(e, ev.Note):
             c.print(f"[magenta]noted[/] ({e.scope}) {e.text}")
         elif isinstance(e, ev.ErrorEvent):

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from agent import events as ev
-from agent.effects import expected_effect
+from agent.effects import expected_effect, objects_of
 from agent.runtime import Runtime, Said
 from agent.schema import PlannerTurn, PlanStep, StepRecord
 from agent.turns import ask_planner, dialogue_after, merge_notes, planner_input, speak
@@ -123,6 +123,15 @@ def _listen_between_steps(job: _Job, rt: Runtime) -> None:
             return
 
 
+def _notice_changes(rt: Runtime, scene, manipulated: set[str]) -> None:
+    """Objects that moved while the robot was not handling them (a person reached in). Skills
+    read where things are at every tick, so the plan simply uses where they are now."""
+    if rt.watcher is None:
+        return
+    for cue in rt.watcher.update(scene, manipulated=manipulated):
+        rt.publish(cue.model_copy(update={"action": "noted; the plan uses where it is now"}))
+
+
 def _verify(rt: Runtime, step: PlanStep) -> tuple[bool, str]:
     failed = []
     for pred in expected_effect(step):
@@ -143,6 +152,7 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
 
     step = job.pending[0]
     scene = rt.perception.scene()
+    _notice_changes(rt, scene, set())
     problems = step_problems(step, rt.registry, scene)
     if problems:
         speak(rt, f"I can't run '{step.instruction or step.skill}': {problems[0]}.")
@@ -171,6 +181,11 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
             f = _hear(job, rt, said, step, handle)
             fate = f if f != "keep" else fate
     outcome: Outcome = handle.outcome or Outcome.failure("the step ended without an outcome")
+    mark = getattr(rt.perception, "mark_grasped", None)
+    for name in objects_of(step):
+        if mark is not None:
+            mark(name)  # vision only looks between steps; the step itself handled these
+    _notice_changes(rt, rt.perception.scene(), set(objects_of(step)))
     verified: bool | None = None
     reason = outcome.reason
     if outcome.ok:

@@ -70,6 +70,7 @@ class Runtime:
     on_step_finished: Callable[[int, Any], None] | None = None
     snapshot: Callable[[], None] | None = None  # save the world so a killed job can resume
     skill_extras: dict[str, Any] = field(default_factory=dict)
+    watcher: Any | None = None  # perception.changes.ChangeWatcher: things moved by someone else
     paused: threading.Event = field(default_factory=threading.Event)
     idle: threading.Event = field(default_factory=threading.Event)
     max_retries: int = 1

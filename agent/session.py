@@ -110,6 +110,10 @@ class Session:
         self.runtime = Runtime(robot=robot, executor=self.executor, planner=self.planner, registry=self.registry,
                                perception=self.perception, publish=self.bus.publish,
                                start_positions=start_positions, inbox=Inbox(), snapshot=self._snapshot)
+        from perception.changes import ChangeWatcher
+
+        self.runtime.watcher = ChangeWatcher()
+        self.runtime.watcher.reset(self.perception.scene())
         self.checkpointer = sqlite_checkpointer(self.dir / "checkpoints.sqlite")
         self.graph = build_graph(self.checkpointer)
         self.answer_fn = answer

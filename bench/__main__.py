@@ -8,7 +8,8 @@ import time
 import traceback
 
 # Each module has main(argv); the list is the order they run in.
-BENCHMARKS = ["bench.bench_sim", "bench.bench_executor", "bench.bench_planner", "bench.bench_speech"]
+BENCHMARKS = ["bench.bench_sim", "bench.bench_executor", "bench.bench_planner", "bench.bench_perception",
+              "bench.bench_policy", "bench.bench_speech"]
 
 
 def main() -> int:

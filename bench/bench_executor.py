@@ -49,6 +49,7 @@ def _load(robot: SimRobot, stop: threading.Event, counts: dict) -> list[threadin
             robot.render("front")
             robot.render("wrist")
             counts["frames"] += 2
+        robot.release_thread()
 
     return [threading.Thread(target=plan_loop, daemon=True), threading.Thread(target=render_loop, daemon=True)]
 
