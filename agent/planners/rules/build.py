@@ -51,6 +51,7 @@ class PlanBuilder:
     excluded: list[SceneObject] = field(default_factory=list)  # said in this utterance: leave alone
     note_excluded: dict[str, str] = field(default_factory=dict)  # object name -> note that protects it
     acted_on: list[SceneObject] = field(default_factory=list)
+    targets: list[SceneObject] = field(default_factory=list)  # destinations of this plan's steps
 
     def __post_init__(self) -> None:
         self.grounder = Grounder(self.world, self.chooser, self.referents)
@@ -120,7 +121,14 @@ class PlanBuilder:
         if kind_hint and not np.kinds and (np.one or np.colors) and not np.pronoun:
             np.kinds = kind_hint
         objs = self.grounder.ground(np)
+        if np.remaining:
+            objs = self._not_yet_handled(objs)
         return self._ordered(self._allowed(objs, np), np)
+
+    def _not_yet_handled(self, objs: list[SceneObject]) -> list[SceneObject]:
+        """"The rest": what neither this plan nor an earlier request has moved or put things on."""
+        handled = self.acted_on + self.targets
+        return [o for o in objs if not any(o is h for h in handled) and not o.moved]
 
     # -- steps -----------------------------------------------------------------------------------
 
@@ -144,9 +152,13 @@ class PlanBuilder:
         if self.world.already_holds(obj, relation, target):
             self.remarks.append(f"{the(obj).capitalize()} is already {RELATION_WORDS[relation]} {the(target)}.")
             self.referents.it = [obj]
+            if obj not in self.acted_on:
+                self.acted_on.append(obj)  # dealt with, so not part of "the rest"
             return
         self._emit(PlanStep(skill="place", args={"object": obj.name, "relation": relation, "target": target.name},
                             instruction=place_instruction(obj, relation, target)))
+        if target not in self.targets:
+            self.targets.append(target)
 
     def put_back(self, obj: SceneObject) -> None:
         if self.world.at_start(obj):

@@ -150,7 +150,7 @@ PRONOUNS: frozenset[str] = frozenset({"it", "that", "this", "that one", "this on
 PLURAL_PRONOUNS: frozenset[str] = frozenset({"them", "those", "these", "they", "all of them", "both of them",
                                              "those ones", "these ones", "them all", "all those"})
 OTHER_PHRASES: frozenset[str] = frozenset({"the other one", "other one", "the other", "the others",
-                                           "the other ones", "the rest", "the rest of them"})
+                                           "the other ones"})
 
 # Words that carry no meaning for grounding inside a noun phrase.
 NP_FILLERS: frozenset[str] = frozenset({

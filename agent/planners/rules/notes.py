@@ -23,6 +23,10 @@ _USER_MARKERS = [
     "remember that", "please remember that", "please remember", "remember", "note that", "keep in mind that",
     "keep in mind", "always", "by default", "as a rule", "for future reference", "next time", "in general",
     "generally", "from today", "whenever", "every time", "each time", "never", "in general",
+    # A liking is a standing rule too: "I prefer cans in the basket", "I like my forks left of plates".
+    "i prefer", "i would prefer", "i like", "i would rather", "i would rather have", "i prefer it when",
+    "i prefer it if", "i like it when", "i like it if", "i would like it if", "my preference is",
+    "i always want", "i always like",
 ]
 _SESSION_MARKERS = ["for now", "for the rest of the session", "for this session", "today", "for the moment",
                     "for the time being", "for the rest of today", "this time"]

@@ -67,6 +67,8 @@ _EXCLUDE_PATTERNS = [
     re.compile(r"^(?:but\s+)?keep\s+(?P<np>.+?)\s+(?:where it is|where they are|there|in place|as it is|"
                r"untouched|on the table|out of it|out)$"),
     re.compile(r"^(?:but\s+)?(?:not|never|except|except for|apart from|other than|without)\s+(?P<np>.+)$"),
+    # "actually, keep the cup": said of something in the plan, keeping it means leaving it.
+    re.compile(r"^(?:but\s+)?keep\s+(?P<np>.+)$"),
     re.compile(r"^(?:but\s+)?leave\s+(?P<np>.+?)(?:\s+out)?$"),
     re.compile(r"^(?P<np>.+?)\s+(?:stays|stay|should stay|must stay|can stay|remains|remain|is staying|"
                r"stays put|stay put|is not to be touched|should not be touched|must not be touched|"
@@ -258,6 +260,9 @@ def parse_clause(clause: str, skill_verbs: dict[str, str] | None = None) -> Comm
             np = parse_np(m.group("np"))
             if not np.is_empty and not _relation_splits(m.group("np"), allow_empty_object=False):
                 return Exclusion(np=np, text=t)
+    wish = _WISH.match(t)
+    if wish and _relation_splits(wish.group("rest"), allow_empty_object=False):
+        t = wish.group("rest")  # "I'd like the cans in the basket": a placement said as a wish
     goes = _goes_command(t)
     verb, rest, skill = _match_verb(t, skill_verbs)
     if goes is not None and (verb is None or verb in _NOUN_VERBS or VERB_ACTIONS.get(verb) == "home"):
@@ -294,6 +299,11 @@ def parse_clause(clause: str, skill_verbs: dict[str, str] | None = None) -> Comm
 # "do the same with the blue cup", "same for the other one", "what about the green block?"
 _SAME_AGAIN = re.compile(r"^(?:(?:now\s+)?(?:do|repeat)\s+(?:the same|that|it|this|the same thing)(?:\s+again)?\s+"
                          r"(?:with|for|to|on)\s+|(?:the\s+)?same\s+(?:with|for)\s+|(?:what|how)\s+about\s+)(?P<np>.+?)(?:\s+(?:too|as well|also))?$")
+
+_SORT_MANNER = re.compile(r"\b(?:by|according to|based on|using|on)\s+(?:their\s+|its\s+|the\s+)?"
+                          r"(?:colors?|shades?)\b")
+_WISH = re.compile(r"^(?:i|we)\s+(?:would like|would love|would prefer|want|need|wanna)\s+(?!to\b|you\b)"
+                   r"(?P<rest>.+)$")
 
 _SUBJECTS = frozenset({"i", "we", "my", "our", "they", "he", "she", "there", "it", "this", "that", "today",
                        "tonight", "guests", "people", "you", "your", "everyone", "somebody", "someone"})
@@ -363,6 +373,9 @@ def _verb_command(verb: str, rest: str, skill: str | None) -> Command | None:
                     break
             if i >= 0 and particle == "back" and head in ("put", "place", "move", "set", "bring", "take"):
                 rest = re.sub(r"\s+", " ", rest[:i] + rest[i + len(particle):]).strip()
+    if action == "sort":
+        # "by colour" says how to sort (the handler always matches colours), it is not a place.
+        rest = re.sub(r"\s+", " ", _SORT_MANNER.sub(" ", rest)).strip()
     cmd = Command(action, skill=skill)
     if action in ("home", "undo"):
         return cmd

@@ -20,6 +20,10 @@ _LOCATION_PREFIXES = [("from", None), ("in", "in"), ("inside", "in"), ("on", "on
 _SAME_COLOR = re.compile(r"\b(?:(?:of|with|in|that has|having)?\s*(?:the\s+)?(?:same|matching)\s+color"
                          r"(?:\s+as\s+(?:it|them|the \w+|itself))?|matching|that matches(?: it| them)?"
                          r"|(?:of|with)\s+(?:its|their)\s+(?:own\s+)?color|same\s*-?\s*colored)\b")
+_REST = re.compile(r"^(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:rest|remainder)(?:\s+of\s+(?:the\s+|my\s+)?(?P<what>.+))?$"
+                   r"|^(?:everything|anything|all|all the things|the things|whatever|what)\s+(?:else|is left|"
+                   r"remains|is remaining|is still here|is still there)$")
+_REMAINING_WORDS = re.compile(r"\b(?:remaining|leftover|left over|left-over)\b")
 _TOP_MARKERS = ["at the top", "on the top", "on top", "at top", "last", "as the top", "highest", "uppermost"]
 _BOTTOM_MARKERS = ["at the bottom", "on the bottom", "at bottom", "as the base", "at the base", "as base",
                    "on the base", "as the foundation", "lowest", "underneath", "below", "first",
@@ -47,11 +51,12 @@ class NounPhrase:
     parts: list["NounPhrase"] = field(default_factory=list)  # coordinated phrases: "the trash and the can"
     position: str | None = None  # tower position: "top" / "bottom"
     name_words: tuple[str, ...] = ()  # the content words, to match object names directly
+    remaining: bool = False  # "the rest", "the remaining blocks": not those this plan already moves
 
     @property
     def is_empty(self) -> bool:
         return not (self.kinds or self.colors or self.pronoun or self.side or self.unknown or self.everything
-                    or self.parts or self.name_words or self.one)
+                    or self.parts or self.name_words or self.one or self.remaining)
 
     def describe(self) -> str:
         """How to say this phrase back ("a banana", "a green cup", "any cups")."""
@@ -145,6 +150,17 @@ def _parse_simple(text: str, inherit_kind: frozenset[str]) -> NounPhrase:
         np.same_color = True
         t = _SAME_COLOR.sub(" ", t)
         t = re.sub(r"\s+", " ", t).strip()
+    rest_of = _REST.match(t)
+    if rest_of:
+        # "the rest", "everything else": whatever is left once the rest of the sentence is done.
+        np.remaining = np.plural = True
+        t = rest_of.group("what") or ""
+        if not t or t in ("them", "it", "things", "stuff"):
+            np.everything = True
+            return np
+    if _REMAINING_WORDS.search(t):
+        np.remaining = True
+        t = re.sub(r"\s+", " ", _REMAINING_WORDS.sub(" ", t)).strip()
     if t in lx.OTHER_PHRASES or t.startswith("the other ") or t.startswith("other "):
         np.pronoun = "other"
         t = re.sub(r"^(the )?other ", "", t)

@@ -28,6 +28,11 @@ from agent.schema import Note, PlannerInput, PlannerTurn, PlanStep, SceneObject
 _MAX_QUESTIONS = 2
 _FORGET = re.compile(r"^(?:please\s+)?(?:forget|ignore|drop|cancel|scrap|delete|remove|never mind)\s+(?:about\s+)?"
                      r"(?:the\s+|my\s+|that\s+|what i said about\s+|the rule about\s+|the note about\s+)?(?P<what>.*)$")
+# "Drop", "remove" and "scrap" also move things ("drop the block into the bowl"); they only
+# forget when they are about a rule or a note.
+_FORGET_ONLY_VERBS = re.compile(r"^(?:please\s+)?(?:forget|ignore|never mind)\b")
+_ABOUT_NOTES = re.compile(r"\b(?:rule|rules|note|notes|preference|preferences|what i said|what i told you|"
+                          r"instruction|instructions|habit)\b")
 
 
 class RulesPlanner:
@@ -113,6 +118,9 @@ class RulesPlanner:
         t = strip_fillers(strip_punct(normalize(inp.utterance)))
         m = _FORGET.match(t)
         if not m or not inp.notes:
+            return None
+        if not _FORGET_ONLY_VERBS.match(t) and not _ABOUT_NOTES.search(t) and m.group("what").strip() not in (
+                "that", "it", "this"):
             return None
         what = m.group("what").strip()
         if what in ("", "that", "it", "this", "what i said", "that rule", "the rule", "my note", "the last rule"):
@@ -285,6 +293,8 @@ class RulesPlanner:
         try:
             builder = self._builder(inp, catalogue, read_notes(notes), Chooser(), ctx)
             builder.exclude(parsed.exclusions)
+            if correcting and current is not None:
+                parsed.commands = [_as_new_destination(c, current, inp.scene) for c in parsed.commands]
             if correcting and current is not None and all(c.action == "repeat" for c in parsed.commands):
                 # "Wrong one, I said the green block": same action, other object.
                 kind = next((o.kind for o in inp.scene if o.name.lower() == str(current_obj).lower()), None)
@@ -306,7 +316,9 @@ class RulesPlanner:
             return PlannerTurn(question=q.question)  # the graph speaks the question itself
         new_objs = {str(s.args.get("object", "")).lower() for s in builder.steps}
         if correcting:
-            rest = [s for s in inp.pending if str(s.args.get("object", "")).lower() not in new_objs]
+            # The running step is replaced by the correction, never carried on after it.
+            rest = [s for s in inp.pending if str(s.args.get("object", "")).lower() not in new_objs
+                    and s != inp.running]
             preempt = inp.running is not None
             steps = builder.steps + rest
             say = f"Okay, instead I'll {_join([describe_step(s) for s in builder.steps])}." if builder.steps \
@@ -317,6 +329,21 @@ class RulesPlanner:
             say = (f"Okay, after that I'll {_join([describe_step(s) for s in builder.steps])}."
                    if builder.steps else " ".join(builder.remarks) or "Okay.")
         return PlannerTurn(say=say, steps=steps, preempt=preempt, forget=builder.forget)
+
+
+def _as_new_destination(cmd: Command, current: PlanStep, scene: list[SceneObject]) -> Command:
+    """"Sorry, I meant the blue bowl" while the block goes to the red bowl: the phrase names the
+    destination's kind, not the moved object's, so it is a new destination for the same object."""
+    if cmd.action != "repeat" or cmd.obj is None or not cmd.obj.kinds or current.skill != "place":
+        return cmd
+    kind_of = {o.name.lower(): o.kind for o in scene}
+    moved = kind_of.get(str(current.args.get("object", "")).lower())
+    target = kind_of.get(str(current.args.get("target", "")).lower())
+    if target is None or target not in cmd.obj.kinds or moved in cmd.obj.kinds:
+        return cmd
+    relation = str(current.args.get("relation", "to"))
+    relation = relation if relation in ("left_of", "right_of", "near") else "to"
+    return Command("redirect", relation=relation, target=cmd.obj, text=cmd.text, correction=True)
 
 
 def _join(parts: list[str]) -> str:
