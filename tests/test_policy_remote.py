@@ -41,7 +41,7 @@ def test_metadata_first_then_actions(server):
     assert client.metadata.name == "ramp" and client.metadata.action_horizon == 10
     out = client.infer(OBS)
     assert out["actions"].shape == (10, 7)
-    np.testing.assert_allclose(out["actions"][:, 0], 0.01 * np.arange(10))
+    np.testing.assert_allclose(out["actions"][:, 0], 0.01 * np.arange(1, 11))
     assert "infer_ms" in out["server_timing"]
     client.close()
 

@@ -42,7 +42,11 @@ def resolve_policy(name: str, extras: dict[str, Any] | None = None) -> Policy:
         from skills.policies.remote import RemotePolicy
 
         key = extras.get("policy_api_key") or os.environ.get("HIROBOT_POLICY_API_KEY")
-        return RemotePolicy(name, api_key=key)  # a connection per step: cheap, and survives restarts
+        with _lock:  # one connection per server, kept across steps (it reconnects by itself)
+            cache_key = f"{name}\n{key or ''}"
+            if cache_key not in _cache:
+                _cache[cache_key] = RemotePolicy(name, api_key=key)
+            return _cache[cache_key]
     with _lock:
         if name in _cache:
             return _cache[name]
@@ -75,7 +79,5 @@ def _load(name: str) -> Policy:
 def forget(name: str | None = None) -> None:
     """Drop cached policies (after retraining)."""
     with _lock:
-        if name is None:
-            _cache.clear()
-        else:
-            _cache.pop(name, None)
+        for key in [k for k in _cache if name is None or k == name or k.startswith(name + "\n")]:
+            _cache.pop(key).close()

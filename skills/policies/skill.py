@@ -47,9 +47,9 @@ class PolicySkill(Skill):
     def run(self, args: PolicyArgs, ctx: SkillContext) -> SkillRun:
         try:
             policy = resolve_policy(args.policy, ctx.extras)
+            meta = policy.metadata  # a remote policy connects here
         except PolicyError as e:
             raise SkillFailure(str(e)) from None
-        meta = policy.metadata
         instruction = ctx.instruction or args.instruction or args.default_instruction()
         expr = args.predicate()
         check: Callable[[str, Observation], bool] = ctx.extras.get("success_check") or sim_check
