@@ -172,6 +172,10 @@ class PlanBuilder:
     # -- actions ---------------------------------------------------------------------------------
 
     def _do_place(self, cmd: Command, later: list[Command]) -> None:
+        if cmd.target is None and cmd.obj is not None and later:
+            # "Take all the blocks and put them in the basket": the first verb only picks them up.
+            self._do_hold(cmd, later)
+            return
         readings = [(cmd.obj, cmd.relation or "to", cmd.target)] + list(cmd.splits)
         first_error: Refusal | None = None
         for obj_np, rel, tgt_np in readings:
@@ -381,6 +385,10 @@ class PlanBuilder:
         objs = self._objects(cmd.obj)
         self.referents.it = objs[-1:]
         self.referents.them = objs
+        nxt = later[0].obj if later else None
+        if nxt is not None and nxt.pronoun == "it" and len(objs) > 1:
+            # "Grab every block and put it in the basket": "it" is each of them in turn.
+            nxt.pronoun, nxt.plural = "them", True
         if not later:
             raise NeedQuestion(f"Where should I put {_names(objs)}?")
 
@@ -388,7 +396,8 @@ class PlanBuilder:
         self._place_reading(None, cmd.relation or "to", cmd.target)
 
     def _do_repeat(self, cmd: Command, later: list[Command]) -> None:
-        template = self.template
+        # "Put the trash in the bin, and the cups too": the step just planned is the one repeated.
+        template = self.steps[-1] if self.steps else self.template
         hint = frozenset()
         if template is not None:
             old = self.world.get(str(template.args.get("object", "")))

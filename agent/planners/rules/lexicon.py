@@ -148,7 +148,10 @@ DUAL_QUANTIFIERS: frozenset[str] = frozenset({"both", "both of the", "both the"}
 
 PRONOUNS: frozenset[str] = frozenset({"it", "that", "this", "that one", "this one", "the same one", "same one"})
 PLURAL_PRONOUNS: frozenset[str] = frozenset({"them", "those", "these", "they", "all of them", "both of them",
-                                             "those ones", "these ones", "them all", "all those"})
+                                             "those ones", "these ones", "them all", "all those", "them both",
+                                             "the both of them", "those two", "these two", "the two of them",
+                                             "all three of them", "the three of them", "those three",
+                                             "all of those", "both of those", "each of them", "every one of them"})
 OTHER_PHRASES: frozenset[str] = frozenset({"the other one", "other one", "the other", "the others",
                                            "the other ones"})
 

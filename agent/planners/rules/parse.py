@@ -147,6 +147,8 @@ def split_clauses(sentence: str, skill_verbs: dict[str, str]) -> list[str]:
 
 
 def _starts_clause(text: str, skill_verbs: dict[str, str]) -> bool:
+    if _is_also_clause(text):
+        return True
     t = strip_fillers(text)
     if not t:
         return False
@@ -155,6 +157,17 @@ def _starts_clause(text: str, skill_verbs: dict[str, str]) -> bool:
     if any(p.match(t) for p in _EXCLUDE_PATTERNS[:3]) or re.match(r"^(?:not|never|except)\b", t):
         return True
     return _goes_rest_has_relation(t)
+
+
+_ALSO = re.compile(r"^(?:and\s+|but\s+|plus\s+)?(?:also\s+)?(?P<np>.+?)\s+(?:too|as well|also)$")
+
+
+def _is_also_clause(text: str) -> bool:
+    """"and the cups too": a noun phrase that repeats the action before it for other objects."""
+    m = _ALSO.match(strip_punct(text).strip())
+    if not m or _relation_splits(m.group("np"), allow_empty_object=False):
+        return False
+    return _starts_like_np(m.group("np")) and not parse_np(m.group("np")).is_empty
 
 
 def _goes_split(t: str) -> tuple[str, str] | None:
@@ -207,6 +220,8 @@ def _split_and(text: str, skill_verbs: dict[str, str]) -> list[str]:
         if not left.strip() or not right.strip():
             continue
         lc = parse_clause(left, skill_verbs)
+        if _is_also_clause(right) and isinstance(lc, Command):
+            return [left, right]
         if _starts_clause(right, skill_verbs) and isinstance(lc, (Command, Exclusion)):
             if isinstance(lc, Exclusion) or lc.action not in ("repeat", "redirect"):
                 return [left] + _split_and(right, skill_verbs)
@@ -233,8 +248,17 @@ def _match_verb(text: str, skill_verbs: dict[str, str]) -> tuple[str | None, str
     # Inflected forms: "puts", "placing", "stacked" are rare in commands but cheap to accept.
     first = text.split(" ", 1)[0]
     for suffix in ("s", "es", "ing", "ed"):
-        if first.endswith(suffix) and first[: -len(suffix)] in VERB_ACTIONS:
-            return first[: -len(suffix)], text[len(first):].strip(), None
+        if not first.endswith(suffix):
+            continue
+        stem = first[: -len(suffix)]
+        # "putting" -> put, "moving" -> move, "chucked" -> chuck
+        for base in (stem, stem + "e", stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else None):
+            if base and base in VERB_ACTIONS:
+                rest = text[len(first):].strip()
+                particle = next((p for p in PARTICLES if rest == p or rest.startswith(p + " ")), None)
+                if particle and f"{base} {particle}" in VERB_ACTIONS:  # "throwing away the can"
+                    return f"{base} {particle}", rest[len(particle):].strip(), None
+                return base, rest, None
     return None, text, None
 
 
@@ -265,7 +289,9 @@ def parse_clause(clause: str, skill_verbs: dict[str, str] | None = None) -> Comm
         t = wish.group("rest")  # "I'd like the cans in the basket": a placement said as a wish
     goes = _goes_command(t)
     verb, rest, skill = _match_verb(t, skill_verbs)
-    if goes is not None and (verb is None or verb in _NOUN_VERBS or VERB_ACTIONS.get(verb) == "home"):
+    # A verb recognised only through its ending ("recycling goes into the basket") is a noun here.
+    inflected = verb is not None and t.split(" ", 1)[0] != verb.split(" ", 1)[0]
+    if goes is not None and (verb is None or inflected or verb in _NOUN_VERBS or VERB_ACTIONS.get(verb) == "home"):
         goes.correction = correction
         return goes
     if verb is not None:

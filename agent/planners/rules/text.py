@@ -30,7 +30,10 @@ _LEADING_FILLERS = [
     "let us", "ok", "right", "good", "great", "thanks", "thank you", "cool", "sure", "yes", "yeah", "fine",
     "kindly", "now please", "try to", "go and", "and then", "and now", "but", "or", "and finally",
     "and lastly", "last", "at the end", "in the end", "after this", "once that is done", "when you are done",
-    "when done", "when finished", "hmm",
+    "when done", "when finished", "hmm", "would you mind", "do you mind", "could you please go ahead and",
+    "would you be able to", "could you be so kind as to", "would you kindly", "please could you",
+    "i would like you to please", "i want you to please", "i would love it if you could", "if you could",
+    "do me a favor and", "be a dear and", "time to", "it is time to", "let us go ahead and",
 ]
 _TRAILING_FILLERS = [
     "please", "for me", "thanks", "thank you", "too", "as well", "again", "now", "right now", "okay",
@@ -45,6 +48,9 @@ def normalize(text: str) -> str:
     t = t.replace("\u2014", ",").replace("\u2013", ",").replace(" - ", ", ")
     for pat, rep in _CONTRACTIONS:
         t = re.sub(pat, rep, t)
+    # "to the plate's left" is "to the left of the plate" (before possessives lose their 's).
+    t = re.sub(r"\b(to|on|at)\s+(the|my|your)\s+([a-z]+(?:\s[a-z]+)?)'s\s+(left|right)(?:[\s-]hand)?(?:\s+side)?\b",
+               r"\1 the \4 of \2 \3", t)
     t = re.sub(r"(\w)'s\b", r"\1", t)  # possessives: "the robot's" -> "the robot"
     t = re.sub(r"[\"()\[\]{}*_]", " ", t)
     t = re.sub(r"[^a-z0-9,;:.!?' -]", " ", t)
