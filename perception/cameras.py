@@ -23,6 +23,8 @@ from typing import Any  # noqa: E402
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 
+from sim.gl import release_current_context  # noqa: E402
+
 
 @dataclass(frozen=True)
 class Intrinsics:
@@ -126,6 +128,7 @@ class RGBDCamera:
             for flag in (mujoco.mjtRndFlag.mjRND_SHADOW, mujoco.mjtRndFlag.mjRND_REFLECTION,
                          mujoco.mjtRndFlag.mjRND_SKYBOX, mujoco.mjtRndFlag.mjRND_FOG):
                 r.scene.flags[flag] = False
+            release_current_context()
             self._renderers[key] = r
         return r
 
@@ -142,6 +145,7 @@ class RGBDCamera:
         r.enable_depth_rendering()
         depth = r.render().copy()
         r.disable_depth_rendering()
+        release_current_context()  # so any thread may close this renderer later
         return Frame(camera=self.camera, rgb=rgb, depth=depth.astype(np.float32), intrinsics=self.intrinsics,
                      extrinsics=ext, t=t)
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass  # noqa: E402
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 
+from sim.gl import release_current_context  # noqa: E402
 from sim.kinds import GRIPPER_MAX_WIDTH, kind_info  # noqa: E402
 from sim.kinematics import IKError, IKSolver, quat_down, tool_yaw, wrap  # noqa: E402
 from sim.layout import CLEARANCE, footprint, free_spot, layout  # noqa: E402
@@ -185,6 +186,7 @@ class SimRobot:
             scenes = self._update_scenes() if render else None
         if scenes is not None:
             obs.images = {cam: r.render() for cam, r in scenes}
+            release_current_context()
         return obs
 
     def act(self, action: Action) -> None:
@@ -356,6 +358,7 @@ class SimRobot:
             for flag in (mujoco.mjtRndFlag.mjRND_SHADOW, mujoco.mjtRndFlag.mjRND_REFLECTION,
                          mujoco.mjtRndFlag.mjRND_SKYBOX, mujoco.mjtRndFlag.mjRND_FOG):
                 r.scene.flags[flag] = False
+            release_current_context()
             self._renderers[key] = r
         return r
 
@@ -363,7 +366,9 @@ class SimRobot:
         """One RGB image (HxWx3 uint8) from `camera`."""
         with self._lock:
             (_, r), = self._update_scenes((camera,))
-        return r.render()
+        frame = r.render()
+        release_current_context()
+        return frame
 
     def release_thread(self) -> None:
         """Close the renderers the calling thread made. A thread that rendered (a control

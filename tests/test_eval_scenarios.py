@@ -57,3 +57,17 @@ def test_report_counts_questions_steps_and_failed_predicates(tmp_path):
     wrong = sc.model_copy(update={"expect": sc.expect.model_copy(update={"holds": ["in(red cup, bin)"]})})
     r2 = run_scenario(wrong, SessionConfig(home=tmp_path / "2"))
     assert not r2.success and r2.failed_predicates == ["in(red cup, bin)"]
+
+
+def _feedback_cases():
+    if not PUBLIC.exists():
+        return [pytest.param(None, marks=pytest.mark.skip(reason="public scenarios are not here"))]
+    return [pytest.param(sc, id=sc.id) for sc in load_scenarios(PUBLIC) if "feedback" in sc.tags]
+
+
+@pytest.mark.parametrize("scenario", _feedback_cases())
+def test_feedback_scenario_seen_through_the_cameras(scenario, tmp_path):
+    """The slipped grasp and the object a person moved, with steps checked from the cameras
+    (`--perception vision`) instead of the simulator's own state."""
+    r = run_scenario(scenario, SessionConfig(home=tmp_path, perception="vision"))
+    assert r.success, f"{scenario.id}: {'; '.join(r.problems)}"

@@ -1,0 +1,25 @@
+"""Letting go of the GL context after rendering.
+
+MuJoCo's renderer makes its EGL context current in the rendering thread and leaves it so. A
+context current in one thread cannot be made current in another, not even after that thread
+has ended, so closing a renderer later from another thread fails. Releasing the context after
+each frame lets any thread close (or use) the renderer afterwards, at a cost of microseconds.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def release_current_context() -> None:
+    if os.environ.get("MUJOCO_GL", "").lower() != "egl":
+        return
+    try:
+        from mujoco import egl as mjegl
+        from OpenGL import EGL
+    except Exception:
+        return
+    display = getattr(mjegl, "EGL_DISPLAY", None)
+    if display is None:
+        return
+    EGL.eglMakeCurrent(display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, EGL.EGL_NO_CONTEXT)
