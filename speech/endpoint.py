@@ -1,0 +1,256 @@
+"""Turn segmentation: from per-frame speech probabilities to utterances.
+
+A small state machine over 32 ms VAD frames:
+
+- onset: `start_frames` consecutive frames with p >= `start_threshold`; the `pre_roll_s`
+  of audio before the onset is kept, because the VAD reacts late to soft onsets (a
+  breathy "s" in "stop" scores low) and Whisper needs the first syllable;
+- inside speech, a frame counts as silence only below `end_threshold` (hysteresis: lower
+  than the start threshold so a soft vowel in mid-word does not open a pause);
+- a pause of `phrase_gap_s` marks a phrase boundary (the reflex spotter looks at the
+  start of each phrase: "put the cup... wait");
+- end of turn after `end_silence_s` of continuous silence;
+- a turn longer than `max_utterance_s` is cut there (a monologue becomes several
+  utterances; memory per turn is bounded by that length);
+- turns with less than `min_speech_s` of voiced frames are dropped as clicks/noise.
+
+Choosing `end_silence_s` (measured with bench/bench_speech.py --pauses, 2-core machine):
+the longest silent gap *inside* a sentence, at the VAD's end threshold, over the public
+scenario turns spoken by the Piper joe voice and the espeak-ng en-us / en-gb voices was
+PAUSE_MAX_MEASURED; commas and colons produce the longest ones. The end-of-turn
+silence must exceed that with a margin for natural speakers, who pause longer than
+synthetic voices, yet it adds directly to the end-of-speech -> transcript latency. See
+`DEFAULT_END_SILENCE_S` below for the value and the numbers.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from .audio import SAMPLE_RATE
+from .vad import FRAME
+
+FRAME_S = FRAME / SAMPLE_RATE
+
+# Measured (see module docstring and bench/bench_speech.py --pauses): longest pause
+# inside a sentence: Piper joe 0.29 s, espeak-ng en-us 0.32 s, en-gb 0.32 s. 0.45 s is
+# the smallest round value with >= 0.1 s margin over all of them.
+DEFAULT_END_SILENCE_S = 0.45
+
+
+class EndpointConfig(BaseModel):
+    start_threshold: float = Field(0.5, ge=0, le=1)
+    end_threshold: float = Field(0.35, ge=0, le=1)
+    start_frames: int = Field(2, ge=1, description="consecutive speech frames that open a turn")
+    pre_roll_s: float = Field(0.3, ge=0)
+    end_silence_s: float = Field(DEFAULT_END_SILENCE_S, gt=0)
+    phrase_gap_s: float = Field(0.18, gt=0, description="pause that starts a new phrase inside a turn")
+    spec_silence_s: float = Field(0.15, gt=0, description="pause after which a speculative final transcription starts")
+    tail_s: float = Field(0.15, ge=0, description="silence kept after the last voiced frame")
+    min_speech_s: float = Field(0.12, ge=0)
+    max_utterance_s: float = Field(15.0, gt=1)
+
+
+@dataclass
+class Segment:
+    """A finished turn: its audio (pre-roll included) and times on the audio clock."""
+
+    turn_id: int
+    audio: np.ndarray
+    start: float  # first voiced frame
+    end: float  # end of the last voiced frame
+    end_wall: float  # monotonic time at which the last voiced frame arrived
+    reason: str  # "silence", "max_length", "flush"
+    voiced_s: float = 0.0
+
+
+@dataclass
+class EndpointEvents:
+    """What one frame changed. Most frames change nothing."""
+
+    started: int | None = None  # turn id that just started
+    phrase_started: bool = False  # a new phrase began (turn start or after a pause)
+    paused: bool = False  # spec_silence_s of silence just elapsed inside a turn
+    resumed: bool = False  # speech came back after `paused`
+    segments: list[Segment] = field(default_factory=list)
+
+
+class Endpointer:
+    """Not thread-safe; fed by the capture thread only."""
+
+    def __init__(self, config: EndpointConfig | None = None) -> None:
+        self.cfg = config or EndpointConfig()
+        self._pre: collections.deque[np.ndarray] = collections.deque(
+            maxlen=max(1, int(round(self.cfg.pre_roll_s / FRAME_S))) + self.cfg.start_frames
+        )
+        self._max_frames = int(self.cfg.max_utterance_s / FRAME_S)
+        self.turn_id = 0
+        self._audio_t0 = 0.0  # audio time of the current turn's first kept frame
+        self._reset_turn()
+        self._onset_run = 0
+
+    def _reset_turn(self) -> None:
+        self.in_turn = False
+        self._frames: list[np.ndarray] = []
+        self._silence_run = 0
+        self._voiced = 0
+        self._last_voiced_idx = -1  # index in _frames of the last voiced frame
+        self._turn_start = 0.0
+        self._last_voiced_end = 0.0
+        self._last_voiced_wall = 0.0
+        self._paused = False
+        self.phrase_start_idx = 0
+
+    # -- views for the other threads (copied under the pipeline's lock) --------------
+
+    def turn_audio(self, from_idx: int = 0, max_frames: int | None = None) -> np.ndarray:
+        frames = self._frames[from_idx : None if max_frames is None else from_idx + max_frames]
+        return np.concatenate(frames) if frames else np.zeros(0, dtype=np.float32)
+
+    def frames_view(self, from_idx: int, count: int) -> list[np.ndarray]:
+        """A shallow copy of some frames (the arrays themselves are never modified)."""
+        return self._frames[from_idx : from_idx + count]
+
+    @property
+    def turn_frames(self) -> int:
+        return len(self._frames)
+
+    @property
+    def turn_start(self) -> float:
+        return self._turn_start
+
+    @property
+    def last_voiced_end(self) -> float:
+        return self._last_voiced_end
+
+    @property
+    def last_voiced_wall(self) -> float:
+        return self._last_voiced_wall
+
+    @property
+    def last_voiced_idx(self) -> int:
+        return self._last_voiced_idx
+
+    @property
+    def silence_s(self) -> float:
+        """Length of the silence run at the end of the current turn."""
+        return self._silence_run * FRAME_S
+
+    @property
+    def voiced_frames(self) -> int:
+        return self._voiced
+
+    def frame_index_time(self, idx: int) -> float:
+        """Audio-clock time of the start of frame `idx` of the current turn."""
+        return self._audio_t0 + idx * FRAME_S
+
+    # -- the state machine -------------------------------------------------------------
+
+    def push(self, frame: np.ndarray, prob: float, t: float, wall: float) -> EndpointEvents:
+        """Feed one 512-sample frame starting at audio time `t` with speech probability `prob`."""
+        cfg = self.cfg
+        ev = EndpointEvents()
+        if not self.in_turn:
+            self._onset_run = self._onset_run + 1 if prob >= cfg.start_threshold else 0
+            self._pre.append(frame)
+            if self._onset_run >= cfg.start_frames:
+                self.turn_id += 1
+                self._reset_turn()
+                self.in_turn = True
+                self._audio_t0 = t - (len(self._pre) - 1) * FRAME_S
+                self._frames = list(self._pre)
+                self._pre.clear()
+                self._turn_start = t - (cfg.start_frames - 1) * FRAME_S
+                self._voiced = cfg.start_frames
+                self._last_voiced_idx = len(self._frames) - 1
+                self._last_voiced_end = t + FRAME_S
+                self._last_voiced_wall = wall
+                self.phrase_start_idx = 0
+                ev.started = self.turn_id
+                ev.phrase_started = True
+            return ev
+
+        self._frames.append(frame)
+        voiced = prob >= cfg.end_threshold
+        if voiced:
+            if self._silence_run * FRAME_S >= cfg.phrase_gap_s:
+                # keep a little of the pause so the phrase's first consonant is not cut
+                self.phrase_start_idx = max(0, len(self._frames) - 1 - int(0.1 / FRAME_S))
+                ev.phrase_started = True
+            if self._paused:
+                ev.resumed = True
+                self._paused = False
+            self._silence_run = 0
+            self._voiced += 1
+            self._last_voiced_idx = len(self._frames) - 1
+            self._last_voiced_end = t + FRAME_S
+            self._last_voiced_wall = wall
+        else:
+            self._silence_run += 1
+            if not self._paused and self._silence_run * FRAME_S >= cfg.spec_silence_s:
+                self._paused = True
+                ev.paused = True
+
+        if self._silence_run * FRAME_S >= cfg.end_silence_s:
+            seg = self._finish("silence")
+            if seg is not None:
+                ev.segments.append(seg)
+        elif len(self._frames) >= self._max_frames:
+            seg = self._finish("max_length")
+            if seg is not None:
+                ev.segments.append(seg)
+            if voiced:
+                # the person is still talking: the next turn starts right away
+                self.turn_id += 1
+                self.in_turn = True
+                self._audio_t0 = t + FRAME_S
+                self._turn_start = t + FRAME_S
+                self._last_voiced_end = t + FRAME_S
+                self._last_voiced_wall = wall
+                ev.started = self.turn_id
+                ev.phrase_started = True
+        return ev
+
+    def prime(self, frame: np.ndarray) -> None:
+        """Remember a frame as pre-roll without acting on it (audio a gate held back:
+        if the gate opens, the turn still gets its first syllable)."""
+        self._pre.append(frame)
+        self._onset_run = 0
+
+    def clear_preroll(self) -> None:
+        self._pre.clear()
+
+    def segment_until_last_voiced(self) -> np.ndarray:
+        """The current turn's audio up to the last voiced frame plus the tail: what a
+        speculative final transcription looks at when a pause begins."""
+        n_tail = int(self.cfg.tail_s / FRAME_S)
+        return self.turn_audio(0, self._last_voiced_idx + 1 + n_tail)
+
+    def flush(self) -> Segment | None:
+        """End the current turn now (source ended, gate closed)."""
+        if not self.in_turn:
+            return None
+        return self._finish("flush")
+
+    def _finish(self, reason: str) -> Segment | None:
+        cfg = self.cfg
+        n_tail = int(cfg.tail_s / FRAME_S)
+        audio = self.turn_audio(0, self._last_voiced_idx + 1 + n_tail)
+        seg = Segment(
+            turn_id=self.turn_id,
+            audio=audio,
+            start=self._turn_start,
+            end=self._last_voiced_end,
+            end_wall=self._last_voiced_wall,
+            reason=reason,
+            voiced_s=self._voiced * FRAME_S,
+        )
+        self._reset_turn()
+        self._onset_run = 0
+        if seg.voiced_s < cfg.min_speech_s:
+            return None
+        return seg

@@ -1,0 +1,54 @@
+"""Text -> 16 kHz mono float32 speech, for tests, the voice evaluation and benchmarks.
+
+Voices are loaded once per `TurnSynth` and results are cached by (voice, text), since
+evaluation runs say the same sentences many times.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from .audio import SAMPLE_RATE, to_16k_mono
+from .tts import TTS, make_tts
+
+
+class TurnSynth:
+    def __init__(self, default_voice: str = "piper", cache_size: int = 256) -> None:
+        self.default_voice = default_voice
+        self._voices: dict[str, TTS] = {}
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def voice(self, name: str | None = None) -> TTS:
+        name = name or self.default_voice
+        with self._lock:
+            if name not in self._voices:
+                self._voices[name] = make_tts(name)
+            return self._voices[name]
+
+    def synth(self, text: str, voice: str | None = None, lead_s: float = 0.0, tail_s: float = 0.0) -> np.ndarray:
+        """`text` spoken by `voice` ('piper', 'espeak:en-us', 'espeak:en-gb', ...) as 16 kHz
+        mono float32, with optional silence before and after."""
+        name = voice or self.default_voice
+        key = (name, text)
+        with self._lock:
+            pcm = self._cache.get(key)
+        if pcm is None:
+            raw, rate = self.voice(name).synthesize(text)
+            pcm = to_16k_mono(raw, rate)
+            with self._lock:
+                if len(self._cache) >= self._cache_size:
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[key] = pcm
+        if lead_s or tail_s:
+            z = lambda s: np.zeros(int(s * SAMPLE_RATE), dtype=np.float32)  # noqa: E731
+            pcm = np.concatenate([z(lead_s), pcm, z(tail_s)])
+        return pcm
+
+
+def synth_turn(text: str, voice: str = "piper") -> np.ndarray:
+    """One-off convenience (loads the voice each call; use TurnSynth for many turns)."""
+    return TurnSynth(voice).synth(text)
