@@ -20,6 +20,9 @@ from skills.api import Outcome, Status
 from skills.executor import StepHandle
 
 
+CORRECTED = "corrected by the person"
+
+
 def _steps(raw: list[dict]) -> list[PlanStep]:
     return [PlanStep.model_validate(s) for s in raw]
 
@@ -96,7 +99,7 @@ def _hear(job: _Job, rt: Runtime, said: Said, running: PlanStep | None, handle: 
         pass  # the refusal was said; the plan goes on as it was
     else:
         if turn.preempt and handle is not None:
-            handle.cancel("corrected by the person")
+            handle.cancel(CORRECTED)
             fate = "preempt"
         if turn.steps or turn.preempt:
             job.pending = list(turn.steps)
@@ -121,6 +124,18 @@ def _listen_between_steps(job: _Job, rt: Runtime) -> None:
         _hear(job, rt, said, None, None)
         if job.outcome == "stopped" or job.question:
             return
+
+
+def _set_down_first(rt: Runtime, pending: list[PlanStep]) -> list[PlanStep]:
+    """After a correction stopped the arm mid-carry: an object in the hand that the new plan
+    does not carry on with goes back where it was before anything else happens."""
+    nxt = set(objects_of(pending[0])) if pending else set()
+    held = [o.name for o in rt.perception.scene() if o.held and o.name not in nxt]
+    if not held or "put_back" not in rt.registry:
+        return pending
+    back = [PlanStep(skill="put_back", args={"object": n}, instruction=f"put the {n} back where it was")
+            for n in held]
+    return back + pending
 
 
 def _notice_changes(rt: Runtime, scene, manipulated: set[str]) -> None:
@@ -205,6 +220,8 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
         # The plan was already rewritten by what was said; the running step is not retried.
         if fate == "preempt" and job.pending and job.pending[0] == step and outcome.ok:
             job.pending = job.pending[1:]
+        if fate == "preempt" and not outcome.ok:
+            job.pending = _set_down_first(rt, job.pending)
         job.attempts = 0
     elif outcome.ok:
         job.pending = job.pending[1:]

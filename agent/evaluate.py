@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -112,6 +113,8 @@ def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[
         if on_event is not None:
             on_event(e)
 
+    # Each scenario is its own person: preferences taught in one must not steer the next.
+    config = config.model_copy(update={"user": f"eval-{scenario.id}-{uuid.uuid4().hex[:8]}"})
     try:
         session = Session(scenario.scene, config, perturbation=scenario.perturbation, on_event=watch,
                           on_tick=on_tick, answer=answer, video=video)

@@ -22,7 +22,7 @@ from langgraph.runtime import Runtime as GraphRuntime
 from langgraph.types import interrupt
 
 from agent import events as ev
-from agent.dispatch import dispatch_one
+from agent.dispatch import CORRECTED, dispatch_one
 from agent.runtime import Runtime
 from agent.turns import ask_planner, dialogue_after, merge_notes, planner_input, speak
 
@@ -121,6 +121,8 @@ def _tally(records: list[dict], pending: list[dict]) -> tuple[list[str], list[st
 
     final: dict[str, tuple[str, bool]] = {}
     for r in records:
+        if r["status"] == "cancelled" and r.get("reason") == CORRECTED:
+            continue  # the person replaced it: neither done nor owed
         k = key(r["step"])
         ok = r["status"] == "success" or final.get(k, ("", False))[1]
         final[k] = (label(r["step"]), ok)

@@ -320,3 +320,18 @@ def test_take_it_out_and_put_it_elsewhere():
     s.say("take it out and put it on the tray")
     s.run()
     assert s.holds("on(green block, tray)")
+
+
+def test_a_correction_marker_said_on_its_own_makes_the_next_sentence_a_correction():
+    from agent.planners.rules import RulesPlanner
+    from agent.schema import PlannerInput, PlanStep, SceneObject
+
+    scene = [SceneObject(name="green block", kind="block", color="green", pos=(0.1, 0.1, 0.02)),
+             SceneObject(name="yellow block", kind="block", color="yellow", pos=(-0.1, 0.2, 0.08), held=True),
+             SceneObject(name="basket", kind="basket", color="orange", pos=(0.0, -0.25, 0.04), graspable=False)]
+    running = PlanStep(skill="place", args={"object": "yellow block", "relation": "in", "target": "basket"},
+                       instruction="put the yellow block in the basket")
+    for said in ("No, wrong one! I said the green block.", "Oops. The green block, not that one."):
+        turn = RulesPlanner().plan(PlannerInput(utterance=said, scene=scene, running=running))
+        assert turn.preempt, said
+        assert [s.args["object"] for s in turn.steps] == ["green block"], said

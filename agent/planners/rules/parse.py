@@ -85,8 +85,17 @@ _NP_CANNOT_END = frozenset({"the", "a", "an", "and", "or", "of", "my", "your", "
 def parse_utterance(text: str, skill_verbs: dict[str, str] | None = None) -> Parsed:
     """All commands and exclusions of an utterance, in the order they were said."""
     out = Parsed()
+    correcting = False
     for sentence in split_sentences(normalize(text)):
+        before = len(out.commands)
         _parse_sentence(sentence, out, skill_verbs or {})
+        new = out.commands[before:]
+        if correcting:
+            for c in new:  # "No, wrong one! I said the green block.": the marker stands alone
+                c.correction = True
+        raw = strip_punct(sentence)
+        if not new and (_CORRECTION.search(raw) or re.match(r"^(?:no|nope)\b", raw)):
+            correcting = True
     return out
 
 
