@@ -28,10 +28,18 @@ CHILD = textwrap.dedent("""
     from tests.graph_doubles import FixedPerception, ScriptedPlanner, registry, step
     from tests.kinematic_arm import KinematicArm
 
-    planner = ScriptedPlanner(lambda inp: PlannerTurn(say="ok", steps=[step(0.3), step(4.0), step(4.5)]))
+    from agent.schema import Note
+
+    def respond(inp):
+        if inp.utterance.startswith("remember"):
+            return PlannerTurn(say="Noted.", notes=[Note(text="go slowly near the plate")])
+        return PlannerTurn(say="ok", steps=[step(0.3), step(4.0), step(4.5)])
+
+    planner = ScriptedPlanner(respond)
     s = Session(SceneSpec(objects=[]), SessionConfig(home=sys.argv[1], realtime=True), session_id="killme",
                 robot=KinematicArm(max_speed=1.0), planner=planner, registry=registry(),
                 perception=FixedPerception())
+    s.say("remember: go slowly near the plate")
     s.say("move it far")
 """)
 
@@ -54,12 +62,13 @@ def test_killed_mid_step_resumes_at_that_step(tmp_path):
         child.send_signal(signal.SIGKILL)
         child.wait()
     before = list(read_events(log))
-    assert not any(e.type == "job_ended" for e in before)
+    assert sum(e.type == "job_ended" for e in before) == 1, "only the first turn (the note) had ended"
 
     planner = ScriptedPlanner(lambda inp: PlannerTurn(say="should not be asked again"))
     s = Session.resume("killme", SessionConfig(home=tmp_path), robot=KinematicArm(max_speed=4.0),
                        planner=planner, registry=registry(), perception=FixedPerception())
     assert s.unfinished()
+    assert [n["text"] for n in s.state()["notes"]] == ["go slowly near the plate"], "the notes survive"
     r = s.continue_job()
     assert not s.unfinished()
     s.close()
@@ -69,6 +78,8 @@ def test_killed_mid_step_resumes_at_that_step(tmp_path):
     assert r.outcome == "done"
     after = list(read_events(log))
     assert after[: len(before)] == before, "the log is append-only across the crash"
+    assert [e.type for e in after[:2]] == ["utterance", "plan"] and after[0].text.startswith("remember")
+    assert any(e.type == "note" and e.text == "go slowly near the plate" for e in after)
     started = [e.index for e in after if e.type == "step_started"]
     assert started == [1, 2, 2, 3]
     assert after[-1].type == "job_ended"
