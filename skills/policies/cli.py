@@ -40,10 +40,13 @@ def serve_policy(
         raise typer.Exit(2)
     server = PolicyServer(p, host=host, port=port, api_key=api_key)
     meta = p.metadata
-    typer.echo(f"serving {meta.name!r} (chunks of {meta.action_horizon} x {meta.action_dim} at {meta.rate_hz:g} Hz) "
-               f"on ws://{host}:{port}{' with an API key' if api_key else ''}")
+
+    def ready(bound: int) -> None:
+        typer.echo(f"serving {meta.name!r} (chunks of {meta.action_horizon} x {meta.action_dim} at {meta.rate_hz:g} Hz) "
+                   f"on ws://{host}:{bound}{' with an API key' if api_key else ''}", err=False)
+
     try:
-        asyncio.run(server.serve_forever())
+        asyncio.run(server.serve_forever(on_ready=ready))
     except KeyboardInterrupt:
         pass
 

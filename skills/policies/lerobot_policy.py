@@ -93,7 +93,7 @@ class LearnedChunkPolicy(Policy):
             raise PolicyError(f"policy {self._meta.name!r} needs the {', '.join(missing)} camera image(s)")
         imgs = {c: torch.from_numpy(resize(np.asarray(images[c]), size).astype(np.float32) / 255.0)
                 .permute(2, 0, 1)[None] for c in self.net.cameras}
-        state = torch.from_numpy(np.asarray(obs["state"], np.float32).reshape(1, -1))
+        state = torch.from_numpy(np.array(obs["state"], np.float32).reshape(1, -1))  # a copy: wire arrays are read-only
         bow = self.net.bag_of_words([str(obs.get("prompt", ""))])
         with self._lock, torch.inference_mode():
             chunk = self.net.to_actions(self.net(imgs, state, bow), state)[0]

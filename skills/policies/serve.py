@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 import traceback
-from typing import Any
+from typing import Any, Callable
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -92,11 +92,13 @@ class PolicyServer:
             return self.policy.infer(obs)
 
     # -- running -----------------------------------------------------------------------------
-    async def serve_forever(self) -> None:
+    async def serve_forever(self, on_ready: Callable[[int], None] | None = None) -> None:
         async with serve(self._handle, self.host, self.port, process_request=self._process_request,
                          compression=None, max_size=None, ping_interval=None) as server:
             self._server = server
             self.port = server.sockets[0].getsockname()[1]
+            if on_ready is not None:
+                on_ready(self.port)
             await server.serve_forever()
 
     def start_in_thread(self, timeout_s: float = 10.0) -> int:
