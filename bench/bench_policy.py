@@ -17,6 +17,28 @@ import time
 import numpy as np
 
 
+class DisagreeingPolicy:
+    """A stand-in for a model whose successive chunks disagree: each chunk holds the arm's pose
+    with joint 0 offset by +/- `offset` rad in turn, after `latency_s` of thinking. It isolates
+    what blending does at the seams from what a particular model does."""
+
+    def __init__(self, offset: float = 0.05, latency_s: float = 0.03, horizon: int = 16) -> None:
+        from skills.policies.base import PolicyMetadata
+
+        self.metadata = PolicyMetadata(name="disagreeing", action_horizon=horizon, action_dim=7, cameras=[])
+        self.offset, self.latency_s, self.calls = offset, latency_s, 0
+
+    def reset(self) -> None:
+        pass
+
+    def infer(self, obs: dict) -> dict:
+        self.calls += 1
+        time.sleep(self.latency_s)
+        chunk = np.tile(np.asarray(obs["state"], float), (self.metadata.action_horizon, 1))
+        chunk[:, 0] += self.offset if self.calls % 2 else -self.offset
+        return {"actions": chunk}
+
+
 def _policy(name: str):
     from skills.policies.registry import resolve_policy
 
@@ -54,6 +76,9 @@ def bench_timing(policy_name: str, seconds: float) -> None:
     from skills.policies.remote import RemotePolicy
     from skills.policies.serve import PolicyServer
 
+    print(f"seams of a policy whose chunks disagree by +/-0.05 rad (30 ms per answer), {seconds:.0f} s per run:")
+    for blend in (4, 0):
+        print(_row(f"synthetic, blend {blend} ticks", timing_run(DisagreeingPolicy(), seconds, blend)))
     policy = _policy(policy_name)
     print(f"chunk timing: policy {policy.metadata.name!r}, chunks of {policy.metadata.action_horizon}, "
           f"{seconds:.0f} s per run at 20 Hz, real-time clock, cameras rendered every tick")
@@ -96,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--policy", default="learned-place", help="policy name or checkpoint folder")
     ap.add_argument("--seeds", type=int, default=None, help="held-out scenes for the success rates")
     ap.add_argument("--seconds", type=float, default=None, help="length of each timing run")
+    ap.add_argument("--only", choices=["timing", "success"], default=None, help="run one part")
     a = ap.parse_args(argv or [])
     from skills.policies.base import PolicyError
 
@@ -104,8 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     except PolicyError as e:
         print(f"skipped: {e}")
         return 0
-    bench_timing(a.policy, a.seconds or (4.0 if a.quick else 10.0))
-    bench_success(a.policy, a.seeds or (4 if a.quick else 20), max_seconds=20.0)
+    if a.only in (None, "timing"):
+        bench_timing(a.policy, a.seconds or (4.0 if a.quick else 10.0))
+    if a.only in (None, "success"):
+        bench_success(a.policy, a.seeds or (4 if a.quick else 20), max_seconds=20.0)
     return 0
 
 

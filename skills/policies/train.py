@@ -29,7 +29,7 @@ def load_samples(dataset: str | Path, chunk_size: int, image_size: int, cameras:
     from skills.recording import read_dataset
 
     imgs: dict[str, list[np.ndarray]] = {c: [] for c in cameras}
-    states, chunks, tasks = [], [], []
+    states, chunks, tasks, frame_idx = [], [], [], []
     n_eps = 0
     for ep in read_dataset(dataset, cameras=cameras, image_size=image_size, only_success=True):
         n = len(ep.state)
@@ -39,15 +39,17 @@ def load_samples(dataset: str | Path, chunk_size: int, image_size: int, cameras:
         for c in cameras:
             imgs[c].append(ep.images[c][:n])
         tasks += [ep.task] * n
+        frame_idx.append(np.arange(n))
         n_eps += 1
     if not n_eps:
         raise ValueError(f"{dataset} has no successful episodes to learn from")
     return ({c: np.concatenate(v) for c, v in imgs.items()}, np.concatenate(states), np.concatenate(chunks),
-            tasks, n_eps)
+            tasks, np.concatenate(frame_idx), n_eps)
 
 
 def train(dataset: str | Path, out: str | Path, *, steps: int = 3000, batch: int = 64, lr: float = 1e-3,
           chunk_size: int = 16, image_size: int = 56, hidden: int = 256, seed: int = 0, threads: int = 1,
+          early_frames: int = 25, early_weight: float = 5.0, state_noise: float = 0.05,
           vocabulary: list[str] | None = None, log: Callable[[str], None] | None = None) -> TrainReport:
     import torch
     from torch.nn import functional as F
@@ -60,7 +62,13 @@ def train(dataset: str | Path, out: str | Path, *, steps: int = 3000, batch: int
     torch.set_num_threads(threads)
     rng = np.random.default_rng(seed)
     cameras = ("front", "wrist")
-    images, states, chunks, tasks, n_eps = load_samples(dataset, chunk_size, image_size, cameras)
+    images, states, chunks, tasks, frame_idx, n_eps = load_samples(dataset, chunk_size, image_size, cameras)
+    # The choice of where to go is made in the first second, at the rest pose, where only the
+    # cameras and the words tell episodes apart; later frames can be fitted from the state
+    # alone. So the first frames are drawn more often, and the state input gets noise so the
+    # network cannot lean on it alone.
+    weights = np.where(frame_idx < early_frames, early_weight, 1.0)
+    weights /= weights.sum()
     targets = action_targets(chunks, states)
     flat = targets.reshape(-1, targets.shape[-1])
     config = default_config(vocabulary or default_vocab(), chunk_size=chunk_size, image_size=image_size,
@@ -79,14 +87,16 @@ def train(dataset: str | Path, out: str | Path, *, steps: int = 3000, batch: int
     net.train()
     pad = 3
     for step in range(steps):
-        idx = torch.from_numpy(rng.integers(0, n, batch))
+        idx = torch.from_numpy(rng.choice(n, batch, p=weights))
         batch_imgs = {}
         for c in cameras:
             x = ims[c][idx].permute(0, 3, 1, 2).float() / 255.0
             x = F.pad(x, (pad, pad, pad, pad), mode="replicate")
             dx, dy = rng.integers(0, 2 * pad + 1, 2)
             batch_imgs[c] = x[:, :, dy:dy + image_size, dx:dx + image_size]
-        pred = net(batch_imgs, st[idx], bow[idx])
+        noisy = st[idx].clone()
+        noisy[:, :-1] += state_noise * torch.randn_like(noisy[:, :-1])
+        pred = net(batch_imgs, noisy, bow[idx])
         loss = F.l1_loss(pred, norm_t[idx])
         opt.zero_grad()
         loss.backward()
