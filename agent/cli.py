@@ -220,6 +220,8 @@ def skills_cmd(as_json: bool = typer.Option(False, "--json", help="print the cat
 @app.command("eval")
 def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object per line"),
              text: bool = typer.Option(True, "--text/--voice", help="type the turns (default) or speak them"),
+             voice_name: str = typer.Option("piper", "--voice-name",
+                                            help="voice for --voice: piper (bundled) or espeak:VOICE, e.g. espeak:en-gb"),
              report: Optional[Path] = typer.Option(None, help="write the JSON report here"),
              only: Optional[list[str]] = typer.Option(None, "--only", help="run only these scenario ids"),
              tag: Optional[list[str]] = typer.Option(None, "--tag", help="run only scenarios with this tag"),
@@ -234,8 +236,6 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
     from agent.evaluate import run_scenario, totals_by_tag
     from sim.scenario import ScenarioError, load_scenarios
 
-    if not text:
-        _fail("voice mode is not available yet in this build; run with --text")
     try:
         scenarios = load_scenarios(file)
     except ScenarioError as e:
@@ -251,18 +251,34 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
                   planner_model=planner_model, model_path=model_path)
     results = []
     view = ConsoleView(console) if verbose else None
+    kit = None
+    if not text:
+        from agent.evaluate_voice import SpeechKit, run_scenario_voice
+
+        with console.status(f"loading speech models and the {voice_name} voice…"):
+            try:
+                kit = SpeechKit(voice=voice_name).load()
+            except Exception as e:
+                _fail(f"voice mode needs the speech models: {e}. Run 'make setup' (or pip install -e '.[voice]').")
     with console.status("") as status:
         for i, sc in enumerate(scenarios, 1):
-            status.update(f"[{i}/{len(scenarios)}] {sc.id}")
+            status.update(f"[{i}/{len(scenarios)}] {sc.id}" + (" (spoken, in real time)" if kit else ""))
             video = (videos / f"{sc.id}.mp4") if videos else None
-            r = run_scenario(sc, cfg, on_event=view, video=video)
+            if kit is not None:
+                r = run_scenario_voice(sc, cfg, kit, on_event=view)
+            else:
+                r = run_scenario(sc, cfg, on_event=view, video=video)
             results.append(r)
             mark = "[green]pass[/]" if r.success else "[red]FAIL[/]"
             console.print(f"{mark} {sc.id:<10} {r.wall_s:6.1f} s  " + ("; ".join(r.problems) if r.problems else ""))
     _print_eval_table(results)
     totals = totals_by_tag(results)
-    out = {"mode": "text", "scenarios": [r.model_dump() for r in results], "totals": totals,
+    out = {"mode": "text" if text else "voice", "voice": None if text else voice_name,
+           "scenarios": [r.model_dump() for r in results], "totals": totals,
            "passed": sum(r.success for r in results), "total": len(results)}
+    if not text:
+        out["latency"] = _latency_summary(results)
+        console.print(_latency_line(out["latency"]))
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(out, indent=2))
@@ -270,8 +286,28 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
     raise typer.Exit(0 if all(r.success for r in results) else 1)
 
 
+def _latency_summary(results) -> dict:
+    import numpy as np
+
+    def pct(xs, q):
+        return round(float(np.percentile(xs, q)), 3) if xs else None
+
+    final = [x for r in results for x in r.final_transcript_s]
+    motion = [r.first_motion_s for r in results if r.first_motion_s is not None]
+    rest = [r.stop_to_rest_s for r in results if r.stop_to_rest_s is not None]
+    return {"final_transcript_s": {"p50": pct(final, 50), "p95": pct(final, 95), "n": len(final)},
+            "first_motion_s": {"p50": pct(motion, 50), "p95": pct(motion, 95), "n": len(motion)},
+            "stop_to_rest_s": {"p50": pct(rest, 50), "p95": pct(rest, 95), "n": len(rest)}}
+
+
+def _latency_line(lat: dict) -> str:
+    parts = [f"{k.replace('_s', '').replace('_', ' ')} p50 {v['p50']} s p95 {v['p95']} s (n={v['n']})"
+             for k, v in lat.items()]
+    return "latency from end of speech: " + "; ".join(parts)
+
+
 def _print_eval_table(results) -> None:
-    t = Table(title="evaluation (text)")
+    t = Table(title="evaluation")
     for col in ("id", "tags", "ok", "asks", "steps", "wall s", "failed"):
         t.add_column(col)
     for r in results:

@@ -41,6 +41,9 @@ class ScenarioResult(BaseModel):
     problems: list[str] = Field(default_factory=list)
     said: list[str] = Field(default_factory=list)
     error: str | None = None
+    # Voice mode: what was said and what was heard, and end of speech to final transcript.
+    transcripts: list[dict[str, str]] = Field(default_factory=list)
+    final_transcript_s: list[float] = Field(default_factory=list)
 
 
 class _Turns:

@@ -1,0 +1,207 @@
+"""Scenarios spoken, not typed: each turn is synthesized (the bundled Piper voice by default,
+an espeak-ng voice by name) and played into the speech pipeline in real time, exactly as a
+microphone's audio would be: voice activity, end of turn, recognition, reflexes. The world
+runs in real time too, so a `moving` turn lands while the arm really moves.
+
+Latencies are measured on one monotonic clock: end of speech (when the turn's last sample
+was played) to the final transcript, to the first motion of the arm, and, for stop turns,
+to the arm at rest.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from agent import events as ev
+from agent.config import SessionConfig
+from agent.evaluate import MOVING_DELAY_S, ScenarioResult, _judge, _Turns
+from agent.session import Session
+from agent.voice import VoiceLink
+from sim.scenario import Scenario
+
+# Words whose turns are about halting the arm (the report times them to the arm at rest).
+HALT_WORDS = ("stop", "wait", "hold on", "pause", "freeze")
+
+
+@dataclass
+class SpeechKit:
+    """Models loaded once for a whole evaluation: synthesis voices and the two recognizers."""
+
+    voice: str = "piper"
+    synth: Any = None
+    asr: Any = None
+    spotter: Any = None
+    vad: Any = None
+
+    def load(self) -> "SpeechKit":
+        from speech.asr import ASRConfig, WhisperASR
+        from speech.pipeline import PipelineConfig
+        from speech.synth_turns import TurnSynth
+
+        cfg = PipelineConfig()
+        self.synth = self.synth or TurnSynth(self.voice)
+        self.asr = self.asr or WhisperASR(cfg.asr)
+        self.spotter = self.spotter or (self.asr if cfg.spotter_model == cfg.asr.model
+                                        else WhisperASR(cfg.asr.model_copy(update={"model": cfg.spotter_model,
+                                                                                   "cpu_threads": cfg.spotter_threads})))
+        return self
+
+
+@dataclass
+class _Clock:
+    """perf_counter readings (the executor's clock) as monotonic ones (the audio source's)."""
+
+    offset: float = field(default_factory=lambda: time.monotonic() - time.perf_counter())
+
+    def mono(self, perf: float | None) -> float | None:
+        return None if perf is None else perf + self.offset
+
+
+def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit,
+                       on_event: Callable[[Any], None] | None = None, timeout_s: float = 150.0) -> ScenarioResult:
+    from speech.asr import scene_vocabulary
+    from speech.pipeline import SpeechPipeline
+    from speech.sources import ScriptedSource
+
+    t_wall = time.perf_counter()
+    clock = _Clock()
+    config = config.model_copy(update={"realtime": True, "user": f"eval-voice-{scenario.id}-{id(kit):x}"})
+    turns = _Turns(scenario)
+    pcm = {t.say: kit.synth.synth(t.say) for t in scenario.turns}  # synthesize before the clock runs
+    source = ScriptedSource(keep_open=True, lead_s=0.2, speed=1.0)
+    played: list[tuple[str, Any]] = []  # (text, speech.sources.Turn)
+    m: dict[str, Any] = {"first_motion": None, "halt_turn": None, "halt_handle": None, "refused": False,
+                         "steps": 0}
+    box: dict[str, Any] = {}
+
+    def play(text: str) -> Any:
+        turn = source.say(pcm[text], label=text)
+        played.append((text, turn))
+        if any(w in text.lower() for w in HALT_WORDS) and m["halt_turn"] is None:
+            m["halt_turn"] = turn
+            h = box["s"].executor.current
+            m["halt_handle"] = h if h is not None and not h.done else None
+        return turn
+
+    def on_tick(handle, obs) -> None:
+        if m["first_motion"] is None and handle.motion_started_at is not None:
+            m["first_motion"] = clock.mono(handle.motion_started_at)
+        if handle.motion_started_at is None:
+            return
+        if time.perf_counter() - handle.motion_started_at < MOVING_DELAY_S:
+            return
+        turn = turns.take_if(lambda t: t.when == "moving")
+        if turn is not None:
+            play(turn.say)
+
+    def on_step_finished(index: int, record: dict) -> None:
+        m["steps"] = index
+        turn = turns.take_if(lambda t: t.after_step == index)
+        if turn is not None:
+            play(turn.say)
+
+    def watch(e: Any) -> None:
+        if isinstance(e, ev.PlanMade) and e.refused:
+            m["refused"] = True
+        if isinstance(e, ev.QuestionAsked):
+            turn = turns.take_if(lambda t: t.when == "asked")
+            if turn is not None:
+                play(turn.say)
+        if on_event is not None:
+            on_event(e)
+
+    session = Session(scenario.scene, config, perturbation=scenario.perturbation, on_event=watch, on_tick=on_tick)
+    box["s"] = session
+    session.runtime.on_step_finished = on_step_finished
+    link = VoiceLink(session)
+    vocab = scene_vocabulary([o.model_dump() for o in scenario.scene.objects]) + session.registry.names()
+    errors: list[str] = []
+    pipeline = SpeechPipeline(source, on_utterance=link.on_utterance, on_reflex=link.on_reflex, vocabulary=vocab,
+                              asr=kit.asr, spotter=kit.spotter, on_error=errors.append)
+    error = None
+    try:
+        pipeline.start()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if _quiet(link, source, pipeline, played) and _robot_waiting(session, link):
+                turn = turns.take_if(lambda t: t.when == "idle")
+                if turn is None:
+                    turns.skip_unreachable()
+                    turn = turns.take_if(lambda t: t.when == "idle")
+                if turn is not None:
+                    play(turn.say)
+                elif not link.busy:
+                    break
+            time.sleep(0.05)
+        else:
+            error = f"the scenario did not finish within {timeout_s:.0f} s"
+        link.wait_idle(10.0)
+        if errors:
+            error = "; ".join(errors)
+    except Exception as e:
+        error = f"{type(e).__name__}: {e}"
+    finally:
+        pipeline.stop()
+        session.close()
+    h = m["halt_handle"]
+    halt = {"asked_at": 0.0 if m["halt_turn"] is not None else None, "rest": None}
+    stop_to_rest = None
+    if h is not None and h.rest_at is not None and m["halt_turn"].ended_wall is not None:
+        stop_to_rest = clock.mono(h.rest_at) - m["halt_turn"].ended_wall
+        halt["rest"] = stop_to_rest
+    result = _judge(scenario, session, _questions(session), m["refused"], m["steps"], halt, error)
+    result.wall_s = round(time.perf_counter() - t_wall, 2)
+    result.stop_to_rest_s = None if stop_to_rest is None else round(stop_to_rest, 3)
+    first_idle = next((t for text, t in played if text == scenario.turns[0].say), None)
+    if m["first_motion"] is not None and first_idle is not None and first_idle.ended_wall is not None:
+        result.first_motion_s = round(m["first_motion"] - first_idle.ended_wall, 3)
+    result.transcripts = [{"said": text, "heard": _heard_for(turn, link.utterances)} for text, turn in played]
+    result.final_transcript_s = [round(u.latency_s, 3) for u in link.utterances if u.latency_s is not None]
+    return result
+
+
+def _questions(session: Session) -> int:
+    from agent.eventlog import read_events
+
+    return sum(1 for e in read_events(session.dir / "events.jsonl") if isinstance(e, ev.QuestionAsked))
+
+
+def _heard_for(turn: Any, utterances: list[ev.Utterance]) -> str:
+    """The transcripts whose speech overlapped this turn's playing time."""
+    if turn.started_at is None or turn.ended_at is None:
+        return ""
+    hits = [u.text for u in utterances
+            if u.start is not None and u.end is not None and u.end >= turn.started_at - 0.3
+            and u.start <= turn.ended_at + 0.3]
+    return " ".join(hits)
+
+
+def _quiet(link: VoiceLink, source: Any, pipeline: Any, played: list) -> bool:
+    """Nothing is being said or still being recognized."""
+    if source.busy or pipeline.in_speech:
+        return False
+    if played and not played[-1][1].done.is_set():
+        return False
+    # The last turn played must have been heard (or given up on) before the next is said.
+    if played:
+        last = played[-1][1]
+        heard = any(u.end is not None and last.started_at is not None and u.end >= last.started_at - 0.3
+                    for u in link.utterances)
+        waited = last.ended_wall is not None and time.monotonic() - last.ended_wall > 4.0
+        return heard or waited
+    return True
+
+
+def _robot_waiting(session: Session, link: VoiceLink) -> bool:
+    """Idle, or paused with the arm at rest and waiting to be told to go on."""
+    if not link.busy:
+        return True
+    if link.asking:
+        return False
+    h = session.executor.current
+    if session.runtime.paused.is_set():
+        return h is None or h.done or (h.paused and h.rest_at is not None)
+    return False

@@ -1,0 +1,99 @@
+"""Talking to a session: what the speech pipeline hears drives the session, and what the robot
+says can be spoken back.
+
+- A final utterance while the robot is idle starts a job (in its own thread).
+- A final utterance while a job runs is an interjection (the planner sees the running step).
+- A final utterance while the robot waits for an answer is that answer.
+- A reflex (stop, wait, go on) goes straight to the executor; the utterance that carried it
+  reaches the planner afterwards, which then decides what comes next.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Any, Callable
+
+from agent import events as ev
+from agent.session import JobResult, Session
+
+
+class VoiceLink:
+    def __init__(self, session: Session, speak: Callable[[str], None] | None = None,
+                 answer_timeout_s: float = 20.0) -> None:
+        self.session = session
+        self.speak = speak
+        self.answer_timeout_s = answer_timeout_s
+        self._answers: "queue.Queue[str]" = queue.Queue(maxsize=8)
+        self._asking = threading.Event()
+        self._job: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.results: list[JobResult] = []
+        self.errors: list[str] = []
+        self.utterances: list[ev.Utterance] = []
+        self.reflexes: list[ev.Reflex] = []
+        if speak is not None:
+            session.bus.subscribe(self._speak_event)
+
+    # -- what the pipeline calls (its threads; must be quick) ---------------------------------
+    def on_utterance(self, u: ev.Utterance) -> None:
+        if not u.final or not u.text.strip():
+            return
+        self.utterances.append(u)
+        if self._asking.is_set():
+            try:
+                self._answers.put_nowait(u.text)
+            except queue.Full:
+                pass
+            return
+        with self._lock:
+            if self.busy:
+                self.session.interject(u.text, source="voice")
+                return
+            self._job = threading.Thread(target=self._run_job, args=(u.text,), name="voice-job", daemon=True)
+            self._job.start()
+
+    def on_reflex(self, r: ev.Reflex) -> None:
+        self.reflexes.append(r)
+        self.session.reflex(r.command, word=r.word)
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._job is not None and self._job.is_alive()
+
+    @property
+    def asking(self) -> bool:
+        return self._asking.is_set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.busy:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    # -- the job thread ------------------------------------------------------------------------
+    def _run_job(self, text: str) -> None:
+        try:
+            self.results.append(self.session.say(text, answer=self._wait_answer))
+        except Exception as e:  # the session reports its own errors; this keeps the link alive
+            self.errors.append(f"{type(e).__name__}: {e}")
+            self.session.bus.publish(ev.ErrorEvent(message=str(e), where="voice job"))
+
+    def _wait_answer(self, question: str) -> str | None:
+        while not self._answers.empty():
+            self._answers.get_nowait()
+        self._asking.set()
+        try:
+            return self._answers.get(timeout=self.answer_timeout_s)
+        except queue.Empty:
+            return None
+        finally:
+            self._asking.clear()
+
+    def _speak_event(self, e: Any) -> None:
+        if isinstance(e, (ev.Spoken, ev.QuestionAsked)) and self.speak is not None:
+            self.speak(e.text)
