@@ -258,3 +258,22 @@ def test_context_sentence_alone_plans_nothing():
     s = Session(scene(obj("red cup", "cup", "red")))
     turn = s.say("I am having a few friends over tonight.")
     assert not turn.steps and not turn.refused and not turn.question
+
+
+def test_a_misheard_verb_before_a_destination_is_read_as_placing():
+    from agent.planners.rules import RulesPlanner
+    from agent.schema import PlannerInput, SceneObject
+
+    scene = [SceneObject(name="fork", kind="fork", color="black", pos=(0.1, 0.2, 0.01)),
+             SceneObject(name="plate", kind="plate", color="white", pos=(0.0, 0.0, 0.01), graspable=False),
+             SceneObject(name="trash", kind="trash", color="white", pos=(0.1, -0.1, 0.02)),
+             SceneObject(name="bin", kind="bin", color="black", pos=(0.0, -0.25, 0.06), graspable=False)]
+    cases = {"Cut the fork to the right of the plate.": ("fork", "right_of", "plate"),
+             "Through the trash away.": ("trash", "in", "bin"),
+             "Grow the trash into the bin.": ("trash", "in", "bin")}
+    for said, (obj, rel, target) in cases.items():
+        turn = RulesPlanner().plan(PlannerInput(utterance=said, scene=scene))
+        assert [(s.args["object"], s.args["relation"], s.args["target"]) for s in turn.steps] == [(obj, rel, target)], said
+    # Without a destination an unknown verb is not guessed at.
+    turn = RulesPlanner().plan(PlannerInput(utterance="Wash the fork.", scene=scene))
+    assert turn.steps == [] and turn.question is None

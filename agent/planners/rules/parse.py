@@ -132,8 +132,26 @@ def _parse_sentence(sentence: str, out: Parsed, skill_verbs: dict[str, str]) -> 
     out.not_understood.extend(body_parsed.not_understood)
 
 
+# A spoken verb misheard ("Pro the trash away", "Cut the fork to the left of the plate") leaves
+# an unknown first word before a noun phrase that still says where things go. Placing is by far
+# the commonest request, so such a clause is read as one, but only when it names a destination.
+_UNHEARD_VERB = re.compile(r"^[a-z']+\s+(?=(?:the|a|an|all|every|each|both|my|that|this|those|these)\b)")
+_DESTINATION = re.compile(r"\b(?:in|into|inside|on|onto|to the|next to|beside|near|by|away|back)\b")
+
+
+def _with_unheard_verb(clause: str) -> str | None:
+    t = strip_punct(clause)
+    if not _UNHEARD_VERB.match(t) or not _DESTINATION.search(t):
+        return None
+    return _UNHEARD_VERB.sub("put ", t, count=1)
+
+
 def _add_clause(clause: str, out: Parsed, skill_verbs: dict[str, str]) -> None:
     parsed = parse_clause(clause, skill_verbs)
+    if parsed is None:
+        guess = _with_unheard_verb(clause)
+        if guess is not None:
+            parsed = parse_clause(guess, skill_verbs)
     if isinstance(parsed, Command):
         out.commands.append(parsed)
     elif isinstance(parsed, Exclusion):
