@@ -53,7 +53,7 @@ def serve_policy(
 
 def train_policy(
     episodes: int = typer.Option(80, help="scripted demonstrations to record"),
-    steps: int = typer.Option(4000, help="training steps (batch 64)"),
+    steps: int = typer.Option(6000, help="training steps (batch 64)"),
     dataset: Path = typer.Option(Path("out/demos"), help="where the demonstrations are recorded (LeRobot format); "
                                  "reused if it already holds a dataset"),
     out: Optional[Path] = typer.Option(None, help="checkpoint folder; default: the shipped learned-place weights"),
