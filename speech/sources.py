@@ -133,7 +133,7 @@ def _sleep_until(deadline: float, stop: threading.Event) -> None:
 # --------------------------------------------------------------------------- scripted
 
 
-@dataclass
+@dataclass(eq=False)  # identity: turns hold arrays, and two equal clips are two turns
 class Turn:
     """A piece of audio the scripted source plays; its times are filled in as it plays."""
 
@@ -154,6 +154,10 @@ class Turn:
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the whole turn has been emitted."""
         return self.done.wait(timeout)
+
+    def cancel(self) -> None:
+        """Stop playing this turn from the next chunk on (a loudspeaker cut off)."""
+        self._pos = len(self.pcm)
 
 
 class ScriptedSource(AudioSource):
