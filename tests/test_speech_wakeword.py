@@ -1,0 +1,82 @@
+"""Wake word and push-to-talk gating with synthesized speech."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pyopen_wakeword")
+pytest.importorskip("faster_whisper")
+
+from speech.asr import ASRConfig, WhisperASR, scene_vocabulary  # noqa: E402
+from speech.audio import SAMPLE_RATE  # noqa: E402
+from speech.pipeline import PipelineConfig, SpeechPipeline  # noqa: E402
+from speech.sources import ScriptedSource  # noqa: E402
+from speech.synth_turns import TurnSynth  # noqa: E402
+from speech.vad import SileroVAD  # noqa: E402
+from speech.wakeword import PushToTalkGate, WakeWordGate  # noqa: E402
+
+
+VOCAB = scene_vocabulary([{"name": "red cup"}, {"name": "blue cup"}, {"name": "bin"}])
+
+
+@pytest.fixture(scope="module")
+def asr() -> WhisperASR:
+    return WhisperASR(ASRConfig(model="tiny.en", cpu_threads=2))
+
+
+@pytest.fixture(scope="module")
+def synth() -> TurnSynth:
+    return TurnSynth("piper")
+
+
+def norm(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z' ]+", " ", text.lower()).split())
+
+
+def _run(asr, turns, gate):
+    events = []
+    src = ScriptedSource(turns, speed=0, gap_s=1.5)
+    p = SpeechPipeline(src, on_utterance=events.append, vocabulary=VOCAB, asr=asr, spotter=asr, vad=SileroVAD(), gates=[gate],
+                       config=PipelineConfig(lockstep=True, partials=False, reflexes=False))
+    p.start()
+    assert p.wait_done(60)
+    p.stop()
+    assert not p.stats.errors
+    return [norm(e.text) for e in events if e.final]
+
+
+@pytest.mark.parametrize("voice", ["piper", "espeak:en-us"])
+def test_wake_word_gates_commands(asr, synth, voice):
+    gate = WakeWordGate("hey_jarvis")
+    turns = [
+        synth.synth("Put the blue cup in the bin.", voice),  # no wake word: ignored
+        synth.synth("Hey Jarvis, put the red cup in the bin.", voice),
+        synth.synth("Put the green block in the bowl.", voice),  # wake word needed again
+    ]
+    finals = _run(asr, turns, gate)
+    # the gate opens on the first score above the threshold (peaks reach 0.99+ offline)
+    assert len(gate.wakes) == 1 and gate.max_score >= gate.threshold
+    assert len(finals) == 1 and "red cup in the bin" in finals[0], finals
+    assert "jarvis" not in finals[0]
+
+
+def test_push_to_talk(asr, synth):
+    pressed = threading.Event()
+    turns = [synth.synth("Put the blue cup in the bin."), synth.synth("Put the red cup in the bin.")]
+    src = ScriptedSource(turns, speed=0, gap_s=1.5)
+    second = src.scripted_turns[1]
+    # press just before the second turn: a callable reading the audio clock
+    gate = PushToTalkGate(lambda: src.position >= 0.5 + turns[0].size / SAMPLE_RATE + 1.2)
+    events = []
+    p = SpeechPipeline(src, on_utterance=events.append, vocabulary=VOCAB, asr=asr, spotter=asr, vad=SileroVAD(), gates=[gate],
+                       config=PipelineConfig(lockstep=True, partials=False, reflexes=False))
+    p.start()
+    assert p.wait_done(60)
+    p.stop()
+    assert second.done.is_set()
+    assert [norm(e.text) for e in events if e.final] == ["put the red cup in the bin"]
+    del pressed
