@@ -18,15 +18,17 @@ import numpy as np
 
 
 class DisagreeingPolicy:
-    """A stand-in for a model whose successive chunks disagree: each chunk holds the arm's pose
-    with joint 0 offset by +/- `offset` rad in turn, after `latency_s` of thinking. It isolates
-    what blending does at the seams from what a particular model does."""
+    """A stand-in for a model whose successive chunks disagree: each chunk holds the pose the arm
+    had at the first call, with joint 0 offset by +/- `offset` rad in turn, after `latency_s` of
+    thinking (so successive chunks differ by 2 * offset). It isolates what blending does at the
+    seams from what a particular model does."""
 
     def __init__(self, offset: float = 0.05, latency_s: float = 0.03, horizon: int = 16) -> None:
         from skills.policies.base import PolicyMetadata
 
         self.metadata = PolicyMetadata(name="disagreeing", action_horizon=horizon, action_dim=7, cameras=[])
         self.offset, self.latency_s, self.calls = offset, latency_s, 0
+        self.pose: np.ndarray | None = None
 
     def reset(self) -> None:
         pass
@@ -34,7 +36,9 @@ class DisagreeingPolicy:
     def infer(self, obs: dict) -> dict:
         self.calls += 1
         time.sleep(self.latency_s)
-        chunk = np.tile(np.asarray(obs["state"], float), (self.metadata.action_horizon, 1))
+        if self.pose is None:
+            self.pose = np.asarray(obs["state"], float).copy()
+        chunk = np.tile(self.pose, (self.metadata.action_horizon, 1))
         chunk[:, 0] += self.offset if self.calls % 2 else -self.offset
         return {"actions": chunk}
 
@@ -76,9 +80,12 @@ def bench_timing(policy_name: str, seconds: float) -> None:
     from skills.policies.remote import RemotePolicy
     from skills.policies.serve import PolicyServer
 
-    print(f"seams of a policy whose chunks disagree by +/-0.05 rad (30 ms per answer), {seconds:.0f} s per run:")
+    print(f"seams of a policy whose successive chunks disagree by 0.1 rad (30 ms per answer), {seconds:.0f} s per run:")
     for blend in (4, 0):
         print(_row(f"synthetic, blend {blend} ticks", timing_run(DisagreeingPolicy(), seconds, blend)))
+    for latency in (0.25, 0.7):  # 5 and 14 ticks: the second is longer than a chunk's 12 played rows
+        print(_row(f"synthetic {latency * 1e3:.0f} ms, blend 4", timing_run(DisagreeingPolicy(latency_s=latency),
+                                                                       seconds, 4)))
     policy = _policy(policy_name)
     print(f"chunk timing: policy {policy.metadata.name!r}, chunks of {policy.metadata.action_horizon}, "
           f"{seconds:.0f} s per run at 20 Hz, real-time clock, cameras rendered every tick")
