@@ -14,13 +14,21 @@ A small state machine over 32 ms VAD frames:
   utterances; memory per turn is bounded by that length);
 - turns with less than `min_speech_s` of voiced frames are dropped as clicks/noise.
 
-Choosing `end_silence_s` (measured with bench/bench_speech.py --pauses, 2-core machine):
-the longest silent gap *inside* a sentence, at the VAD's end threshold, over the public
-scenario turns spoken by the Piper joe voice and the espeak-ng en-us / en-gb voices was
-PAUSE_MAX_MEASURED; commas and colons produce the longest ones. The end-of-turn
-silence must exceed that with a margin for natural speakers, who pause longer than
-synthetic voices, yet it adds directly to the end-of-speech -> transcript latency. See
-`DEFAULT_END_SILENCE_S` below for the value and the numbers.
+Choosing `end_silence_s` (measured with `python -m bench.bench_speech --skip-accuracy
+--skip-latency`, 2-core machine): the longest silent gap *inside* a turn (silero p below
+the 0.35 end threshold, between the first and last voiced frame), over the 38 distinct
+turns of the public scenarios:
+
+    Piper joe       longest 0.45 s  p95 0.36 s  ("Clean up: trash and cans ...": the colon)
+    espeak-ng en-us longest 0.38 s  p95 0.29 s
+    espeak-ng en-gb longest 0.35 s  p95 0.27 s
+
+Commas, colons and sentence breaks make the longest pauses. The end-of-turn silence must
+exceed all of them, or "Clean up:" would reach the planner alone; every extra 0.1 s is
+added to end-of-speech -> transcript latency (partly hidden by the speculative
+transcription that starts after `spec_silence_s`). 0.55 s is the longest measured pause
+plus 0.1 s (three VAD frames) for jitter. People pause longer than these voices when
+they hesitate; raise it (EndpointConfig.end_silence_s) for slow speakers.
 """
 
 from __future__ import annotations
@@ -36,10 +44,9 @@ from .vad import FRAME
 
 FRAME_S = FRAME / SAMPLE_RATE
 
-# Measured (see module docstring and bench/bench_speech.py --pauses): longest pause
-# inside a sentence: Piper joe 0.29 s, espeak-ng en-us 0.32 s, en-gb 0.32 s. 0.45 s is
-# the smallest round value with >= 0.1 s margin over all of them.
-DEFAULT_END_SILENCE_S = 0.45
+# Longest pause inside a turn measured over the public turns: 0.45 s (Piper), 0.38 s
+# (espeak-ng en-us), 0.35 s (en-gb); +0.1 s margin. See the module docstring.
+DEFAULT_END_SILENCE_S = 0.55
 
 
 class EndpointConfig(BaseModel):

@@ -56,7 +56,8 @@ class PipelineConfig(BaseModel):
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
     asr: ASRConfig = Field(default_factory=ASRConfig)
     spotter_model: str = "tiny.en"
-    spotter_threads: int = Field(1, ge=1)
+    spotter_threads: int = Field(2, ge=1)
+    confirm_max_s: float = Field(1.2, gt=0, description="phrases with more voiced audio than this get no confirming read")
     reflexes: bool = True
     spot_window_s: float = Field(1.6, gt=0.2, description="how much of a phrase's start the spotter reads")
     spot_hop_s: float = Field(0.2, gt=0.02, description="new audio between two spotter reads")
@@ -172,12 +173,10 @@ class SpeechPipeline:
         if self._asr is None:
             self._asr = WhisperASR(self.cfg.asr)
         if self.cfg.reflexes and self._spotter is None:
-            if self.cfg.spotter_model == self.cfg.asr.model and self.cfg.asr.cpu_threads == self.cfg.spotter_threads:
-                self._spotter = self._asr
-            else:
-                self._spotter = WhisperASR(
-                    self.cfg.asr.model_copy(update={"model": self.cfg.spotter_model, "cpu_threads": self.cfg.spotter_threads})
-                )
+            # A model of its own, so a reflex never waits behind a final transcription.
+            self._spotter = WhisperASR(
+                self.cfg.asr.model_copy(update={"model": self.cfg.spotter_model, "cpu_threads": self.cfg.spotter_threads})
+            )
         # The first CTranslate2 call allocates and is several times slower than the
         # next ones; pay it here rather than on the person's first sentence.
         warm = np.zeros(SAMPLE_RATE // 2, dtype=np.float32)
@@ -485,7 +484,8 @@ class SpeechPipeline:
         n = ep.turn_frames - ep.phrase_start_idx  # frames of this phrase so far
         voiced_n = ep.last_voiced_idx - ep.phrase_start_idx + 1
         word_ended = ep.silence_s >= 0.1
-        if word_ended and voiced_n <= window and (turn, phrase) not in self._confirmed:
+        confirm_max = int(round(self.cfg.confirm_max_s / FRAME_S))
+        if word_ended and voiced_n <= confirm_max and (turn, phrase) not in self._confirmed:
             self._confirmed.append((turn, phrase))
             frames = ep.frames_view(ep.phrase_start_idx, n)
             return ("confirm", turn, phrase, n, frames, self._capture_t)

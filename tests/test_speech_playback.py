@@ -145,3 +145,33 @@ def test_speaker_queue_and_interrupt(synth):
     assert player.history[-1].interrupted
     speaker.close()
     source.close()
+
+
+def test_voice_io_scripted_session(asr):
+    """The integrator's entry point: a scripted session with the robot's voice looped back."""
+    from agent.events import Reflex, Spoken, Utterance
+    from speech.voice import VoiceIO
+
+    events = []
+    voice = VoiceIO.scripted(events.append, speed=3.0, vocabulary=["red cup", "bin"],
+                             pipeline_kwargs={"asr": asr, "spotter": asr})
+    voice.start()
+    try:
+        turn = voice.say_as_person("Put the red cup in the bin.")
+        assert turn.wait(20)
+        deadline = time.monotonic() + 20
+        while not any(isinstance(e, Utterance) and e.final for e in events) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        voice.on_event(Spoken(text="Putting the red cup in the bin."))
+        assert voice.wait_robot_idle(30)
+        stop = voice.say_as_person("Stop!")
+        assert stop.wait(20)
+        deadline = time.monotonic() + 20
+        while not any(isinstance(e, Reflex) for e in events) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        voice.stop()
+    finals = [norm(e.text) for e in events if isinstance(e, Utterance) and e.final]
+    assert finals[0] == "put the red cup in the bin"
+    assert not any("putting" in f for f in finals)  # its own voice was not transcribed
+    assert [e.command for e in events if isinstance(e, Reflex)] == ["stop"]

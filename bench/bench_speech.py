@@ -1,0 +1,306 @@
+"""Speech: recognition accuracy, latency and reflex speed on the public scenarios' turns.
+
+Every turn of /work/shared/eval/public.jsonl (or --scenarios) is synthesized with the
+bundled Piper voice and two espeak-ng voices and fed through the real SpeechPipeline.
+
+- pauses: the longest silence *inside* each synthesized turn, per voice (silero VAD below
+  the endpointer's end threshold, between the first and last voiced frame). This is
+  what the end-of-turn silence must exceed; it justifies `endpoint.DEFAULT_END_SILENCE_S`.
+- accuracy (faster than real time, lockstep): word error rate after normalization
+  (lower case, punctuation removed, "okay"/"ok" and digits unified) per voice and model,
+  each turn with the vocabulary of its own scene as the recognition prompt; and the
+  real-time factor (Whisper compute seconds / audio seconds).
+- latency (real time, Piper voice, default model): end of speech -> final transcript,
+  i.e. `Utterance.latency_s` = wall time from the arrival of the last voiced 32 ms frame
+  to the transcript callback; p50 / p95.
+- reflexes (real time): reflex turns ("Stop!", "Wait.", "Stop, and then ...") spoken by
+  each voice; time from the end of the stop word (found in the synthesized audio by
+  energy, mapped to the wall clock of the real-time source) to the Reflex callback;
+  p50 / p95. The arm coming to rest is measured by the executor's benchmark.
+- peak memory: the process's maximum RSS.
+
+Run: python -m bench.bench_speech [--quick] [--models tiny.en,base] [--skip-latency]
+The machine's load average is printed: on a shared 2-core machine latencies scale with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from speech.asr import ASRConfig, WhisperASR, scene_vocabulary
+from speech.audio import SAMPLE_RATE
+from speech.endpoint import DEFAULT_END_SILENCE_S, FRAME_S, EndpointConfig
+from speech.pipeline import PipelineConfig, SpeechPipeline
+from speech.reflexes import match_reflex
+from speech.sources import ScriptedSource
+from speech.synth_turns import TurnSynth
+from speech.vad import FRAME, SileroVAD
+
+DEFAULT_SCENARIOS = Path("/work/shared/eval/public.jsonl")
+VOICES = ["piper", "espeak:en-us", "espeak:en-gb"]
+REFLEX_TURNS = ["Stop!", "Wait.", "Hold on.", "Freeze!", "Stop, and then I want you to put the green block in the blue bowl."]
+
+_NUM = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five"}
+
+
+def norm_words(text: str) -> list[str]:
+    words = re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " ")).split()
+    return [{"ok": "okay"}.get(_NUM.get(w, w), _NUM.get(w, w)) for w in words]
+
+
+def edit_distance(ref: list[str], hyp: list[str]) -> int:
+    d = list(range(len(hyp) + 1))
+    for i in range(1, len(ref) + 1):
+        prev, d[0] = d[:], i
+        for j in range(1, len(hyp) + 1):
+            d[j] = min(prev[j] + 1, d[j - 1] + 1, prev[j - 1] + (ref[i - 1] != hyp[j - 1]))
+    return d[len(hyp)]
+
+
+def load_turns(path: Path) -> list[tuple[str, list[str]]]:
+    """(text, scene vocabulary) for every distinct turn."""
+    out: dict[str, list[str]] = {}
+    for line in path.read_text().splitlines():
+        if not line.strip():
+            continue
+        sc = json.loads(line)
+        vocab = scene_vocabulary(sc.get("scene", {}).get("objects", []))
+        for turn in sc.get("turns", []):
+            out.setdefault(turn["say"], vocab)
+    return list(out.items())
+
+
+def pct(xs: list[float], q: float) -> float:
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    k = (len(xs) - 1) * q
+    lo, hi = int(np.floor(k)), int(np.ceil(k))
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+# ---------------------------------------------------------------------- pauses
+
+
+def longest_inner_pause(vad: SileroVAD, pcm: np.ndarray, end_threshold: float) -> float:
+    vad.reset()
+    x = np.concatenate([np.zeros(FRAME * 4, np.float32), pcm, np.zeros(FRAME * 8, np.float32)])
+    probs = [vad(x[i : i + FRAME]) for i in range(0, len(x) - FRAME + 1, FRAME)]
+    voiced = [i for i, p in enumerate(probs) if p >= end_threshold]
+    if not voiced:
+        return 0.0
+    best = run = 0
+    for p in probs[voiced[0] : voiced[-1] + 1]:
+        run = run + 1 if p < end_threshold else 0
+        best = max(best, run)
+    return best * FRAME_S
+
+
+def bench_pauses(synth: TurnSynth, turns: list[tuple[str, list[str]]], voices: list[str]) -> dict[str, float]:
+    vad = SileroVAD()
+    thr = EndpointConfig().end_threshold
+    print(f"\n== pauses inside a turn (silero p < {thr}) ==")
+    worst: dict[str, float] = {}
+    for v in voices:
+        pauses = [(longest_inner_pause(vad, synth.synth(t, v), thr), t) for t, _ in turns]
+        mx, txt = max(pauses)
+        worst[v] = mx
+        print(f"{v:14s} longest {mx:.2f} s  p95 {pct([p for p, _ in pauses], 0.95):.2f} s  (in: {txt[:60]!r})")
+    print(
+        f"end-of-turn silence in use: {DEFAULT_END_SILENCE_S:.2f} s "
+        f"(margin {DEFAULT_END_SILENCE_S - max(worst.values()):+.2f} s over the longest pause measured)"
+    )
+    return worst
+
+
+# ---------------------------------------------------------------------- runs
+
+
+def run_turns(
+    asr: WhisperASR,
+    spotter: WhisperASR,
+    pcms: list[np.ndarray],
+    vocabs: list[list[str]],
+    *,
+    realtime: bool,
+    gap_s: float = 1.2,
+    reflexes: bool = True,
+) -> tuple[list[list], list[tuple[float, object]], ScriptedSource]:
+    """Plays the turns one by one (each with its scene's vocabulary) through one
+    pipeline; returns the final utterances per turn and (wall time, Reflex) pairs."""
+    src = ScriptedSource([], speed=1.0 if realtime else 0.0, keep_open=True)
+    per_turn: list[list] = [[] for _ in pcms]
+    current = {"i": -1}
+    reflex_log: list[tuple[float, object]] = []
+    lock = threading.Lock()
+
+    def on_utt(u):
+        if u.final:
+            with lock:
+                per_turn[max(0, current["i"])].append(u)
+
+    def on_reflex(r):
+        reflex_log.append((time.monotonic(), r))
+
+    cfg = PipelineConfig(lockstep=not realtime, partials=False, reflexes=reflexes)
+    p = SpeechPipeline(src, on_utterance=on_utt, on_reflex=on_reflex, config=cfg, asr=asr, spotter=spotter, vad=SileroVAD())
+    p.start()
+    turns = []
+    for i, (pcm, vocab) in enumerate(zip(pcms, vocabs)):
+        # wait until the previous turn has been transcribed, as a person waits for the robot
+        deadline = time.monotonic() + 30
+        while i and not per_turn[i - 1] and time.monotonic() < deadline and p.stats.dropped_segments < i:
+            time.sleep(0.01)
+        p.set_vocabulary(vocab)
+        with lock:
+            current["i"] = i
+        start_pos = src.position
+        turns.append(src.say(pcm, label=str(i)))
+        while src.position < start_pos + len(pcm) / SAMPLE_RATE + gap_s:
+            time.sleep(0.005 if realtime else 0.001)
+    deadline = time.monotonic() + 30
+    while not per_turn[-1] and time.monotonic() < deadline and p.stats.dropped_segments == 0:
+        time.sleep(0.01)
+    src.close()
+    p.wait_done(30)
+    p.stop()
+    src.turns_played = turns  # type: ignore[attr-defined]
+    return per_turn, reflex_log, src
+
+
+def bench_accuracy(synth, turns, voices, models, threads) -> dict:
+    print("\n== accuracy (faster than real time, lockstep) ==")
+    spotter = WhisperASR(ASRConfig(model="tiny.en", cpu_threads=1))
+    results = {}
+    for model in models:
+        asr = WhisperASR(ASRConfig(model=model, cpu_threads=threads))
+        for v in voices:
+            pcms = [synth.synth(t, v) for t, _ in turns]
+            t0 = time.perf_counter()
+            per_turn, _, _ = run_turns(asr, spotter, pcms, [vc for _, vc in turns], realtime=False, reflexes=False)
+            wall = time.perf_counter() - t0
+            errs = n = 0
+            bad = []
+            for (ref, _), utts in zip(turns, per_turn):
+                hyp = " ".join(u.text for u in utts)
+                e = edit_distance(norm_words(ref), norm_words(hyp))
+                errs += e
+                n += len(norm_words(ref))
+                if e:
+                    bad.append((ref, hyp))
+            audio_s = sum(len(x) for x in pcms) / SAMPLE_RATE
+            wer = errs / max(1, n)
+            results[(model, v)] = wer
+            print(f"{model:8s} {v:14s} WER {100 * wer:5.1f} %  ({errs} errors / {n} words, {len(turns)} turns)  "
+                  f"wall {wall:5.1f} s for {audio_s:5.1f} s audio (RTF {wall / audio_s:.2f}, includes VAD and gaps)")
+            for ref, hyp in bad[:6]:
+                print(f"      said {ref!r}\n      heard {hyp!r}")
+    return results
+
+
+def bench_latency(synth, turns, model, threads, n_turns) -> list[float]:
+    print(f"\n== end of speech -> final transcript (real time, piper, model {model}, {threads} threads) ==")
+    asr = WhisperASR(ASRConfig(model=model, cpu_threads=threads))
+    spotter = WhisperASR(ASRConfig(model="tiny.en", cpu_threads=1))
+    sel = turns[:n_turns]
+    pcms = [synth.synth(t, "piper") for t, _ in sel]
+    per_turn, _, _ = run_turns(asr, spotter, pcms, [vc for _, vc in sel], realtime=True)
+    lat = [u.latency_s for utts in per_turn for u in utts[-1:] if u.latency_s is not None]
+    print(f"{len(lat)} turns: p50 {pct(lat, 0.5):.3f} s  p95 {pct(lat, 0.95):.3f} s  max {max(lat):.3f} s  "
+          f"(includes the {DEFAULT_END_SILENCE_S:.2f} s end-of-turn silence, overlapped with a speculative transcription)")
+    return lat
+
+
+def word_end_offset(pcm: np.ndarray) -> float:
+    """End of the first word group: the first >= 0.1 s gap of low energy after speech."""
+    f = pcm[: len(pcm) // 160 * 160].reshape(-1, 160)
+    e = np.sqrt((f.astype(np.float64) ** 2).mean(axis=1))
+    on = e > 0.1 * e.max()
+    idx = np.flatnonzero(on)
+    if len(idx) == 0:
+        return len(pcm) / SAMPLE_RATE
+    last = idx[0]
+    for i in idx[1:]:
+        if i - last > 10:  # 100 ms gap
+            break
+        last = i
+    return (last + 1) * 160 / SAMPLE_RATE
+
+
+def bench_reflexes(synth, voices, model, threads) -> list[float]:
+    print("\n== end of stop word -> Reflex fired (real time) ==")
+    asr = WhisperASR(ASRConfig(model=model, cpu_threads=threads))
+    spotter = WhisperASR(ASRConfig(model="tiny.en", cpu_threads=1))
+    lat: list[float] = []
+    missed = []
+    for v in voices:
+        pcms = [synth.synth(t, v) for t in REFLEX_TURNS]
+        _, reflex_log, src = run_turns(asr, spotter, pcms, [[]] * len(pcms), realtime=True, gap_s=1.0)
+        for text, pcm, turn in zip(REFLEX_TURNS, pcms, src.turns_played):  # type: ignore[attr-defined]
+            want = match_reflex(text)
+            word_end_wall = turn.started_wall + word_end_offset(pcm)
+            hits = [(w, r) for w, r in reflex_log if turn.started_at - 0.1 <= r.heard_at <= turn.ended_at + 1.0]
+            if not hits or hits[0][1].command != want.command:
+                missed.append((v, text, [r.command for _, r in hits]))
+                continue
+            lat.append(hits[0][0] - word_end_wall)
+            print(f"  {v:14s} {text[:28]!r:32s} -> {hits[0][1].command:6s} {hits[0][0] - word_end_wall:+.3f} s "
+                  f"after the word (utterance lasts {turn.duration:.1f} s)")
+    print(f"{len(lat)} reflexes: p50 {pct(lat, 0.5):.3f} s  p95 {pct(lat, 0.95):.3f} s; missed/wrong: {missed or 'none'}")
+    return lat
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenarios", type=Path, default=DEFAULT_SCENARIOS)
+    ap.add_argument("--models", default="tiny.en,base", help="final-transcript models to compare for accuracy")
+    ap.add_argument("--model", default=ASRConfig().model, help="model for the latency and reflex runs")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--voices", default=",".join(VOICES))
+    ap.add_argument("--latency-turns", type=int, default=20)
+    ap.add_argument("--quick", action="store_true", help="fewer turns, one model, Piper only for accuracy")
+    ap.add_argument("--skip-accuracy", action="store_true")
+    ap.add_argument("--skip-latency", action="store_true")
+    ap.add_argument("--skip-pauses", action="store_true")
+    args = ap.parse_args(argv)
+
+    turns = load_turns(args.scenarios)
+    voices = args.voices.split(",")
+    models = args.models.split(",")
+    if args.quick:
+        turns, models, args.latency_turns = turns[:12], [args.model], 8
+    print(f"{len(turns)} distinct turns from {args.scenarios}; voices {voices}; cpu count {os.cpu_count()}; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    synth = TurnSynth("piper")
+    t0 = time.perf_counter()
+    for v in voices:
+        for t, _ in turns + [(r, []) for r in REFLEX_TURNS]:
+            synth.synth(t, v)
+    print(f"synthesized {len(voices) * (len(turns) + len(REFLEX_TURNS))} turns in {time.perf_counter() - t0:.1f} s")
+
+    if not args.skip_pauses:
+        bench_pauses(synth, turns, voices)
+    if not args.skip_accuracy:
+        bench_accuracy(synth, turns, voices if not args.quick else voices[:1], models, args.threads)
+    if not args.skip_latency:
+        bench_latency(synth, turns, args.model, args.threads, args.latency_turns)
+        bench_reflexes(synth, voices, args.model, args.threads)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak memory (max RSS of this process, all models and voices loaded): {rss_mb:.0f} MB; "
+          f"load average now {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Voice input and output for one session, wired together: what the agent needs.
+
+    voice = VoiceIO.microphone(bus.publish, vocabulary=words)     # a person at a mic
+    voice = VoiceIO.scripted(bus.publish, vocabulary=words)       # evaluation, tests, demos
+    bus.subscribe(voice.on_event)   # speaks every Spoken event aloud
+    voice.start() ... voice.stop()
+
+With `scripted`, turns are said by the caller at the moment it chooses:
+
+    turn = voice.say_as_person("Put the red cup in the bin.")   # mixed into the "mic"
+    turn.wait()                  # returns when the turn has been fully spoken
+    voice.wait_robot_idle()      # the robot has finished talking
+
+The robot's own voice goes back into the scripted microphone (LoopbackSink, echo gain
+`echo_gain`), so the echo gate and barge-in are exercised as with a real loudspeaker.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from agent.events import Spoken
+
+from .gate import AudioGate
+from .pipeline import PipelineConfig, SpeechPipeline
+from .playback import AudioSink, EchoGate, LoopbackSink, Player, Speaker, SoundDeviceSink, WavFileSink
+from .sources import AudioSource, MicrophoneSource, ScriptedSource, Turn
+from .synth_turns import TurnSynth
+from .tts import make_tts
+
+log = logging.getLogger(__name__)
+
+
+class VoiceIO:
+    def __init__(
+        self,
+        publish: Callable[[Any], None],
+        source: AudioSource,
+        *,
+        sink: AudioSink | None,
+        clock: Callable[[], float] = time.monotonic,
+        vocabulary: Iterable[str] = (),
+        config: PipelineConfig | None = None,
+        voice: str = "piper",
+        gates: Sequence[AudioGate] = (),
+        pipeline_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        self.source = source
+        self.player = Player(sink, clock=clock) if sink is not None else None
+        self.echo_gate = EchoGate(self.player) if self.player is not None else None
+        all_gates: list[AudioGate] = ([self.echo_gate] if self.echo_gate else []) + list(gates)
+        self.pipeline = SpeechPipeline(
+            source,
+            on_utterance=publish,
+            on_reflex=publish,
+            vocabulary=vocabulary,
+            config=config,
+            gates=all_gates,
+            on_error=lambda msg: log.error("%s", msg),
+            **(pipeline_kwargs or {}),
+        )
+        self.speaker = Speaker(make_tts(voice), self.player) if self.player is not None else None
+        self._synth: TurnSynth | None = None
+
+    # ---- construction helpers ------------------------------------------------------
+
+    @classmethod
+    def microphone(
+        cls,
+        publish: Callable[[Any], None],
+        *,
+        device: int | str | None = None,
+        speaker_device: int | str | None = None,
+        wav_dir: str | Path | None = None,
+        **kw: Any,
+    ) -> "VoiceIO":
+        """Live microphone; speech out through the loudspeaker, or to WAV files in
+        `wav_dir` when there is no output device."""
+        source = MicrophoneSource(device)
+        sink: AudioSink
+        try:
+            sink = SoundDeviceSink(speaker_device)
+        except Exception as e:  # noqa: BLE001
+            folder = Path(wav_dir or "runs/speech")
+            log.warning("%s; writing the robot's speech to %s", e, folder)
+            sink = WavFileSink(folder)
+        return cls(publish, source, sink=sink, **kw)
+
+    @classmethod
+    def scripted(
+        cls,
+        publish: Callable[[Any], None],
+        *,
+        speed: float = 1.0,
+        echo_gain: float = 0.15,
+        noise_level: float = 0.0,
+        **kw: Any,
+    ) -> "VoiceIO":
+        """A simulated microphone the caller speaks into with `say_as_person`."""
+        source = ScriptedSource([], speed=speed, keep_open=True, noise_level=noise_level)
+        sink = LoopbackSink(source, gain=echo_gain)
+        return cls(publish, source, sink=sink, clock=lambda: source.position, **kw)
+
+    # ---- session ---------------------------------------------------------------------
+
+    def start(self) -> "VoiceIO":
+        self.pipeline.start()
+        return self
+
+    def stop(self) -> None:
+        if self.speaker is not None:
+            self.speaker.close()
+        self.pipeline.stop()
+
+    def set_vocabulary(self, vocabulary: Iterable[str]) -> None:
+        self.pipeline.set_vocabulary(vocabulary)
+
+    def on_event(self, event: Any) -> None:
+        """Bus subscriber: speak what the robot says."""
+        if isinstance(event, Spoken) and self.speaker is not None:
+            self.speaker.say(event.text)
+
+    def say(self, text: str) -> None:
+        if self.speaker is not None:
+            self.speaker.say(text)
+
+    def wait_robot_idle(self, timeout: float | None = None) -> bool:
+        return True if self.speaker is None else self.speaker.wait_idle(timeout)
+
+    def say_as_person(self, text: str, voice: str = "piper") -> Turn:
+        """Scripted sources only: speak `text` into the simulated microphone now."""
+        if not isinstance(self.source, ScriptedSource):
+            raise TypeError("say_as_person needs VoiceIO.scripted(...)")
+        if self._synth is None:
+            self._synth = TurnSynth(voice)
+        return self.source.say(self._synth.synth(text, voice), label=text)
