@@ -5,13 +5,13 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= test,voice,local
+EXTRAS ?= test,voice,local,policy
 APT_PACKAGES := libegl1 libgl1 libegl-mesa0 libgles2 libosmesa6 espeak-ng libportaudio2
 
 export MUJOCO_GL ?= egl
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup system-deps demo test bench eval clean
+.PHONY: setup system-deps demo test bench eval train clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -50,6 +50,9 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+train: setup
+	$(BIN)/hirobot train
 
 eval: setup
 	$(BIN)/hirobot eval ../shared/eval/public.jsonl --text --report out/eval-text.json

@@ -94,6 +94,8 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
        scenario: Optional[str] = typer.Option(None, help="use the scene of this scenario id"),
        scenarios: Optional[Path] = typer.Option(None, help="scenario file for --scenario"),
        record: Optional[Path] = typer.Option(None, help="write a video of the episode (.mp4 or .gif)"),
+       record_dataset: Optional[Path] = typer.Option(None, "--record-dataset",
+                                                     help="write the session as a LeRobot dataset here"),
        planner: Optional[str] = typer.Option(None, help="rules (default), openai or transformers"),
        realtime: Optional[bool] = typer.Option(None, "--realtime/--fast", help="pace the simulator by the clock"),
        answers: Optional[Path] = typer.Option(None, help="a file with one answer per line for questions"),
@@ -114,7 +116,7 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
     answer_lines = answers.read_text().splitlines() if answers else None
     with console.status("building the simulated tabletop…"):
         session = Session(spec, cfg, on_event=ConsoleView(console, verbose), video=record,
-                          answer=_console_answer(no_input, answer_lines))
+                          answer=_console_answer(no_input, answer_lines), record_dataset=record_dataset)
     console.print(f"[dim]session {session.id} · log {session.dir / 'events.jsonl'}[/]")
     try:
         result = session.say(text)
@@ -126,6 +128,8 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
     if record:
         path = session.write_video(record)
         console.print(f"video: {path}")
+    if record_dataset:
+        console.print(f"dataset: {record_dataset}")
     _print_result(result)
     raise typer.Exit(0 if result.outcome in ("done", "refused") else 1)
 
@@ -227,6 +231,8 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
              tag: Optional[list[str]] = typer.Option(None, "--tag", help="run only scenarios with this tag"),
              planner: Optional[str] = typer.Option(None),
              videos: Optional[Path] = typer.Option(None, help="write a video per scenario into this folder"),
+             record_dataset: Optional[Path] = typer.Option(None, "--record-dataset",
+                                                           help="write each scenario as a LeRobot dataset in PATH/<id>"),
              home: Optional[Path] = typer.Option(None, help="data folder for the sessions"),
              planner_url: Optional[str] = PLANNER_URL, planner_model: Optional[str] = PLANNER_MODEL,
              model_path: Optional[Path] = MODEL_PATH, perception: Optional[str] = PERCEPTION,
@@ -265,9 +271,11 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
             status.update(f"[{i}/{len(scenarios)}] {sc.id}" + (" (spoken, in real time)" if kit else ""))
             video = (videos / f"{sc.id}.mp4") if videos else None
             if kit is not None:
-                r = run_scenario_voice(sc, cfg, kit, on_event=view)
+                r = run_scenario_voice(sc, cfg, kit, on_event=view,
+                                       record_dataset=record_dataset / sc.id if record_dataset else None)
             else:
-                r = run_scenario(sc, cfg, on_event=view, video=video)
+                r = run_scenario(sc, cfg, on_event=view, video=video,
+                                 record_dataset=record_dataset / sc.id if record_dataset else None)
             results.append(r)
             mark = "[green]pass[/]" if r.success else "[red]FAIL[/]"
             console.print(f"{mark} {sc.id:<10} {r.wall_s:6.1f} s  " + ("; ".join(r.problems) if r.problems else ""))
@@ -410,6 +418,8 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
             answers: Optional[Path] = typer.Option(None, help="answers to questions, one per line, used in order"),
             no_input: bool = typer.Option(False, "--no-input", help="a question ends the job with a message"),
             record: Optional[Path] = typer.Option(None, help="write a video of the whole job"),
+            record_dataset: Optional[Path] = typer.Option(None, "--record-dataset",
+                                                          help="write the session as a LeRobot dataset here"),
             planner: Optional[str] = typer.Option(None),
             user: Optional[str] = typer.Option(None, help="whose remembered preferences apply"),
             config_file: Optional[Path] = typer.Option(None, "--config"),
@@ -446,7 +456,8 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
             asked_without_answer.append(question)
         return a
 
-    session = Session(spec, cfg, on_event=ConsoleView(console), video=record, answer=answer)
+    session = Session(spec, cfg, on_event=ConsoleView(console), video=record, answer=answer,
+                      record_dataset=record_dataset)
     console.print(f"[dim]session {session.id} · {len(script.instructions)} instruction(s)[/]")
     outcome = "done"
     for i, text in enumerate(script.instructions, 1):
@@ -464,6 +475,16 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
     if record:
         console.print(f"video: {session.write_video(record)}")
     raise typer.Exit(0 if outcome == "done" else 1)
+
+
+def _register_policy_commands() -> None:
+    from skills.policies.cli import serve_policy, train_policy
+
+    app.command("serve-policy")(serve_policy)
+    app.command("train")(train_policy)
+
+
+_register_policy_commands()
 
 
 def main() -> None:

@@ -74,7 +74,7 @@ class _Turns:
 
 
 def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[Any], None] | None = None,
-                 video: Path | None = None) -> ScenarioResult:
+                 video: Path | None = None, record_dataset: Path | None = None) -> ScenarioResult:
     t_wall = time.perf_counter()
     turns = _Turns(scenario)
     steps_done = [0]
@@ -120,7 +120,7 @@ def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[
     config = config.model_copy(update={"user": f"eval-{scenario.id}-{uuid.uuid4().hex[:8]}"})
     try:
         session = Session(scenario.scene, config, perturbation=scenario.perturbation, on_event=watch,
-                          on_tick=on_tick, answer=answer, video=video)
+                          on_tick=on_tick, answer=answer, video=video, record_dataset=record_dataset)
     except Exception as e:  # e.g. a scene the simulator cannot build: this scenario fails, the rest run
         return ScenarioResult(id=scenario.id, tags=scenario.tags, success=False, questions=0,
                               expected_questions=scenario.expect.asks, steps=0,

@@ -61,7 +61,8 @@ class _Clock:
 
 
 def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit,
-                       on_event: Callable[[Any], None] | None = None, timeout_s: float = 150.0) -> ScenarioResult:
+                       on_event: Callable[[Any], None] | None = None, timeout_s: float = 150.0,
+                       record_dataset: Any = None) -> ScenarioResult:
     from speech.asr import scene_vocabulary
     from speech.pipeline import SpeechPipeline
     from speech.sources import ScriptedSource
@@ -113,7 +114,8 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
         if on_event is not None:
             on_event(e)
 
-    session = Session(scenario.scene, config, perturbation=scenario.perturbation, on_event=watch, on_tick=on_tick)
+    session = Session(scenario.scene, config, perturbation=scenario.perturbation, on_event=watch, on_tick=on_tick,
+                      record_dataset=record_dataset)
     box["s"] = session
     session.runtime.on_step_finished = on_step_finished
     link = VoiceLink(session)

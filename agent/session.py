@@ -75,7 +75,7 @@ class Session:
                  robot: Any | None = None, planner: Planner | None = None, registry: SkillRegistry | None = None,
                  perception: Any | None = None, perturbation: str | None = None, on_event: Callable[[Any], None] | None = None,
                  on_tick: Callable | None = None, answer: AnswerFn | None = None, video: Path | None = None,
-                 fresh: bool = True) -> None:
+                 record_dataset: Path | None = None, fresh: bool = True) -> None:
         self.config = config or SessionConfig()
         self.scene = scene
         self.id = session_id or uuid.uuid4().hex[:12]
@@ -101,6 +101,10 @@ class Session:
 
             self.recorder = FrameRecorder(every=2)
             robot.recorder = self.recorder
+        self.dataset = None
+        if record_dataset is not None:
+            robot = self._record_into(Path(record_dataset), robot)
+        self.robot = robot
         clock = RealtimeClock() if self.config.realtime else LockstepClock()
         self.executor = Executor(robot, clock=clock, render=self.config.render, on_tick=on_tick)
         self.planner = planner or make_planner(self.config, self.registry)
@@ -122,6 +126,35 @@ class Session:
         self._lock = threading.Lock()
         if fresh:
             self._write_meta(perturbation)
+
+    # -- recording -----------------------------------------------------------------------------
+    def _record_into(self, path: Path, robot: Any) -> Any:
+        """Write the session as a LeRobot dataset: an episode per step, each frame's task the
+        step's instruction, and the conversation beside it."""
+        from skills.api import Outcome, Status
+        from skills.recording import DatasetRecorder
+
+        rec = DatasetRecorder.create(path, fps=int(self.config.control_hz or 20), joint_names=list(robot.joint_names))
+        self.dataset = rec
+
+        def on_event(e: Any) -> None:
+            if isinstance(e, ev.StepStarted):
+                rec.begin_episode(e.instruction or e.skill)
+            elif isinstance(e, ev.StepFinished):
+                rec.end_episode(Outcome(status=Status(e.status), reason=e.reason))
+            elif isinstance(e, ev.Utterance) and e.final:
+                rec.note_dialogue("utterance", e.text)
+            elif isinstance(e, ev.QuestionAsked):
+                rec.note_dialogue("question", e.text)
+            elif isinstance(e, ev.PlanMade) and e.preempt:
+                rec.note_dialogue("correction", e.utterance, steps=e.steps)
+            elif isinstance(e, ev.Note):
+                rec.note_dialogue("note", e.text, scope=e.scope)
+            elif isinstance(e, ev.Spoken):
+                rec.note_dialogue("reply", e.text)
+
+        self.bus.subscribe(on_event)
+        return rec.wrap(robot)
 
     # -- persistence ---------------------------------------------------------------------------
     @property
@@ -265,6 +298,8 @@ class Session:
         if h is not None and not h.done:
             h.cancel("session closed")
             h.wait(2.0)
+        if self.dataset is not None:
+            self.dataset.close()
         self.log.close()
         self.memory.close()
         try:

@@ -19,6 +19,7 @@ BUILTIN_SKILLS: dict[str, str] = {
     "place": "skills.builtin.place:PlaceSkill",
     "put_back": "skills.builtin.put_back:PutBackSkill",
     "home": "skills.builtin.home:HomeSkill",
+    "policy": "skills.policies.skill:PolicySkill",
 }
 
 
