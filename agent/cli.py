@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -325,27 +327,128 @@ def _print_eval_table(results) -> None:
     console.print(f"[bold]{sum(r.success for r in results)}/{len(results)} passed[/]")
 
 
+DEMO_JOB = ("Clean up the table: the trash and the can go in the bin, the cups go on the tray, "
+            "then put the fork to the left of the plate, but don't touch the plate.")
+
+
 @app.command("demo")
 def demo(record: Path = typer.Option(Path("out/demo.mp4"), help="where to write the episode's video"),
+         voice: bool = typer.Option(False, "--voice/--typed",
+                                    help="speak the job (synthesized) through the whole speech pipeline"),
          planner: Optional[str] = typer.Option(None)) -> None:
     """The main job on the embedded defaults: a multi-step tidy-up in the simulated tabletop."""
     from agent.console import ConsoleView
     from agent.session import Session
     from sim.scenes import default_scene
 
-    job = ("Clean up the table: the trash and the can go in the bin, the cups go on the tray, "
-           "then put the fork to the left of the plate, but don't touch the plate.")
-    cfg = _config(None, planner, False)
-    console.print(f"[bold]demo job[/]: {job}")
+    cfg = _config(None, planner, voice)
+    console.print(f"[bold]demo job[/] ({'spoken' if voice else 'typed'}): {DEMO_JOB}")
     with console.status("building the simulated tabletop…"):
         session = Session(default_scene(), cfg, on_event=ConsoleView(console), video=record,
                           answer=_console_answer(True, None))
-    result = session.say(job)
+    if voice:
+        result = _spoken_job(session, DEMO_JOB)
+    else:
+        result = session.say(DEMO_JOB)
     session.close()
     path = session.write_video(record)
+    if result is None:
+        _fail("the spoken job was not heard; check the speech models (make setup)", code=1)
     _print_result(result)
     console.print(f"[bold]video:[/] {path}")
     raise typer.Exit(0 if result.outcome == "done" else 1)
+
+
+def _spoken_job(session, text: str):
+    """Say `text` into a simulated microphone; the robot hears it, plans, works and answers
+    aloud (its own voice loops back into the microphone and must not be heard as the person)."""
+    from agent.voice import VoiceLink
+    from speech.asr import scene_vocabulary
+    from speech.voice import VoiceIO
+
+    with console.status("loading speech models…"):
+        link = VoiceLink(session)
+        vocab = scene_vocabulary([o.model_dump() for o in session.scene.objects]) + session.registry.names()
+        io = VoiceIO.scripted(link.on_event, vocabulary=vocab)
+        link.speak = io.say
+        session.bus.subscribe(link._speak_event)
+        io.start()
+    try:
+        started = threading.Event()
+        link.on_new_job = lambda u: started.set()
+        io.say_as_person(text).wait(60)
+        if not started.wait(20):
+            return None
+        time.sleep(0.2)
+        link.wait_idle(600)
+        io.wait_robot_idle(30)
+    finally:
+        io.stop()
+    return link.results[-1] if link.results else None
+
+
+@app.command("listen")
+def listen(device: Optional[str] = typer.Option(None, help="input device (name or index); see --list-devices"),
+           speaker: Optional[str] = typer.Option(None, help="output device for the robot's voice"),
+           list_devices: bool = typer.Option(False, "--list-devices", help="list audio input devices and exit"),
+           scene: Optional[Path] = typer.Option(None, help="scene JSON"),
+           scenario: Optional[str] = typer.Option(None, help="use the scene of this scenario id"),
+           scenarios: Optional[Path] = typer.Option(None),
+           wake_word: bool = typer.Option(False, "--wake-word", help="only listen after 'hey jarvis'"),
+           record: Optional[Path] = typer.Option(None, help="write a video of the session"),
+           record_dataset: Optional[Path] = typer.Option(None, "--record-dataset",
+                                                         help="write the session as a LeRobot dataset here"),
+           planner: Optional[str] = typer.Option(None), planner_url: Optional[str] = PLANNER_URL,
+           planner_model: Optional[str] = PLANNER_MODEL) -> None:
+    """A live session: speak to the robot through the microphone; it answers aloud."""
+    from agent.console import ConsoleView
+    from agent.session import Session
+    from agent.voice import VoiceLink
+    from speech.asr import scene_vocabulary
+    from speech.sources import MicrophoneError, list_input_devices
+
+    if list_devices:
+        try:
+            for line in list_input_devices():
+                console.print(line)
+        except MicrophoneError as e:
+            _fail(str(e))
+        return
+    spec, _ = _scene_from(scene, scenario, scenarios)
+    cfg = _config(None, planner, True, planner_url=planner_url, planner_model=planner_model)
+    session = Session(spec, cfg, on_event=ConsoleView(console), video=record, record_dataset=record_dataset)
+    link = VoiceLink(session)
+    vocab = scene_vocabulary([o.model_dump() for o in spec.objects]) + session.registry.names()
+    try:
+        from speech.voice import VoiceIO
+
+        gates = []
+        if wake_word:
+            from speech.wakeword import WakeWordGate
+
+            gates.append(WakeWordGate())
+        dev = int(device) if device and device.isdigit() else device
+        io = VoiceIO.microphone(link.on_event, device=dev, speaker_device=speaker, vocabulary=vocab,
+                                wav_dir=session.dir / "speech", gates=gates)
+    except MicrophoneError as e:
+        session.close()
+        _fail(str(e))
+        raise
+    link.speak = io.say
+    session.bus.subscribe(link._speak_event)
+    io.start()
+    console.print("[bold green]listening[/] — speak to the robot; Ctrl-C to end. "
+                  + ("Say 'hey jarvis' first." if wake_word else ""))
+    try:
+        while True:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        console.print("ending the session…")
+    finally:
+        io.stop()
+        session.close()
+        if record:
+            console.print(f"video: {session.write_video(record)}")
 
 
 @app.command("look")

@@ -62,7 +62,8 @@ class _Job:
 
 def _hear(job: _Job, rt: Runtime, said: Said, running: PlanStep | None, handle: StepHandle | None) -> str:
     """Act on one thing said. Returns what became of the running step: 'keep', 'preempt' or 'stop'."""
-    rt.publish(ev.Utterance(text=said.text, source="voice" if said.source == "voice" else "typed"))
+    if said.source != "voice":  # heard speech is already in the log, with its timing
+        rt.publish(ev.Utterance(text=said.text))
     inp = planner_input(job.view(), rt, said.text, running=running, pending=job.pending)
     turn: PlannerTurn = ask_planner(rt, inp)
     job.notes = merge_notes(job.view(), turn, rt)

@@ -31,6 +31,7 @@ class JobState(TypedDict, total=False):
     session: str
     utterance: str | None
     answering: str | None  # the question `utterance` answers
+    utterance_source: str  # "typed" or "voice" (heard speech is logged by the speech pipeline)
     request: str | None  # the last thing asked of the robot (what a replan re-reads)
     dialogue: list[dict]
     notes: list[dict]
@@ -51,12 +52,14 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
     answering = state.get("answering")
     if not utterance:
         return {"utterance": None, "answering": None, "outcome": "nothing said"}
-    rt.publish(ev.Utterance(text=utterance))
+    if state.get("utterance_source") != "voice":
+        rt.publish(ev.Utterance(text=utterance))
     inp = planner_input(dict(state), rt, utterance, answering=answering)
     turn = ask_planner(rt, inp)
     speak(rt, turn.say)
     out: dict[str, Any] = {
         "utterance": None,
+        "utterance_source": "typed",
         "answering": None,
         "notes": merge_notes(dict(state), turn, rt),
         "dialogue": dialogue_after(dict(state), utterance, turn, answering),
@@ -89,7 +92,7 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
 def ask_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]:
     question = state["question"]
     answer = interrupt({"question": question})
-    return {"utterance": str(answer or ""), "answering": question, "question": None}
+    return {"utterance": str(answer or ""), "answering": question, "question": None, "utterance_source": "typed"}
 
 
 def dispatch_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]:

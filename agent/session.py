@@ -199,9 +199,9 @@ class Session:
             else:
                 self.memory.add(self.config.user, e.text)
 
-    def _first_input(self, text: str) -> dict:
+    def _first_input(self, text: str, source: str) -> dict:
         st = self.state()
-        inp: dict[str, Any] = {"utterance": text}
+        inp: dict[str, Any] = {"utterance": text, "utterance_source": source}
         if not st.get("session"):
             # A new session starts knowing what this user taught the robot before.
             have = {n["text"] for n in st.get("notes", [])}
@@ -218,10 +218,11 @@ class Session:
         return bool(self.graph.get_state(self._thread).next)
 
     # -- ways in -------------------------------------------------------------------------------
-    def say(self, text: str, answer: AnswerFn | None = None) -> JobResult:
-        """Something said while the robot is idle: plan it, ask what must be asked, run it."""
+    def say(self, text: str, answer: AnswerFn | None = None, source: str = "typed") -> JobResult:
+        """Something said while the robot is idle: plan it, ask what must be asked, run it.
+        `source` "voice" means the speech pipeline already logged what it heard."""
         with self._lock:
-            return self._drive(self._first_input(text), answer or self.answer_fn)
+            return self._drive(self._first_input(text, source), answer or self.answer_fn)
 
     def continue_job(self, answer: AnswerFn | None = None) -> JobResult:
         """Continue a job whose process was killed (after `Session.resume`)."""

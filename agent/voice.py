@@ -29,6 +29,7 @@ class VoiceLink:
         self._asking = threading.Event()
         self._job: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.on_new_job: Callable[[ev.Utterance], None] | None = None
         self.results: list[JobResult] = []
         self.errors: list[str] = []
         self.utterances: list[ev.Utterance] = []
@@ -37,8 +38,19 @@ class VoiceLink:
             session.bus.subscribe(self._speak_event)
 
     # -- what the pipeline calls (its threads; must be quick) ---------------------------------
+    def on_event(self, e: Any) -> None:
+        """One entry for everything a speech pipeline publishes."""
+        if isinstance(e, ev.Utterance):
+            self.on_utterance(e)
+        elif isinstance(e, ev.Reflex):
+            self.on_reflex(e)
+
     def on_utterance(self, u: ev.Utterance) -> None:
-        if not u.final or not u.text.strip():
+        if not u.text.strip():
+            return
+        # Heard speech goes in the log as heard (with its latency); the planner gets the text.
+        self.session.bus.publish(u.model_copy(update={"source": "voice"}))
+        if not u.final:
             return
         self.utterances.append(u)
         if self._asking.is_set():
@@ -51,6 +63,8 @@ class VoiceLink:
             if self.busy:
                 self.session.interject(u.text, source="voice")
                 return
+            if self.on_new_job is not None:
+                self.on_new_job(u)
             self._job = threading.Thread(target=self._run_job, args=(u.text,), name="voice-job", daemon=True)
             self._job.start()
 
@@ -78,7 +92,7 @@ class VoiceLink:
     # -- the job thread ------------------------------------------------------------------------
     def _run_job(self, text: str) -> None:
         try:
-            self.results.append(self.session.say(text, answer=self._wait_answer))
+            self.results.append(self.session.say(text, answer=self._wait_answer, source="voice"))
         except Exception as e:  # the session reports its own errors; this keeps the link alive
             self.errors.append(f"{type(e).__name__}: {e}")
             self.session.bus.publish(ev.ErrorEvent(message=str(e), where="voice job"))

@@ -277,3 +277,14 @@ def test_a_misheard_verb_before_a_destination_is_read_as_placing():
     # Without a destination an unknown verb is not guessed at.
     turn = RulesPlanner().plan(PlannerInput(utterance="Wash the fork.", scene=scene))
     assert turn.steps == [] and turn.question is None
+
+
+def test_an_opening_clear_up_followed_by_destinations_is_a_title():
+    from agent.planners.rules.parse import parse_utterance
+
+    for said in ("Tidy up the table, the trash goes in the bin, then the cups go on the tray.",
+                 "Clean up: the trash goes in the bin, the cups go on the tray."):
+        cmds = parse_utterance(said).commands
+        assert [c.action for c in cmds] == ["place", "place"], said
+    # On its own, or with a destination, a clear-up is a request.
+    assert [c.action for c in parse_utterance("Clear the table into the bin.").commands] == ["clear"]

@@ -96,7 +96,18 @@ def parse_utterance(text: str, skill_verbs: dict[str, str] | None = None) -> Par
         raw = strip_punct(sentence)
         if not new and (_CORRECTION.search(raw) or re.match(r"^(?:no|nope)\b", raw)):
             correcting = True
+    _drop_title(out)
     return out
+
+
+def _drop_title(out: Parsed) -> None:
+    """"Clean up the table, the trash goes in the bin, the cups on the tray": an opening
+    clear-up with nowhere to put things, followed by placements that say where, is the title
+    of what follows (as with a colon, which speech recognition often writes as a comma)."""
+    cmds = out.commands
+    if (len(cmds) >= 2 and cmds[0].action == "clear" and cmds[0].target is None
+            and all(c.action == "place" and c.target is not None for c in cmds[1:])):
+        del cmds[0]
 
 
 def split_sentences(text: str) -> list[str]:
