@@ -179,17 +179,24 @@ def run_turns(
     return per_turn, reflex_log, src
 
 
-def bench_accuracy(synth, turns, voices, models, threads) -> dict:
-    print("\n== accuracy (faster than real time, lockstep) ==")
-    spotter = WhisperASR(ASRConfig(model="tiny.en", cpu_threads=1))
+def bench_accuracy(synth, turns, voices, models, threads, default_model) -> dict:
+    print("\n== accuracy (faster than real time, lockstep; reflex spotter on for the default model) ==")
+    spotter = WhisperASR(ASRConfig(model="tiny.en", cpu_threads=threads))
     results = {}
     for model in models:
         asr = WhisperASR(ASRConfig(model=model, cpu_threads=threads))
         for v in voices:
             pcms = [synth.synth(t, v) for t, _ in turns]
             t0 = time.perf_counter()
-            per_turn, _, _ = run_turns(asr, spotter, pcms, [vc for _, vc in turns], realtime=False, reflexes=False)
+            spot = model == default_model
+            per_turn, reflex_log, src = run_turns(asr, spotter, pcms, [vc for _, vc in turns], realtime=False, reflexes=spot)
             wall = time.perf_counter() - t0
+            false_reflexes = []
+            for (ref, _), turn in zip(turns, src.turns_played):  # type: ignore[attr-defined]
+                want = match_reflex(ref)
+                got = [r.command for _, r in reflex_log if turn.started_at - 0.1 <= r.heard_at <= turn.ended_at + 1.0]
+                if (want is None and got) or (want is not None and got[:1] != [want.command]):
+                    false_reflexes.append((ref, got))
             errs = n = 0
             bad = []
             for (ref, _), utts in zip(turns, per_turn):
@@ -204,6 +211,9 @@ def bench_accuracy(synth, turns, voices, models, threads) -> dict:
             results[(model, v)] = wer
             print(f"{model:8s} {v:14s} WER {100 * wer:5.1f} %  ({errs} errors / {n} words, {len(turns)} turns)  "
                   f"wall {wall:5.1f} s for {audio_s:5.1f} s audio (RTF {wall / audio_s:.2f}, includes VAD and gaps)")
+            if spot:
+                n_reflex = sum(1 for ref, _ in turns if match_reflex(ref))
+                print(f"         reflexes: {n_reflex} reflex turns, wrong/missed/false fires: {false_reflexes or 'none'}")
             for ref, hyp in bad[:6]:
                 print(f"      said {ref!r}\n      heard {hyp!r}")
     return results
@@ -212,7 +222,7 @@ def bench_accuracy(synth, turns, voices, models, threads) -> dict:
 def bench_latency(synth, turns, model, threads, n_turns) -> list[float]:
     print(f"\n== end of speech -> final transcript (real time, piper, model {model}, {threads} threads) ==")
     asr = WhisperASR(ASRConfig(model=model, cpu_threads=threads))
-    spotter = WhisperASR(ASRConfig(model="tiny.en", cpu_threads=1))
+    spotter = WhisperASR(ASRConfig(model="tiny.en", cpu_threads=threads))
     sel = turns[:n_turns]
     pcms = [synth.synth(t, "piper") for t, _ in sel]
     per_turn, _, _ = run_turns(asr, spotter, pcms, [vc for _, vc in sel], realtime=True)
@@ -241,7 +251,7 @@ def word_end_offset(pcm: np.ndarray) -> float:
 def bench_reflexes(synth, voices, model, threads) -> list[float]:
     print("\n== end of stop word -> Reflex fired (real time) ==")
     asr = WhisperASR(ASRConfig(model=model, cpu_threads=threads))
-    spotter = WhisperASR(ASRConfig(model="tiny.en", cpu_threads=1))
+    spotter = WhisperASR(ASRConfig(model="tiny.en", cpu_threads=threads))
     lat: list[float] = []
     missed = []
     for v in voices:
@@ -292,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_pauses:
         bench_pauses(synth, turns, voices)
     if not args.skip_accuracy:
-        bench_accuracy(synth, turns, voices if not args.quick else voices[:1], models, args.threads)
+        bench_accuracy(synth, turns, voices if not args.quick else voices[:1], models, args.threads, args.model)
     if not args.skip_latency:
         bench_latency(synth, turns, args.model, args.threads, args.latency_turns)
         bench_reflexes(synth, voices, args.model, args.threads)
