@@ -294,13 +294,12 @@ class SpeechPipeline:
                             break
                         if s == "opened":
                             state = "opened"
+                    flushed = None
                     with self._cond:
                         if state == "closed":
                             self.stats.gated_frames += 1
-                            if ep.in_turn:
-                                seg = ep.flush()
-                                if seg is not None:
-                                    self._submit_final(seg)
+                            if ep.in_turn:  # the gate closed mid-turn (push-to-talk released)
+                                flushed = ep.flush()
                             ep.prime(frame)
                         else:
                             if state == "opened":
@@ -311,6 +310,8 @@ class SpeechPipeline:
                             self._capture_t = t + FRAME_S
                             self._cond.notify_all()
                     if state == "closed":
+                        if flushed is not None:
+                            self._submit_final(flushed)
                         t += FRAME_S
                         self._capture_t = t
                         continue
@@ -320,7 +321,10 @@ class SpeechPipeline:
                         if due is not None:
                             self._spot_run(due)
                     if ev.started is not None and self.on_speech_start is not None:
-                        self.on_speech_start(ev.started, ep.turn_start)
+                        try:
+                            self.on_speech_start(ev.started, ep.turn_start)
+                        except Exception:  # noqa: BLE001
+                            log.exception("on_speech_start handler failed")
                     if ev.paused and cfg.speculative:
                         with self._cond:
                             audio = ep.segment_until_last_voiced()
