@@ -10,6 +10,7 @@ behaviour, not accuracy (the benchmark measures accuracy with the chosen models)
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 import time
 
@@ -17,6 +18,10 @@ import numpy as np
 import pytest
 
 pytest.importorskip("faster_whisper")
+pytest.importorskip("silero_vad")
+pytestmark = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None, reason="needs espeak-ng (apt-get install espeak-ng)"
+)
 pytest.importorskip("piper")
 
 from agent.events import Reflex, Utterance  # noqa: E402

@@ -12,6 +12,7 @@ harder it is to be mistaken for a person.
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 import time
 
@@ -19,6 +20,10 @@ import numpy as np
 import pytest
 
 pytest.importorskip("faster_whisper")
+pytest.importorskip("silero_vad")
+pytestmark = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None, reason="needs espeak-ng (apt-get install espeak-ng)"
+)
 pytest.importorskip("piper")
 
 from speech.asr import ASRConfig, WhisperASR  # noqa: E402

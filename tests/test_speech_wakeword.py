@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 
 import numpy as np
@@ -10,6 +11,10 @@ import pytest
 
 pytest.importorskip("pyopen_wakeword")
 pytest.importorskip("faster_whisper")
+pytest.importorskip("silero_vad")
+pytestmark = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None, reason="needs espeak-ng (apt-get install espeak-ng)"
+)
 
 from speech.asr import ASRConfig, WhisperASR, scene_vocabulary  # noqa: E402
 from speech.audio import SAMPLE_RATE  # noqa: E402
