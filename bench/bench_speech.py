@@ -15,7 +15,8 @@ bundled Piper voice and two espeak-ng voices and fed through the real SpeechPipe
   to the transcript callback; p50 / p95.
 - reflexes (real time): reflex turns ("Stop!", "Wait.", "Stop, and then ...") spoken by
   each voice; time from the end of the stop word (found in the synthesized audio by
-  energy, mapped to the wall clock of the real-time source) to the Reflex callback;
+  energy: the end of its voiced part, so a final "p" release counts as latency; mapped to
+  the wall clock of the real-time source) to the Reflex callback;
   p50 / p95. The arm coming to rest is measured by the executor's benchmark.
 - peak memory: the process's maximum RSS.
 
@@ -44,7 +45,7 @@ from speech.endpoint import DEFAULT_END_SILENCE_S, FRAME_S, EndpointConfig
 from speech.pipeline import PipelineConfig, SpeechPipeline
 from speech.reflexes import match_reflex
 from speech.sources import ScriptedSource
-from speech.synth_turns import TurnSynth
+from speech.synth_turns import TurnSynth, first_word_end_s
 from speech.vad import FRAME, SileroVAD
 
 DEFAULT_SCENARIOS = Path("/work/shared/eval/public.jsonl")
@@ -232,22 +233,6 @@ def bench_latency(synth, turns, model, threads, n_turns) -> list[float]:
     return lat
 
 
-def word_end_offset(pcm: np.ndarray) -> float:
-    """End of the first word group: the first >= 0.1 s gap of low energy after speech."""
-    f = pcm[: len(pcm) // 160 * 160].reshape(-1, 160)
-    e = np.sqrt((f.astype(np.float64) ** 2).mean(axis=1))
-    on = e > 0.1 * e.max()
-    idx = np.flatnonzero(on)
-    if len(idx) == 0:
-        return len(pcm) / SAMPLE_RATE
-    last = idx[0]
-    for i in idx[1:]:
-        if i - last > 10:  # 100 ms gap
-            break
-        last = i
-    return (last + 1) * 160 / SAMPLE_RATE
-
-
 def bench_reflexes(synth, voices, model, threads) -> list[float]:
     print("\n== end of stop word -> Reflex fired (real time) ==")
     asr = WhisperASR(ASRConfig(model=model, cpu_threads=threads))
@@ -259,7 +244,7 @@ def bench_reflexes(synth, voices, model, threads) -> list[float]:
         _, reflex_log, src = run_turns(asr, spotter, pcms, [[]] * len(pcms), realtime=True, gap_s=1.0)
         for text, pcm, turn in zip(REFLEX_TURNS, pcms, src.turns_played):  # type: ignore[attr-defined]
             want = match_reflex(text)
-            word_end_wall = turn.started_wall + word_end_offset(pcm)
+            word_end_wall = turn.started_wall + first_word_end_s(pcm)
             hits = [(w, r) for w, r in reflex_log if turn.started_at - 0.1 <= r.heard_at <= turn.ended_at + 1.0]
             if not hits or hits[0][1].command != want.command:
                 missed.append((v, text, [r.command for _, r in hits]))

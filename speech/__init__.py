@@ -41,6 +41,7 @@ _EXPORTS = {
     "EspeakTTS": "tts",
     "make_tts": "tts",
     "TurnSynth": "synth_turns",
+    "first_word_end_s": "synth_turns",
     "Player": "playback",
     "Speaker": "playback",
     "EchoGate": "playback",

@@ -52,3 +52,26 @@ class TurnSynth:
 def synth_turn(text: str, voice: str = "piper") -> np.ndarray:
     """One-off convenience (loads the voice each call; use TurnSynth for many turns)."""
     return TurnSynth(voice).synth(text)
+
+
+def first_word_end_s(pcm: np.ndarray, gap_s: float = 0.1) -> float:
+    """Where the first word group of a synthesized turn ends (seconds from its start):
+    the first stretch of >= `gap_s` below 10 % of the peak 10 ms energy after speech. For
+    "Stop!" that is the end of "stop"; for "Stop, and then ..." the comma pause. The
+    evaluation adds this to `Turn.started_wall` to time "end of the stop word -> arm at
+    rest"."""
+    hop = SAMPLE_RATE // 100
+    f = np.asarray(pcm[: len(pcm) // hop * hop], dtype=np.float64).reshape(-1, hop)
+    if len(f) == 0:
+        return 0.0
+    e = np.sqrt((f**2).mean(axis=1))
+    idx = np.flatnonzero(e > 0.1 * e.max())
+    if len(idx) == 0:
+        return len(pcm) / SAMPLE_RATE
+    max_gap = int(round(gap_s * 100))
+    last = idx[0]
+    for i in idx[1:]:
+        if i - last > max_gap:
+            break
+        last = i
+    return (last + 1) * hop / SAMPLE_RATE
