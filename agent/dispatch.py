@@ -8,6 +8,7 @@ rewrite the steps after it. Between steps the same happens before the next step 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from agent import events as ev
@@ -127,6 +128,60 @@ def _listen_between_steps(job: _Job, rt: Runtime) -> None:
             return
 
 
+@dataclass
+class EarlyStep:
+    """A first step started from a streaming planner before its turn was complete."""
+
+    step: PlanStep
+    index: int
+    handle: StepHandle
+    t0: float
+
+
+def begin_step(rt: Runtime, step: PlanStep, index: int) -> tuple[StepHandle, float]:
+    """Start a checked step on the executor (snapshot first, so a killed job resumes here)."""
+    skill_cls = rt.registry.get(step.skill)
+    args = skill_cls.Args.model_validate(step.args)
+    if rt.snapshot is not None:
+        rt.snapshot()
+    begin = getattr(rt.robot, "begin_step", None)
+    if begin is not None:
+        begin(index - 1)  # the simulator keys its perturbations to step indices
+    if rt.on_step_started is not None:
+        rt.on_step_started(index, step)
+    rt.publish(ev.StepStarted(index=index, skill=step.skill, args=step.args, instruction=step.instruction))
+    t0 = time.perf_counter()
+    handle = rt.executor.start(skill_cls(), args, instruction=step.instruction,
+                               extras={"start_positions": rt.start_positions, **rt.skill_extras})
+    return handle, t0
+
+
+def start_early(rt: Runtime, step: PlanStep, index: int) -> bool:
+    """Dispatch the first step of a plan the moment the planner has written and it checks out.
+    Only when the arm is idle; anything doubtful waits for the whole turn."""
+    cur = rt.executor.current
+    if rt.early is not None or (cur is not None and not cur.done) or rt.paused.is_set():
+        return False
+    if step_problems(step, rt.registry, rt.perception.scene()):
+        return False
+    handle, t0 = begin_step(rt, step, index)
+    rt.early = EarlyStep(step=step, index=index, handle=handle, t0=t0)
+    return True
+
+
+def _abandon(early: EarlyStep) -> None:
+    """The finished turn did not keep the step started early: stop it, arm at rest."""
+    early.handle.cancel("the plan changed")
+    early.handle.wait(10.0)
+
+
+def settle_early(rt: Runtime, first: PlanStep | None) -> None:
+    """After the turn: keep an early step the plan still starts with, stop any other."""
+    if rt.early is not None and (first is None or rt.early.step != first):
+        _abandon(rt.early)
+        rt.early = None
+
+
 def _set_down_first(rt: Runtime, pending: list[PlanStep]) -> list[PlanStep]:
     """After a correction stopped the arm mid-carry: an object in the hand that the new plan
     does not carry on with goes back where it was before anything else happens."""
@@ -177,19 +232,14 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
         return job.updates()
 
     index = len(job.done) + 1
-    skill_cls = rt.registry.get(step.skill)
-    args = skill_cls.Args.model_validate(step.args)
-    if rt.snapshot is not None:
-        rt.snapshot()
-    begin = getattr(rt.robot, "begin_step", None)
-    if begin is not None:
-        begin(index - 1)  # the simulator keys its perturbations to step indices
-    if rt.on_step_started is not None:
-        rt.on_step_started(index, step)
-    rt.publish(ev.StepStarted(index=index, skill=step.skill, args=step.args, instruction=step.instruction))
-    t0 = time.perf_counter()
-    handle = rt.executor.start(skill_cls(), args, instruction=step.instruction,
-                               extras={"start_positions": rt.start_positions, **rt.skill_extras})
+    early = rt.early
+    rt.early = None
+    if early is not None and early.step == step and early.index == index:
+        handle, t0 = early.handle, early.t0  # started while the planner was still writing
+    else:
+        if early is not None:
+            _abandon(early)
+        handle, t0 = begin_step(rt, step, index)
     fate = "keep"
     while not handle.done:
         said = rt.inbox.get(timeout=0.02)

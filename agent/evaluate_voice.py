@@ -44,9 +44,9 @@ class SpeechKit:
         cfg = PipelineConfig()
         self.synth = self.synth or TurnSynth(self.voice)
         self.asr = self.asr or WhisperASR(cfg.asr)
-        self.spotter = self.spotter or (self.asr if cfg.spotter_model == cfg.asr.model
-                                        else WhisperASR(cfg.asr.model_copy(update={"model": cfg.spotter_model,
-                                                                                   "cpu_threads": cfg.spotter_threads})))
+        # A separate spotter: a "stop" must never wait behind a transcription in progress.
+        self.spotter = self.spotter or WhisperASR(cfg.asr.model_copy(update={"model": cfg.spotter_model,
+                                                                             "cpu_threads": cfg.spotter_threads}))
         return self
 
 

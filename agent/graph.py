@@ -22,7 +22,7 @@ from langgraph.runtime import Runtime as GraphRuntime
 from langgraph.types import interrupt
 
 from agent import events as ev
-from agent.dispatch import CORRECTED, dispatch_one
+from agent.dispatch import CORRECTED, dispatch_one, settle_early, start_early
 from agent.runtime import Runtime
 from agent.turns import ask_planner, dialogue_after, merge_notes, planner_input, speak
 
@@ -55,7 +55,19 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
     if state.get("utterance_source") != "voice":
         rt.publish(ev.Utterance(text=utterance))
     inp = planner_input(dict(state), rt, utterance, answering=answering)
-    turn = ask_planner(rt, inp)
+    index = len(state.get("done", [])) + 1
+    seen: list = []
+
+    def on_step(step) -> None:
+        # A streaming planner hands over each step as soon as it is written: the first one
+        # starts moving the arm while the rest of the plan is still being generated.
+        seen.append(step)
+        if len(seen) == 1:
+            start_early(rt, step, index)
+
+    turn = ask_planner(rt, inp, on_step=on_step)
+    settle_early(rt, turn.steps[0] if turn.steps and not (turn.question or turn.refused
+                                                          or turn.control == "stop") else None)
     speak(rt, turn.say)
     out: dict[str, Any] = {
         "utterance": None,

@@ -71,6 +71,7 @@ class Runtime:
     snapshot: Callable[[], None] | None = None  # save the world so a killed job can resume
     skill_extras: dict[str, Any] = field(default_factory=dict)
     watcher: Any | None = None  # perception.changes.ChangeWatcher: things moved by someone else
+    early: Any | None = None  # agent.dispatch.EarlyStep: a first step started mid-stream
     paused: threading.Event = field(default_factory=threading.Event)
     idle: threading.Event = field(default_factory=threading.Event)
     max_retries: int = 1

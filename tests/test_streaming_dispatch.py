@@ -1,0 +1,71 @@
+"""With a streaming planner the arm starts the first step while the rest of the plan is still
+being written, and a later step that fails its checks does not undo the one already running."""
+
+from __future__ import annotations
+
+from agent import events as ev
+from agent.config import SessionConfig
+from agent.planners.openai_backend import OpenAIPlanner, OpenAIPlannerConfig
+from agent.schema import PlanStep
+from agent.session import Session
+from skills.registry import load_registry
+from sim.scenario import ObjectSpec, SceneSpec
+from tests.openai_stub_server import StubServer, scripted
+from tests.planner_fixtures import turn_json
+
+SCENE = SceneSpec(seed=5, objects=[ObjectSpec(name="red cup", kind="cup", color="red"),
+                                   ObjectSpec(name="blue cup", kind="cup", color="blue"),
+                                   ObjectSpec(name="tray", kind="tray", at="left"),
+                                   ObjectSpec(name="bin", kind="bin", at="right")])
+
+
+def place(obj: str, rel: str, target: str) -> PlanStep:
+    return PlanStep(skill="place", args={"object": obj, "relation": rel, "target": target},
+                    instruction=f"put the {obj} {rel} the {target}")
+
+
+def test_first_step_moves_the_arm_before_the_plan_is_complete(tmp_path):
+    reply = turn_json([place("red cup", "on", "tray"), place("blue cup", "in", "bin")], say="On it.")
+    stub = StubServer(scripted(reply), token_rate=40).start()
+    events: list = []
+    try:
+        reg = load_registry()
+        planner = OpenAIPlanner(OpenAIPlannerConfig(base_url=stub.base_url, model="stub", stream=True,
+                                                    fallback="none", images=False), registry=reg)
+        s = Session(SCENE, SessionConfig(home=tmp_path), planner=planner, registry=reg, on_event=events.append)
+        r = s.say("Put the red cup on the tray, then the blue cup in the bin.")
+        s.close()
+    finally:
+        stub.stop()
+    assert r.outcome == "done" and [x["status"] for x in r.steps] == ["success", "success"]
+    started = next(e for e in events if isinstance(e, ev.StepStarted))
+    plan = next(e for e in events if isinstance(e, ev.PlanMade))
+    assert started.index == 1 and started.args["object"] == "red cup"
+    # The reply streams for well over a second at 40 tokens/s; step 1 began before it ended.
+    assert started.t < plan.t - 0.3, (started.t, plan.t)
+
+
+def test_a_bad_later_step_does_not_undo_the_running_one(tmp_path):
+    bad = turn_json([place("red cup", "on", "tray"), place("green cup", "in", "bin")])
+    good = turn_json([place("red cup", "on", "tray"), place("blue cup", "in", "bin")])
+    stub = StubServer(scripted(bad, good), token_rate=40).start()
+    events: list = []
+    try:
+        reg = load_registry()
+        planner = OpenAIPlanner(OpenAIPlannerConfig(base_url=stub.base_url, model="stub", stream=True,
+                                                    fallback="none", images=False), registry=reg)
+        s = Session(SCENE, SessionConfig(home=tmp_path), planner=planner, registry=reg, on_event=events.append)
+        r = s.say("Put the red cup on the tray, then the blue cup in the bin.")
+        state = s.robot.state()
+        s.close()
+    finally:
+        stub.stop()
+    starts = [e for e in events if isinstance(e, ev.StepStarted)]
+    finishes = [e for e in events if isinstance(e, ev.StepFinished)]
+    assert [e.args["object"] for e in starts] == ["red cup", "blue cup"], "the red cup step ran once, never restarted"
+    assert all(f.status == "success" for f in finishes)
+    assert len(stub.requests) == 2, "the bad step was re-asked"
+    from sim.predicates import check_all
+
+    ok, failed = check_all(["on(red cup, tray)", "in(blue cup, bin)"], state)
+    assert ok, failed
