@@ -362,14 +362,15 @@ def demo(record: Path = typer.Option(Path("out/demo.mp4"), help="where to write 
 def _spoken_job(session, text: str):
     """Say `text` into a simulated microphone; the robot hears it, plans, works and answers
     aloud (its own voice loops back into the microphone and must not be heard as the person)."""
-    from agent.voice import VoiceLink
+    from agent.voice import VoiceLink, sound_tap
     from speech.asr import scene_vocabulary
     from speech.voice import VoiceIO
 
     with console.status("loading speech models…"):
         link = VoiceLink(session)
         vocab = scene_vocabulary([o.model_dump() for o in session.scene.objects]) + session.registry.names()
-        io = VoiceIO.scripted(link.on_event, vocabulary=vocab)
+        tap = sound_tap(session)
+        io = VoiceIO.scripted(link.on_event, vocabulary=vocab, taps=[tap])
         link.speak = io.say
         session.bus.subscribe(link._speak_event)
         io.start()
@@ -384,6 +385,7 @@ def _spoken_job(session, text: str):
         io.wait_robot_idle(30)
     finally:
         io.stop()
+        tap.stop()
     return link.results[-1] if link.results else None
 
 
@@ -403,7 +405,7 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
     """A live session: speak to the robot through the microphone; it answers aloud."""
     from agent.console import ConsoleView
     from agent.session import Session
-    from agent.voice import VoiceLink
+    from agent.voice import VoiceLink, sound_tap
     from speech.asr import scene_vocabulary
     from speech.sources import MicrophoneError, list_input_devices
 
@@ -428,9 +430,11 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
 
             gates.append(WakeWordGate())
         dev = int(device) if device and device.isdigit() else device
+        tap = sound_tap(session)
         io = VoiceIO.microphone(link.on_event, device=dev, speaker_device=speaker, vocabulary=vocab,
-                                wav_dir=session.dir / "speech", gates=gates)
+                                wav_dir=session.dir / "speech", gates=gates, taps=[tap])
     except MicrophoneError as e:
+        tap.stop()
         session.close()
         _fail(str(e))
         raise
@@ -446,6 +450,7 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
         console.print("ending the session…")
     finally:
         io.stop()
+        tap.stop()
         session.close()
         if record:
             console.print(f"video: {session.write_video(record)}")

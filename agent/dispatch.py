@@ -63,7 +63,7 @@ class _Job:
 
 def _hear(job: _Job, rt: Runtime, said: Said, running: PlanStep | None, handle: StepHandle | None) -> str:
     """Act on one thing said. Returns what became of the running step: 'keep', 'preempt' or 'stop'."""
-    if said.source != "voice":  # heard speech is already in the log, with its timing
+    if said.source == "typed":  # heard speech is already in the log, with its timing; cues log themselves
         rt.publish(ev.Utterance(text=said.text))
     inp = planner_input(job.view(), rt, said.text, running=running, pending=job.pending)
     turn: PlannerTurn = ask_planner(rt, inp)
@@ -114,6 +114,10 @@ def _hear(job: _Job, rt: Runtime, said: Said, running: PlanStep | None, handle: 
 def _listen_between_steps(job: _Job, rt: Runtime) -> None:
     """Hear what was said since the last step; while paused, wait for more."""
     while True:
+        if rt.closing.is_set():
+            job.pending = []
+            job.outcome = "stopped"
+            return
         said = rt.inbox.get()
         if said is None:
             if not rt.paused.is_set():

@@ -19,7 +19,7 @@ from agent import events as ev
 from agent.config import SessionConfig
 from agent.evaluate import MOVING_DELAY_S, ScenarioResult, _judge, _Turns
 from agent.session import Session
-from agent.voice import VoiceLink
+from agent.voice import VoiceLink, sound_tap
 from sim.scenario import Scenario
 
 # Words whose turns are about halting the arm (the report times them to the arm at rest).
@@ -121,8 +121,9 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
     link = VoiceLink(session)
     vocab = scene_vocabulary([o.model_dump() for o in scenario.scene.objects]) + session.registry.names()
     errors: list[str] = []
+    tap = sound_tap(session)
     pipeline = SpeechPipeline(source, on_utterance=link.on_utterance, on_reflex=link.on_reflex, vocabulary=vocab,
-                              asr=kit.asr, spotter=kit.spotter, on_error=errors.append)
+                              asr=kit.asr, spotter=kit.spotter, on_error=errors.append, gates=[tap])
     error = None
     try:
         pipeline.start()
@@ -147,6 +148,7 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
         error = f"{type(e).__name__}: {e}"
     finally:
         pipeline.stop()
+        tap.stop()
         session.close()
     h = m["halt_handle"]
     halt = {"asked_at": 0.0 if m["halt_turn"] is not None else None, "rest": None}

@@ -73,5 +73,6 @@ class Runtime:
     watcher: Any | None = None  # perception.changes.ChangeWatcher: things moved by someone else
     early: Any | None = None  # agent.dispatch.EarlyStep: a first step started mid-stream
     paused: threading.Event = field(default_factory=threading.Event)
+    closing: threading.Event = field(default_factory=threading.Event)  # the session is ending
     idle: threading.Event = field(default_factory=threading.Event)
     max_retries: int = 1

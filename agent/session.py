@@ -234,6 +234,11 @@ class Session:
                 return self._drive(None, answer or self.answer_fn, pending_question=snap.interrupts[0].value)
             return self._drive(None, answer or self.answer_fn)
 
+    @property
+    def busy(self) -> bool:
+        """A job is being planned or run."""
+        return self._lock.locked()
+
     def interject(self, text: str, source: str = "typed"):
         """Something said while the robot works; the dispatch loop hears it at once."""
         return self.runtime.inbox.put(text, source=source)
@@ -294,11 +299,15 @@ class Session:
             return None
         return self.recorder.save(path)
 
-    def close(self) -> None:
+    def close(self, timeout_s: float = 10.0) -> None:
+        """End the session: stop the arm, let a running job wind down, then close the stores."""
+        self.runtime.closing.set()
         h = self.executor.current
         if h is not None and not h.done:
             h.cancel("session closed")
             h.wait(2.0)
+        if self._lock.acquire(timeout=timeout_s):  # the job's last checkpoint is written first
+            self._lock.release()
         if self.dataset is not None:
             self.dataset.close()
         self.log.close()

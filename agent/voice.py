@@ -111,3 +111,11 @@ class VoiceLink:
     def _speak_event(self, e: Any) -> None:
         if isinstance(e, (ev.Spoken, ev.QuestionAsked)) and self.speak is not None:
             self.speak(e.text)
+
+
+def sound_tap(session: Session, policy: Any = None):
+    """Sound events on the session's audio: each becomes a cue the session reacts to."""
+    from agent.cues import react
+    from perception.sound_tap import SoundTap
+
+    return SoundTap(lambda cue: react(session, cue, policy)).start()

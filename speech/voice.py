@@ -46,12 +46,14 @@ class VoiceIO:
         config: PipelineConfig | None = None,
         voice: str = "piper",
         gates: Sequence[AudioGate] = (),
+        taps: Sequence[AudioGate] = (),
         pipeline_kwargs: dict[str, Any] | None = None,
     ) -> None:
         self.source = source
         self.player = Player(sink, clock=clock) if sink is not None else None
         self.echo_gate = EchoGate(self.player) if self.player is not None else None
-        all_gates: list[AudioGate] = ([self.echo_gate] if self.echo_gate else []) + list(gates)
+        # Taps (sound events) come first: they must hear everything, even while the robot talks.
+        all_gates: list[AudioGate] = list(taps) + ([self.echo_gate] if self.echo_gate else []) + list(gates)
         self.pipeline = SpeechPipeline(
             source,
             on_utterance=publish,
