@@ -88,6 +88,9 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
         return turn
 
     def on_tick(handle, obs) -> None:
+        # A pause's rest time is cleared on resume: keep the first one after the halt word.
+        if m["halt_handle"] is handle and m.get("rest_at") is None and handle.rest_at is not None:
+            m["rest_at"] = handle.rest_at
         if m["first_motion"] is None and handle.motion_started_at is not None:
             m["first_motion"] = clock.mono(handle.motion_started_at)
         if handle.motion_started_at is None:
@@ -153,8 +156,9 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
     h = m["halt_handle"]
     halt = {"asked_at": 0.0 if m["halt_turn"] is not None else None, "rest": None}
     stop_to_rest = None
-    if h is not None and h.rest_at is not None and m["halt_turn"].ended_wall is not None:
-        stop_to_rest = clock.mono(h.rest_at) - m["halt_turn"].ended_wall
+    rest_at = m.get("rest_at") or (h.rest_at if h is not None else None)
+    if h is not None and rest_at is not None and m["halt_turn"].ended_wall is not None:
+        stop_to_rest = clock.mono(rest_at) - m["halt_turn"].ended_wall
         halt["rest"] = stop_to_rest
     result = _judge(scenario, session, _questions(session), m["refused"], m["steps"], halt, error)
     result.wall_s = round(time.perf_counter() - t_wall, 2)

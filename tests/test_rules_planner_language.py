@@ -288,3 +288,20 @@ def test_an_opening_clear_up_followed_by_destinations_is_a_title():
         assert [c.action for c in cmds] == ["place", "place"], said
     # On its own, or with a destination, a clear-up is a request.
     assert [c.action for c in parse_utterance("Clear the table into the bin.").commands] == ["clear"]
+
+
+def test_and_misheard_as_in_is_read_as_the_possible_request():
+    from agent.planners.rules import RulesPlanner
+    from agent.schema import PlannerInput, SceneObject
+
+    scene = [SceneObject(name="trash", kind="trash", color="white", pos=(0.1, 0.1, 0.02)),
+             SceneObject(name="can", kind="can", color="red", pos=(0.1, -0.1, 0.05)),
+             SceneObject(name="bin", kind="bin", color="black", pos=(0.0, -0.25, 0.06), graspable=False)]
+    turn = RulesPlanner().plan(PlannerInput(utterance="Throw out the trash in the can.", scene=scene))
+    assert sorted(s.args["object"] for s in turn.steps) == ["can", "trash"]
+    assert all(s.args["target"] == "bin" for s in turn.steps)
+    # A possible "in" stays an "in"; an impossible one with no possible reading is still refused.
+    turn = RulesPlanner().plan(PlannerInput(utterance="Put the trash in the bin.", scene=scene))
+    assert [(s.args["object"], s.args["target"]) for s in turn.steps] == [("trash", "bin")]
+    turn = RulesPlanner().plan(PlannerInput(utterance="Put the bin in the can.", scene=scene))
+    assert turn.refused and not turn.steps

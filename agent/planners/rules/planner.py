@@ -39,16 +39,28 @@ class RulesPlanner:
     name = "rules"
 
     def plan(self, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn:
-        try:
-            turn = self._turn(inp)
-        except (Refusal, NeedQuestion, ValueError, KeyError, IndexError, AttributeError, TypeError) as e:
-            # A sentence the grammar trips over must not take the agent down: say so, change nothing.
-            message = getattr(e, "message", None) or "Sorry, I didn't understand that. Could you say it another way?"
-            turn = PlannerTurn(say=message, refused=True, steps=list(inp.pending))
+        turn = self._safe_turn(inp)
+        if turn.refused:
+            # Speech recognition confuses "and" with "in" ("the trash in the can" for "the trash
+            # and the can"): when the words as heard ask for the impossible, a reading with the
+            # conjunction that is possible is taken instead.
+            for alt in _and_for_in(inp.utterance):
+                other = self._safe_turn(inp.model_copy(update={"utterance": alt}))
+                if not other.refused and other.question is None and other.steps:
+                    turn = other
+                    break
         if on_step is not None:
             for step in turn.steps:
                 on_step(step)
         return turn
+
+    def _safe_turn(self, inp: PlannerInput) -> PlannerTurn:
+        try:
+            return self._turn(inp)
+        except (Refusal, NeedQuestion, ValueError, KeyError, IndexError, AttributeError, TypeError) as e:
+            # A sentence the grammar trips over must not take the agent down: say so, change nothing.
+            message = getattr(e, "message", None) or "Sorry, I didn't understand that. Could you say it another way?"
+            return PlannerTurn(say=message, refused=True, steps=list(inp.pending))
 
     # -- dispatch --------------------------------------------------------------------------------
 
@@ -363,3 +375,16 @@ def _names(objs: list[SceneObject]) -> str:
 def _without(text: str, phrase: str) -> str:
     out = re.sub(r"(?<![a-z])" + re.escape(phrase) + r"(?![a-z])", " ", strip_punct(text))
     return strip_fillers(out)
+
+
+def _and_for_in(utterance: str) -> list[str]:
+    """The utterance with one " in the " read as " and the ", for each place it occurs."""
+    out = []
+    low = utterance.lower()
+    start = 0
+    while True:
+        i = low.find(" in the ", start)
+        if i < 0:
+            return out
+        out.append(utterance[:i] + " and the " + utterance[i + len(" in the "):])
+        start = i + 1
