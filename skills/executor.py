@@ -18,6 +18,7 @@ and a tick never blocks on anything but the robot itself.
 from __future__ import annotations
 
 import collections
+import os
 import sys
 import threading
 import time
@@ -85,11 +86,23 @@ class TickStats:
         return float(np.percentile(np.asarray(data), q) * 1e3) if data else 0.0
 
 
+def _raise_priority(priority: int = 10) -> bool:
+    """Ask the OS to run this control thread before speech, planning and rendering threads
+    (SCHED_FIFO). Allowed for root or with CAP_SYS_NICE / an rtprio limit; otherwise the
+    loop runs at normal priority and says so in its handle."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+        return True
+    except (AttributeError, OSError, PermissionError):
+        return False
+
+
 class StepHandle:
     """A running skill. `wait()` returns its Outcome; pause/resume/cancel steer it."""
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.realtime_priority = False  # whether the OS runs this loop at real-time priority
         self.outcome: Outcome | None = None
         self.stats = TickStats()
         self.started_at: float | None = None  # clock time of the first tick
@@ -188,6 +201,8 @@ class Executor:
     # -- the control thread ------------------------------------------------------------------
     def _loop(self, h: StepHandle, skill: Skill, args: BaseModel, instruction: str,
               extras: dict[str, Any], rate: float) -> None:
+        if self.clock.realtime:
+            h.realtime_priority = _raise_priority()
         period = 1.0 / rate
         limit = float(type(skill).time_limit_s)
         outcome: Outcome
