@@ -10,7 +10,6 @@ to the arm at rest.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -37,7 +36,7 @@ class SpeechKit:
     vad: Any = None
 
     def load(self) -> "SpeechKit":
-        from speech.asr import ASRConfig, WhisperASR
+        from speech.asr import WhisperASR
         from speech.pipeline import PipelineConfig
         from speech.synth_turns import TurnSynth
 

@@ -17,7 +17,6 @@ import time
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
-import numpy as np  # noqa: E402
 
 from agent.planners.rules import RulesPlanner  # noqa: E402
 from agent.schema import PlannerInput  # noqa: E402

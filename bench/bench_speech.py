@@ -31,7 +31,6 @@ import json
 import os
 import re
 import resource
-import statistics
 import sys
 import threading
 import time

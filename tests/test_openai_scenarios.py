@@ -5,7 +5,6 @@ validation and dispatch into the simulator."""
 
 from __future__ import annotations
 
-import json
 import queue
 from pathlib import Path
 

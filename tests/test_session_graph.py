@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
 
 from agent import events as ev
 from agent.config import SessionConfig

@@ -9,7 +9,6 @@ behaviour, not accuracy (the benchmark measures accuracy with the chosen models)
 
 from __future__ import annotations
 
-import re
 import shutil
 import threading
 import time
@@ -25,11 +24,11 @@ pytestmark = pytest.mark.skipif(
 pytest.importorskip("piper")
 
 from agent.events import Reflex, Utterance  # noqa: E402
-from speech.asr import ASRConfig, WhisperASR, scene_vocabulary  # noqa: E402
+from speech.asr import WhisperASR, scene_vocabulary  # noqa: E402
 from speech.audio import SAMPLE_RATE  # noqa: E402
 from speech.pipeline import PipelineConfig, SpeechPipeline  # noqa: E402
 from speech.sources import AudioSource, ScriptedSource, WavFileSource  # noqa: E402
-from speech.synth_turns import TurnSynth  # noqa: E402
+from tests.speech_support import norm  # noqa: E402
 from speech.vad import SileroVAD  # noqa: E402
 
 VOCAB = scene_vocabulary(
@@ -38,18 +37,6 @@ VOCAB = scene_vocabulary(
 )
 
 
-@pytest.fixture(scope="module")
-def asr() -> WhisperASR:
-    return WhisperASR(ASRConfig(model="tiny.en", cpu_threads=2))
-
-
-@pytest.fixture(scope="module")
-def synth() -> TurnSynth:
-    return TurnSynth("piper")
-
-
-def norm(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z' ]+", " ", text.lower()).split())
 
 
 class Run:

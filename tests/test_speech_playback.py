@@ -11,9 +11,7 @@ harder it is to be mistaken for a person.
 
 from __future__ import annotations
 
-import re
 import shutil
-import threading
 import time
 
 import numpy as np
@@ -26,30 +24,17 @@ pytestmark = pytest.mark.skipif(
 )
 pytest.importorskip("piper")
 
-from speech.asr import ASRConfig, WhisperASR  # noqa: E402
 from speech.audio import SAMPLE_RATE  # noqa: E402
 from speech.pipeline import PipelineConfig, SpeechPipeline  # noqa: E402
 from speech.playback import EchoGate, LoopbackSink, Player, Speaker, WavFileSink  # noqa: E402
 from speech.sources import ScriptedSource  # noqa: E402
-from speech.synth_turns import TurnSynth  # noqa: E402
+from tests.speech_support import norm  # noqa: E402
 from speech.tts import EspeakTTS, PiperTTS  # noqa: E402
 from speech.vad import SileroVAD  # noqa: E402
 
 ROBOT_LINE = "I will put the red cup in the bin, and then I will put the blue block on the tray for you."
 
 
-@pytest.fixture(scope="module")
-def asr() -> WhisperASR:
-    return WhisperASR(ASRConfig(model="tiny.en", cpu_threads=2))
-
-
-@pytest.fixture(scope="module")
-def synth() -> TurnSynth:
-    return TurnSynth("piper")
-
-
-def norm(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z' ]+", " ", text.lower()).split())
 
 
 def test_piper_and_espeak_synthesize():

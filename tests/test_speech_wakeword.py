@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import threading
 
-import numpy as np
 import pytest
 
 pytest.importorskip("pyopen_wakeword")
@@ -16,11 +14,11 @@ pytestmark = pytest.mark.skipif(
     shutil.which("espeak-ng") is None, reason="needs espeak-ng (apt-get install espeak-ng)"
 )
 
-from speech.asr import ASRConfig, WhisperASR, scene_vocabulary  # noqa: E402
+from speech.asr import scene_vocabulary  # noqa: E402
 from speech.audio import SAMPLE_RATE  # noqa: E402
 from speech.pipeline import PipelineConfig, SpeechPipeline  # noqa: E402
 from speech.sources import ScriptedSource  # noqa: E402
-from speech.synth_turns import TurnSynth  # noqa: E402
+from tests.speech_support import norm  # noqa: E402
 from speech.vad import SileroVAD  # noqa: E402
 from speech.wakeword import PushToTalkGate, WakeWordGate  # noqa: E402
 
@@ -28,18 +26,6 @@ from speech.wakeword import PushToTalkGate, WakeWordGate  # noqa: E402
 VOCAB = scene_vocabulary([{"name": "red cup"}, {"name": "blue cup"}, {"name": "bin"}])
 
 
-@pytest.fixture(scope="module")
-def asr() -> WhisperASR:
-    return WhisperASR(ASRConfig(model="tiny.en", cpu_threads=2))
-
-
-@pytest.fixture(scope="module")
-def synth() -> TurnSynth:
-    return TurnSynth("piper")
-
-
-def norm(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z' ]+", " ", text.lower()).split())
 
 
 def _run(asr, turns, gate):

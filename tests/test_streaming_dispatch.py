@@ -60,6 +60,7 @@ def test_a_bad_later_step_does_not_undo_the_running_one(tmp_path):
         s.close()
     finally:
         stub.stop()
+    assert r.outcome == "done"
     starts = [e for e in events if isinstance(e, ev.StepStarted)]
     finishes = [e for e in events if isinstance(e, ev.StepFinished)]
     assert [e.args["object"] for e in starts] == ["red cup", "blue cup"], "the red cup step ran once, never restarted"

@@ -147,3 +147,29 @@ def finish_metrics(ctx: LoopContext) -> dict[str, Any]:
     m.early_steps = d.early_count
     m.steps = len(d.delivered)
     return m.as_dict()
+
+
+def plan_once(owner: Any, *, model: str, stream: bool, prompt: Any, inp: PlannerInput, registry: SkillRegistry,
+              on_step: Callable | None, generate: Generate, fallback: FallbackSource, max_retries: int,
+              clock: Callable[[], float], t0: float) -> tuple[PlannerTurn, dict[str, Any]]:
+    """One planner turn from a model: ask, check, re-ask, fall back; with the call's metrics,
+    also left on `owner.last_metrics` when the turn fails.
+    Early dispatch only when the arm is idle: with a step running, the caller must see the
+    turn's `preempt` before queuing anything behind (or instead of) that step."""
+    import prompts
+
+    name = owner.name
+    m = PlanMetrics(planner=name, model=model, prompt_version=prompts.version(), stream=stream,
+                    prompt_chars_stable=prompt.stable_chars, prompt_chars_total=prompt.total_chars,
+                    images=len(prompt.images))
+    dispatcher = StepDispatcher(on_step, registry, inp.scene, early=stream and inp.running is None, clock=clock)
+    ctx = LoopContext(inp=inp, registry=registry, dispatcher=dispatcher, metrics=m, clock=clock, t0=t0)
+    try:
+        turn = ask_until_valid(generate, prompt.openai_messages(), ctx, max_retries)
+        if turn is None:
+            turn = fallback.turn(ctx)
+    finally:
+        metrics = finish_metrics(ctx)
+        owner.last_metrics = metrics
+        log.info("%s plan: %s", name, json.dumps(metrics))
+    return turn, metrics

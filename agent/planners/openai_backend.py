@@ -28,13 +28,10 @@ from typing import Any, Callable
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-import prompts
-from agent.planners.attempts import Feed, FallbackSource, LoopContext, Reply, ask_until_valid, finish_metrics
+from agent.planners.attempts import Feed, FallbackSource, Reply, plan_once
 from agent.planners.base import Planner, StepCallback
 from agent.planners.chat_client import ChatClient
-from agent.planners.dispatch import StepDispatcher
 from agent.planners.fallback import FallbackMode
-from agent.planners.metrics import PlanMetrics
 from agent.planners.prompting import Prompt, build_prompt, catalogue, system_prompt
 from agent.planners.turn_schema import response_format, turn_schema
 from agent.schema import PlannerInput, PlannerTurn, SkillInfo
@@ -151,23 +148,9 @@ class OpenAIPlanner:
         """`plan()` that also returns this call's metrics (safe when calls overlap)."""
         t0 = self._clock()
         cfg = self.config
-        prompt = self._prompt(inp)
-        m = PlanMetrics(planner=self.name, model=cfg.model, prompt_version=prompts.version(), stream=cfg.stream,
-                        prompt_chars_stable=prompt.stable_chars, prompt_chars_total=prompt.total_chars,
-                        images=len(prompt.images))
-        # Early dispatch only when the arm is idle: with a step running, the caller must see
-        # the turn's `preempt` before queuing anything behind (or instead of) that step.
-        dispatcher = StepDispatcher(on_step, self.registry, inp.scene, early=cfg.stream and inp.running is None,
-                                    clock=self._clock)
-        ctx = LoopContext(inp=inp, registry=self.registry, dispatcher=dispatcher, metrics=m, clock=self._clock, t0=t0)
-        try:
-            turn = ask_until_valid(self._generate, prompt.openai_messages(), ctx, cfg.max_retries)
-            if turn is None:
-                turn = self._fallback.turn(ctx)
-        finally:
-            metrics = finish_metrics(ctx)
-            self.last_metrics = metrics
-            log.info("openai plan: %s", json.dumps(metrics))
+        turn, metrics = plan_once(self, model=cfg.model, stream=cfg.stream, prompt=self._prompt(inp),
+                                  inp=inp, registry=self.registry, on_step=on_step, generate=self._generate,
+                                  fallback=self._fallback, max_retries=cfg.max_retries, clock=self._clock, t0=t0)
         return turn, metrics
 
     # -- internals -------------------------------------------------------------------------

@@ -25,20 +25,9 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-import prompts
-from agent.planners.attempts import (
-    Feed,
-    FallbackSource,
-    LoopContext,
-    ModelFault,
-    Reply,
-    ask_until_valid,
-    finish_metrics,
-)
+from agent.planners.attempts import Feed, FallbackSource, ModelFault, Reply, plan_once
 from agent.planners.base import Planner, StepCallback
-from agent.planners.dispatch import StepDispatcher
 from agent.planners.fallback import FallbackMode
-from agent.planners.metrics import PlanMetrics
 from agent.planners.prompting import build_prompt, catalogue, system_prompt
 from agent.schema import PlannerInput, PlannerTurn, SkillInfo
 from skills.registry import SkillRegistry, load_registry
@@ -101,20 +90,9 @@ class TransformersPlanner:
         cfg = self.config
         skills = catalogue(inp, self._catalogue)
         prompt = build_prompt(inp, skills, with_images=cfg.images and self.sees_images, system=self._system(skills))
-        m = PlanMetrics(planner=self.name, model=cfg.model_path, prompt_version=prompts.version(), stream=cfg.stream,
-                        prompt_chars_stable=prompt.stable_chars, prompt_chars_total=prompt.total_chars,
-                        images=len(prompt.images))
-        dispatcher = StepDispatcher(on_step, self.registry, inp.scene, early=cfg.stream and inp.running is None,
-                                    clock=self._clock)
-        ctx = LoopContext(inp=inp, registry=self.registry, dispatcher=dispatcher, metrics=m, clock=self._clock, t0=t0)
-        try:
-            turn = ask_until_valid(self.generate, prompt.openai_messages(), ctx, cfg.max_retries)
-            if turn is None:
-                turn = self._fallback.turn(ctx)
-        finally:
-            metrics = finish_metrics(ctx)
-            self.last_metrics = metrics
-            log.info("transformers plan: %s", json.dumps(metrics))
+        turn, metrics = plan_once(self, model=str(cfg.model_path), stream=cfg.stream, prompt=prompt,
+                                  inp=inp, registry=self.registry, on_step=on_step, generate=self.generate,
+                                  fallback=self._fallback, max_retries=cfg.max_retries, clock=self._clock, t0=t0)
         return turn, metrics
 
     def _system(self, skills: list[SkillInfo]) -> str:

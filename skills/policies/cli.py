@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import shutil
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from skills.policies.registry import BUILTIN_POLICIES, builtin_checkpoint
+from skills.policies.registry import builtin_checkpoint
 
 
 def serve_policy(

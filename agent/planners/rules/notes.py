@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agent.planners.rules.parse import Command, Exclusion, parse_clause, parse_utterance, split_sentences
+from agent.planners.rules.parse import Command, parse_clause, parse_utterance, split_sentences
 from agent.planners.rules.phrases import NounPhrase
 from agent.planners.rules.text import normalize, strip_fillers, strip_punct
 from agent.schema import Note
