@@ -52,21 +52,24 @@ class VoiceLink:
         self.session.bus.publish(u.model_copy(update={"source": "voice"}))
         if not u.final:
             return
-        self.utterances.append(u)
+        # Route it before recording it as heard: whoever waits on `utterances` then finds the
+        # job already running (or the answer already given).
         if self._asking.is_set():
             try:
                 self._answers.put_nowait(u.text)
             except queue.Full:
                 pass
-            return
-        with self._lock:
-            if self.busy:
-                self.session.interject(u.text, source="voice")
-                return
-            if self.on_new_job is not None:
-                self.on_new_job(u)
-            self._job = threading.Thread(target=self._run_job, args=(u.text,), name="voice-job", daemon=True)
-            self._job.start()
+        else:
+            with self._lock:
+                if self.busy:
+                    self.session.interject(u.text, source="voice")
+                else:
+                    if self.on_new_job is not None:
+                        self.on_new_job(u)
+                    self._job = threading.Thread(target=self._run_job, args=(u.text,), name="voice-job",
+                                                 daemon=True)
+                    self._job.start()
+        self.utterances.append(u)
 
     def on_reflex(self, r: ev.Reflex) -> None:
         self.reflexes.append(r)
