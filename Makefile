@@ -43,7 +43,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	@touch $@
 
 demo: setup
-	$(BIN)/hirobot demo --record out/demo.mp4
+	$(BIN)/hirobot demo --voice --record out/demo.mp4
 
 test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider

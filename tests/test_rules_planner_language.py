@@ -305,3 +305,20 @@ def test_and_misheard_as_in_is_read_as_the_possible_request():
     assert [(s.args["object"], s.args["target"]) for s in turn.steps] == [("trash", "bin")]
     turn = RulesPlanner().plan(PlannerInput(utterance="Put the bin in the can.", scene=scene))
     assert turn.refused and not turn.steps
+
+
+def test_a_kind_misheard_by_one_letter_is_understood():
+    from agent.planners.rules import RulesPlanner
+    from agent.planners.rules.phrases import misheard_kind
+    from agent.schema import PlannerInput, SceneObject
+
+    assert misheard_kind("cuts") == "cups" and misheard_kind("bowel") == "bowl"
+    assert misheard_kind("banana") is None and misheard_kind("cat") is None
+    scene = [SceneObject(name="red cup", kind="cup", color="red", pos=(0.1, 0.1, 0.04)),
+             SceneObject(name="blue cup", kind="cup", color="blue", pos=(-0.1, 0.1, 0.04)),
+             SceneObject(name="tray", kind="tray", color="green", pos=(0.0, -0.25, 0.01), graspable=False)]
+    turn = RulesPlanner().plan(PlannerInput(utterance="The cuts go on the tray.", scene=scene))
+    assert sorted(s.args["object"] for s in turn.steps) == ["blue cup", "red cup"]
+    # A word that is not near any kind is still an object that is not there.
+    turn = RulesPlanner().plan(PlannerInput(utterance="Put the banana on the tray.", scene=scene))
+    assert turn.refused and "banana" in turn.say
