@@ -72,6 +72,7 @@ class Runtime:
     skill_extras: dict[str, Any] = field(default_factory=dict)
     watcher: Any | None = None  # perception.changes.ChangeWatcher: things moved by someone else
     early: Any | None = None  # agent.dispatch.EarlyStep: a first step started mid-stream
+    camera_frames: Callable[[], dict[str, str]] | None = None  # camera -> JPEG data URL, for planners that see
     paused: threading.Event = field(default_factory=threading.Event)
     closing: threading.Event = field(default_factory=threading.Event)  # the session is ending
     idle: threading.Event = field(default_factory=threading.Event)

@@ -70,6 +70,21 @@ def make_perception(config: SessionConfig, robot: Any):
     return StatePerception(robot)
 
 
+def camera_data_urls(robot: Any, cameras: tuple[str, ...] = ("front", "wrist"), quality: int = 85) -> dict[str, str]:
+    """The robot's cameras as JPEG data URLs: what a vision-language planner looks at."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    out = {}
+    for cam in cameras:
+        buf = io.BytesIO()
+        Image.fromarray(robot.render(cam)).save(buf, format="JPEG", quality=quality)
+        out[cam] = "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return out
+
+
 class Session:
     def __init__(self, scene: SceneSpec, config: SessionConfig | None = None, *, session_id: str | None = None,
                  robot: Any | None = None, planner: Planner | None = None, registry: SkillRegistry | None = None,
@@ -114,6 +129,8 @@ class Session:
         self.runtime = Runtime(robot=robot, executor=self.executor, planner=self.planner, registry=self.registry,
                                perception=self.perception, publish=self.bus.publish,
                                start_positions=start_positions, inbox=Inbox(), snapshot=self._snapshot)
+        if self.config.planner != "rules" and hasattr(robot, "render"):
+            self.runtime.camera_frames = lambda: camera_data_urls(self.robot)
         from perception.changes import ChangeWatcher
 
         self.runtime.watcher = ChangeWatcher()

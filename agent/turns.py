@@ -25,6 +25,7 @@ def planner_input(state: dict[str, Any], rt: Runtime, utterance: str, running: P
         running=running,
         pending=pending if pending is not None else [PlanStep.model_validate(p) for p in state.get("pending", [])],
         start_positions=rt.start_positions,
+        images=rt.camera_frames() if rt.camera_frames is not None else {},
     )
 
 

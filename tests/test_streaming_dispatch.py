@@ -70,3 +70,27 @@ def test_a_bad_later_step_does_not_undo_the_running_one(tmp_path):
 
     ok, failed = check_all(["on(red cup, tray)", "in(blue cup, bin)"], state)
     assert ok, failed
+
+
+def test_the_planner_sees_both_cameras_as_jpeg(tmp_path):
+    reply = turn_json([place("red cup", "on", "tray")])
+    stub = StubServer(scripted(reply)).start()
+    try:
+        reg = load_registry()
+        planner = OpenAIPlanner(OpenAIPlannerConfig(base_url=stub.base_url, model="stub", stream=False,
+                                                    fallback="none", images=True), registry=reg)
+        s = Session(SCENE, SessionConfig(home=tmp_path, planner="openai"), planner=planner, registry=reg)
+        s.say("Put the red cup on the tray.")
+        s.close()
+    finally:
+        stub.stop()
+    content = [m for m in stub.requests[0]["messages"] if m["role"] == "user"][-1]["content"]
+    urls = [part["image_url"]["url"] for part in content if isinstance(part, dict) and part.get("type") == "image_url"]
+    assert len(urls) == 2 and all(u.startswith("data:image/jpeg;base64,") for u in urls)
+    import base64
+    import io
+
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(base64.b64decode(urls[0].split(",", 1)[1])))
+    assert img.size == (224, 224)
