@@ -39,7 +39,8 @@ def stop_to_rest(voices: tuple[str, ...], repeats: int) -> dict[str, list[float]
                     r = run_scenario_voice(sc, SessionConfig(home=Path(home)), kit)
                 if r.stop_to_rest_s is not None:
                     times.append(r.stop_to_rest_s)
-                print(f"  {voice:<14} {sc.id:<9} ok={r.success} stop→rest={r.stop_to_rest_s}", flush=True)
+                why = "" if r.success else "  (" + "; ".join(r.problems) + ")"
+                print(f"  {voice:<14} {sc.id:<9} ok={r.success} stop→rest={r.stop_to_rest_s}{why}", flush=True)
     return out
 
 
