@@ -411,10 +411,14 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
 
     if list_devices:
         try:
-            for line in list_input_devices():
-                console.print(line)
+            lines = list_input_devices()
         except MicrophoneError as e:
             _fail(str(e))
+            raise
+        for line in lines:
+            console.print(line)
+        if not lines:
+            console.print("no audio input devices found: plug in a microphone (and check that PortAudio sees it)")
         return
     spec, _ = _scene_from(scene, scenario, scenarios)
     cfg = _config(None, planner, True, planner_url=planner_url, planner_model=planner_model)
