@@ -105,6 +105,7 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
        config_file: Optional[Path] = typer.Option(None, "--config", help="TOML config file"),
        planner_url: Optional[str] = PLANNER_URL, planner_model: Optional[str] = PLANNER_MODEL,
        model_path: Optional[Path] = MODEL_PATH, perception: Optional[str] = PERCEPTION,
+       user: Optional[str] = typer.Option(None, help="whose remembered preferences apply"),
        verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
     """Run one job in the simulated tabletop and show the plan and each step."""
     from agent.console import ConsoleView
@@ -113,7 +114,7 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
     if not text.strip():
         _fail("the instruction is empty: say what the robot should do, e.g. hirobot do \"put the red cup in the bin\"")
     cfg = _config(config_file, planner, realtime, perception=perception, planner_url=planner_url,
-                  planner_model=planner_model, model_path=model_path)
+                  planner_model=planner_model, model_path=model_path, user=user)
     spec, _ = _scene_from(scene, scenario, scenarios)
     answer_lines = answers.read_text().splitlines() if answers else None
     with console.status("building the simulated tabletop…"):
@@ -401,7 +402,8 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
            record_dataset: Optional[Path] = typer.Option(None, "--record-dataset",
                                                          help="write the session as a LeRobot dataset here"),
            planner: Optional[str] = typer.Option(None), planner_url: Optional[str] = PLANNER_URL,
-           planner_model: Optional[str] = PLANNER_MODEL) -> None:
+           planner_model: Optional[str] = PLANNER_MODEL,
+           user: Optional[str] = typer.Option(None, help="whose remembered preferences apply")) -> None:
     """A live session: speak to the robot through the microphone; it answers aloud."""
     from agent.console import ConsoleView
     from agent.session import Session
@@ -421,7 +423,7 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
             console.print("no audio input devices found: plug in a microphone (and check that PortAudio sees it)")
         return
     spec, _ = _scene_from(scene, scenario, scenarios)
-    cfg = _config(None, planner, True, planner_url=planner_url, planner_model=planner_model)
+    cfg = _config(None, planner, True, planner_url=planner_url, planner_model=planner_model, user=user)
     session = Session(spec, cfg, on_event=ConsoleView(console), video=record, record_dataset=record_dataset)
     link = VoiceLink(session)
     vocab = scene_vocabulary([o.model_dump() for o in spec.objects]) + session.registry.names()
