@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = ROOT.parent / "shared" / "eval" / "public.jsonl"
 PARAPHRASED = Path(__file__).resolve().parent / "scenarios" / "paraphrased.jsonl"
 HARDENING = Path(__file__).resolve().parent / "scenarios" / "hardening.jsonl"
+GENERALIZATION = Path(__file__).resolve().parent / "scenarios" / "generalization.jsonl"
 
 
 def _cases(path: Path):
@@ -44,6 +45,13 @@ def test_paraphrased_scenario(scenario, tmp_path):
 def test_hardening_scenario(scenario, tmp_path):
     """Every tag again in looser, everyday wording: polite forms, categories, counts, corrections,
     preferences and references."""
+    _run(scenario, tmp_path)
+
+
+@pytest.mark.parametrize("scenario", _cases(GENERALIZATION))
+def test_generalization_scenario(scenario, tmp_path):
+    """Wording, kinds, colours and sentence shapes found in none of the other scenario files:
+    multi-sentence jobs, answers that contrast two candidates, terse corrections and standing rules."""
     _run(scenario, tmp_path)
 
 

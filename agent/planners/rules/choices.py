@@ -26,10 +26,21 @@ _ANSWER_OPENERS = re.compile(
 
 Destination = tuple[str, SceneObject]  # (relation, target)
 
+# The option an answer rules out ("the bowl, not the basket", "the red one rather than the blue"):
+# it adds nothing to the choice, and its words would only muddle it.
+_CONTRAST_TAIL = re.compile(r"(?:\s*,\s*|\s+)(?:and\s+|but\s+)?(?:not|rather than|instead of|as opposed to)\s+"
+                            r"(?!(?:the\s+)?(?:one|ones)\b$).+$")
+_CONTRAST_HEAD = re.compile(r"^(?:not|no)\s+(?:the\s+)?[a-z ]+?\s*,\s*(?:but\s+)?(?=\S)")
+# "the one closest to the bin": the option nearest to (or farthest from) another object.
+_BY_LANDMARK = re.compile(r"^(?:the\s+)?(?:one\s+|ones\s+)?(?:that\s+is\s+|which\s+is\s+)?"
+                          r"(?P<how>closest|closer|nearest|nearer|next|right next|near|by|beside|"
+                          r"farthest|furthest|farther|further)\s+(?:to|from)?\s*(?P<what>.+)$")
+
 
 @dataclass
 class Chooser:
     answers: list[str] = field(default_factory=list)
+    scene: list[SceneObject] = field(default_factory=list)  # for answers that name a landmark
 
     def _try(self, pick: Callable[[str], object | None]):
         for i, answer in enumerate(self.answers):
@@ -40,7 +51,7 @@ class Chooser:
         return None
 
     def object(self, options: list[SceneObject], question: str) -> SceneObject:
-        got = self._try(lambda a: pick_object(a, options))
+        got = self._try(lambda a: pick_by_landmark(a, options, self.scene) or pick_object(a, options))
         if got is None:
             raise NeedQuestion(question)
         return got  # type: ignore[return-value]
@@ -65,7 +76,10 @@ class Chooser:
 
 
 def answer_phrase(answer: str) -> str:
-    text = strip_fillers(normalize(answer))
+    text = normalize(answer).strip(" .!?")
+    text = _CONTRAST_HEAD.sub("", text)
+    text = _CONTRAST_TAIL.sub("", text) or text
+    text = strip_fillers(text)
     text = _ANSWER_OPENERS.sub("", text).strip()
     return strip_fillers(text)
 
@@ -128,6 +142,33 @@ def pick_object(answer: str, options: list[SceneObject]) -> SceneObject | None:
         return None
     chosen = narrow(np, options)
     return chosen[0] if len(chosen) == 1 and len(chosen) < len(options) + 1 and _says_something(np) else None
+
+
+def pick_by_landmark(answer: str, options: list[SceneObject], scene: list[SceneObject]) -> SceneObject | None:
+    """"The one closest to the bin": of the options, the one nearest to (or farthest from) the
+    object the answer names, when that object is a single other thing on the table."""
+    m = _BY_LANDMARK.match(answer_phrase(answer))
+    if not m or len(options) < 2:
+        return None
+    what = m.group("what").strip()
+    if re.fullmatch(r"(?:me|you|us|the robot|the edge|the front|the back)", what):
+        return None  # relative to the person or the robot: a side word, handled elsewhere
+    np = parse_np(what, frozenset(o.kind for o in scene))
+    if np.pronoun or np.everything or not (np.kinds or np.colors or np.unknown or np.name_words):
+        return None
+    marks = [o for o in narrow(np, scene) if o not in options]
+    if len(marks) != 1:
+        return None
+    mark = marks[0]
+
+    def dist(o: SceneObject) -> float:
+        return (o.pos[0] - mark.pos[0]) ** 2 + (o.pos[1] - mark.pos[1]) ** 2
+
+    far = m.group("how") in ("farthest", "furthest", "farther", "further")
+    ranked = sorted(options, key=dist, reverse=far)
+    if abs(dist(ranked[0]) - dist(ranked[1])) < 1e-4:
+        return None  # as near as each other: the answer does not decide
+    return ranked[0]
 
 
 def pick_objects(answer: str, options: list[SceneObject], count: int) -> list[SceneObject] | None:

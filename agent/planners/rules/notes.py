@@ -69,7 +69,7 @@ class Rules:
 def preference_in(sentence: str) -> Preference | None:
     """The note a sentence asks to remember, or None when it is not a preference."""
     # Keep the commas: the note is read back later, by this planner and by people.
-    t = re.sub(r"^(?:(?:please|okay|ok|so|and|also|oh|hey|robot)\b[\s,]*)+", "", normalize(sentence).strip(" .!?"))
+    t = re.sub(r"^(?:(?:please|okay|ok|so|and|also|oh|hey|robot|never mind|nevermind)\b[\s,]*)+", "", normalize(sentence).strip(" .!?"))
     flat = strip_fillers(strip_punct(t))
     if _MACRO.match(flat) or _MEANS.match(flat) and _macro_from(flat):
         return Preference(text=_tidy(t), scope="user")

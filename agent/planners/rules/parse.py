@@ -356,6 +356,9 @@ def parse_clause(clause: str, skill_verbs: dict[str, str] | None = None) -> Comm
     # A noun phrase alone: "now the blue cup", "the green one".
     np = parse_np(t)
     if not np.is_empty and not _looks_like_sentence(t) and verb is None and _starts_like_np(t):
+        if correction and np.kinds and np.kinds <= lx.FIXED_KINDS and not np.parts:
+            # "actually, the basket": a thing that never moves can only be the new destination.
+            return Command("redirect", relation="to", target=np, text=t, correction=correction)
         return Command("repeat", obj=np, text=t, correction=correction)
     return None
 
@@ -403,6 +406,11 @@ def _is_context(t: str) -> bool:
     ws = t.split()
     if ws and ws[0] in _SUBJECTS and len(ws) >= 3 and not any(w in lx.KIND_WORDS or w in lx.COLOR_WORDS
                                                                for w in ws):
+        return True
+    # "the party is over", "dinner was lovely": a remark about something that is not on the table.
+    if re.match(r"^(?:the|a|an|this|that|our|my)?\s*[a-z]+(?:\s+[a-z]+)?\s+(?:is|are|was|were|has been|have been)\b", t) \
+            and not any(w in lx.KIND_WORDS or w in lx.COLOR_WORDS or w in lx.EVERYTHING_WORDS
+                        or w in lx.CATEGORY_WORDS for w in ws):
         return True
     return bool(re.match(r"^(?:i|we|it|there|this|that|my|our|they|he|she|you|today|tonight|guests|people)\b"
                          r"(?:\s+\w+)?\s+(?:am|are|is|was|were|have|has|had|will|would|got|be|feel|think|"

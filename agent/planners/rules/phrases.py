@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from agent.planners.rules import lexicon as lx
 from agent.planners.rules.text import find_phrase, has_phrase, strip_punct, words
 
-EXCEPT_MARKERS = ["except for", "except", "apart from", "other than", "excluding", "but not", "save for",
+EXCEPT_MARKERS = ["all except for", "all except", "all but", "except for", "except", "apart from", "other than", "excluding", "but not", "save for",
                    "but leave", "but the", "besides", "not including", "with the exception of", "minus", "but"]
 _COORD_SPLIT = re.compile(r"\s*(?:,\s*and\s+|,\s*|\s+and\s+|\s+as well as\s+|\s+plus\s+|\s+&\s+)\s*")
 _RELATIVE = re.compile(r"\b(?:that is|which is|that are|which are|who is|thats|that)\s+")

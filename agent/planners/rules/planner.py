@@ -228,6 +228,7 @@ class RulesPlanner:
     def _builder(self, inp: PlannerInput, catalogue: Catalogue, rules: Rules, chooser: Chooser,
                  ctx: Context) -> PlanBuilder:
         world = PlanWorld(scene=list(inp.scene), start_positions=dict(inp.start_positions))
+        chooser.scene = list(inp.scene)
         return PlanBuilder(world=world, chooser=chooser, catalogue=catalogue, rules=rules,
                            referents=Referents(it=list(ctx.it), them=list(ctx.them)), template=ctx.template,
                            last_request_objects=list(ctx.last_request_objects))

@@ -34,6 +34,10 @@ _LEADING_FILLERS = [
     "would you be able to", "could you be so kind as to", "would you kindly", "please could you",
     "i would like you to please", "i want you to please", "i would love it if you could", "if you could",
     "do me a favor and", "be a dear and", "time to", "it is time to", "let us go ahead and",
+    # "would you be so kind as to ...": "would you" goes first, then the rest of the courtesy.
+    "be so kind as to", "be kind enough to", "be good enough to", "be so good as to",
+    # A discourse opener before a real request ("never mind, undo it"); alone it is a stop word.
+    "never mind", "nevermind", "on second thought", "on second thoughts", "come to think of it",
 ]
 _TRAILING_FILLERS = [
     "please", "for me", "thanks", "thank you", "too", "as well", "again", "now", "right now", "okay",
@@ -51,6 +55,9 @@ def normalize(text: str) -> str:
     # "to the plate's left" is "to the left of the plate" (before possessives lose their 's).
     t = re.sub(r"\b(to|on|at)\s+(the|my|your)\s+([a-z]+(?:\s[a-z]+)?)'s\s+(left|right)(?:[\s-]hand)?(?:\s+side)?\b",
                r"\1 the \4 of \2 \3", t)
+    # "the party's over": 's before a word no noun follows is "is", not a possessive.
+    t = re.sub(r"([a-z])'s\s+(?=(?:over|done|finished|gone|here|there|ready|coming|leaving|going|getting|been|"
+               r"not|about|almost|nearly|so|too|very|really|all|late|early|starting|arriving)\b)", r"\1 is ", t)
     t = re.sub(r"(\w)'s\b", r"\1", t)  # possessives: "the robot's" -> "the robot"
     t = re.sub(r"[\"()\[\]{}*_]", " ", t)
     t = re.sub(r"[^a-z0-9,;:.!?' -]", " ", t)
