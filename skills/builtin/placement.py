@@ -379,14 +379,21 @@ def spot_beside(o: ObjectState, t: ObjectState, sign: float, objects: dict[str, 
 def spot_near(o: ObjectState, t: ObjectState, objects: dict[str, ObjectState], hand: Hand | None = None) -> Spot:
     toward = o.pos[:2] - t.pos[:2]
     a0 = float(np.arctan2(toward[1], toward[0]))
-    cands = [t.pos[:2] + r * np.array([np.cos(a0 + da), np.sin(a0 + da)])
-             for r in (0.08, 0.095, 0.065, 0.105, 0.11)
-             for da in np.radians([0, 30, -30, 60, -60, 90, -90, 120, -120, 150, -150, 180])]
-    found = _table_spot(o, cands, objects, {o.name}, None, lambda xy: np.linalg.norm(xy - t.pos[:2]) <= NEAR_MAX - 0.01,
-                        clearance=0.008, hand=hand)
-    if found is None:
-        raise SkillFailure(f"there is no free spot near {the(t.name)}")
-    return Spot(found[0], found[1], None, found[2], found[3])
+    # Directions relative to where the object comes from, then square to the table's axes
+    # (where a wide neighbour's footprint box leaves the most room).
+    angles = [a0 + da for da in np.radians([0, 30, -30, 60, -60, 90, -90, 120, -120, 150, -150, 180])]
+    angles += [0.0, np.pi / 2, np.pi, -np.pi / 2]
+    cands = [t.pos[:2] + r * np.array([np.cos(a), np.sin(a)])
+             for r in (0.08, 0.095, 0.065, 0.105, 0.11, 0.113) for a in angles]
+    # A long object (a fork) fits within reach of a wide one (a plate) only lying alongside it:
+    # after its own heading, try it turned in steps of 45 degrees.
+    yaws = (None, 0.0, np.pi / 4, np.pi / 2, 3 * np.pi / 4) if kind_info(o.kind).shape == "fork" else (None,)
+    for obj_yaw in yaws:
+        found = _table_spot(o, cands, objects, {o.name}, obj_yaw,
+                            lambda xy: np.linalg.norm(xy - t.pos[:2]) <= NEAR_MAX - 0.005, clearance=0.008, hand=hand)
+        if found is not None:
+            return Spot(found[0], found[1], obj_yaw, found[2], found[3])
+    raise SkillFailure(f"there is no free spot near {the(t.name)}")
 
 
 def spot_back(o: ObjectState, start, objects: dict[str, ObjectState], hand: Hand | None = None) -> Spot:
