@@ -23,7 +23,7 @@ from typing import Any  # noqa: E402
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sim.gl import release_current_context  # noqa: E402
+from sim.gl import plain_renderer, release_current_context  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -123,12 +123,7 @@ class RGBDCamera:
         key = threading.get_ident()
         r = self._renderers.get(key)
         if r is None:
-            r = mujoco.Renderer(self.robot.model, self.height, self.width)
-            # Shadows and reflections would paint the table in object-like colours.
-            for flag in (mujoco.mjtRndFlag.mjRND_SHADOW, mujoco.mjtRndFlag.mjRND_REFLECTION,
-                         mujoco.mjtRndFlag.mjRND_SKYBOX, mujoco.mjtRndFlag.mjRND_FOG):
-                r.scene.flags[flag] = False
-            release_current_context()
+            r = plain_renderer(self.robot.model, self.height, self.width)
             self._renderers[key] = r
         return r
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass  # noqa: E402
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sim.gl import release_current_context  # noqa: E402
+from sim.gl import plain_renderer, release_current_context  # noqa: E402
 from sim.kinds import GRIPPER_MAX_WIDTH, kind_info  # noqa: E402
 from sim.kinematics import IKError, IKSolver, quat_down, tool_yaw, wrap  # noqa: E402
 from sim.layout import CLEARANCE, footprint, free_spot, layout  # noqa: E402
@@ -354,11 +354,7 @@ class SimRobot:
         key = (threading.get_ident(), cam)
         r = self._renderers.get(key)
         if r is None:
-            r = mujoco.Renderer(self.model, self.render_size, self.render_size)
-            for flag in (mujoco.mjtRndFlag.mjRND_SHADOW, mujoco.mjtRndFlag.mjRND_REFLECTION,
-                         mujoco.mjtRndFlag.mjRND_SKYBOX, mujoco.mjtRndFlag.mjRND_FOG):
-                r.scene.flags[flag] = False
-            release_current_context()
+            r = plain_renderer(self.model, self.render_size, self.render_size)
             self._renderers[key] = r
         return r
 
