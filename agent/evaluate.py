@@ -39,7 +39,6 @@ class ScenarioResult(BaseModel):
     stop_to_rest_s: float | None = None
     first_motion_s: float | None = None
     problems: list[str] = Field(default_factory=list)
-    said: list[str] = Field(default_factory=list)
     error: str | None = None
     # Voice mode: what was said and what was heard, and end of speech to final transcript.
     transcripts: list[dict[str, str]] = Field(default_factory=list)
@@ -140,7 +139,7 @@ def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[
                 if turn is None:
                     break
             questions += _say_while_listening(session, turn.say, turns)
-        _record_halt(session, halt)
+        _record_halt(halt)
     except Exception as e:  # a scenario that crashes the agent is a failed scenario, not a crashed eval
         error = f"{type(e).__name__}: {e}"
     finally:
@@ -183,7 +182,7 @@ def _arm_waiting(session: Session) -> bool:
     return h.paused and h.rest_at is not None
 
 
-def _record_halt(session: Session, halt: dict) -> None:
+def _record_halt(halt: dict) -> None:
     """Time from the word to the arm at rest, on the robot's clock (a cancelled step settles
     after its last tick, so its rest time is read from the handle afterwards)."""
     h = halt["handle"]

@@ -42,7 +42,6 @@ class JobState(TypedDict, total=False):
     attempts: int
     replanned: bool
     outcome: str | None  # how the last job ended: done, refused, stopped, asked, gave_up
-    said: list[str]
     job_start: int  # index into `done` where the current job began
 
 

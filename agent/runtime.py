@@ -51,9 +51,6 @@ class Inbox:
         except queue.Empty:
             return None
 
-    def empty(self) -> bool:
-        return self._q.empty()
-
 
 @dataclass
 class Runtime:

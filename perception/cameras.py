@@ -23,7 +23,7 @@ from typing import Any  # noqa: E402
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sim.gl import plain_renderer, release_current_context  # noqa: E402
+from sim.gl import close_renderers, plain_renderer, release_current_context  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -145,9 +145,5 @@ class RGBDCamera:
                      extrinsics=ext, t=t)
 
     def close(self) -> None:
-        for r in self._renderers.values():
-            try:
-                r.close()
-            except Exception:
-                pass
+        close_renderers(self._renderers.values())
         self._renderers.clear()

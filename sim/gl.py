@@ -25,6 +25,15 @@ def release_current_context() -> None:
     EGL.eglMakeCurrent(display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, EGL.EGL_NO_CONTEXT)
 
 
+def close_renderers(renderers) -> None:
+    """Close renderers, going on past any that fail (their context may already be gone)."""
+    for r in list(renderers):
+        try:
+            r.close()
+        except Exception:
+            pass
+
+
 def plain_renderer(model, height: int, width: int):
     """A MuJoCo renderer without shadows, reflections, skybox or fog: faster, and without
     shading that would paint the table in object-like colours. Its context is released, so

@@ -39,7 +39,7 @@ from dataclasses import dataclass  # noqa: E402
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sim.gl import plain_renderer, release_current_context  # noqa: E402
+from sim.gl import close_renderers, plain_renderer, release_current_context  # noqa: E402
 from sim.kinds import GRIPPER_MAX_WIDTH, kind_info  # noqa: E402
 from sim.kinematics import IKError, IKSolver, quat_down, tool_yaw, wrap  # noqa: E402
 from sim.layout import CLEARANCE, footprint, free_spot, layout  # noqa: E402
@@ -373,19 +373,11 @@ class SimRobot:
         me = threading.get_ident()
         with self._lock:
             mine = [k for k in self._renderers if k[0] == me]
-            for k in mine:
-                try:
-                    self._renderers.pop(k).close()
-                except Exception:
-                    pass
+            close_renderers([self._renderers.pop(k) for k in mine])
 
     def close(self) -> None:
         self.release_thread()
-        for r in self._renderers.values():
-            try:
-                r.close()
-            except Exception:
-                pass
+        close_renderers(self._renderers.values())
         self._renderers.clear()
 
 

@@ -108,7 +108,6 @@ class StepHandle:
         self.started_at: float | None = None  # clock time of the first tick
         self.motion_started_at: float | None = None  # first tick whose action moved the arm
         self.rest_at: float | None = None  # clock time the arm came to rest after a stop
-        self.cancel_requested_at: float | None = None
         self._done = threading.Event()
         self._cancel = threading.Event()
         self._cancel_reason = "cancelled"
@@ -131,7 +130,6 @@ class StepHandle:
         with self._steer:
             if not self._cancel.is_set():
                 self._cancel_reason = reason
-                self.cancel_requested_at = time.perf_counter()
                 self._cancel.set()
             self._steer.notify_all()
 

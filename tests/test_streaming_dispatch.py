@@ -24,15 +24,21 @@ def place(obj: str, rel: str, target: str) -> PlanStep:
                     instruction=f"put the {obj} {rel} the {target}")
 
 
+def _session(tmp_path, stub, events: list, stream: bool = True, images: bool = False) -> Session:
+    """A session whose openai planner talks to `stub`; no fallback, so every turn comes from it."""
+    reg = load_registry()
+    planner = OpenAIPlanner(OpenAIPlannerConfig(base_url=stub.base_url, model="stub", stream=stream,
+                                                fallback="none", images=images), registry=reg)
+    return Session(SCENE, SessionConfig(home=tmp_path, planner="openai"), planner=planner, registry=reg,
+                   on_event=events.append)
+
+
 def test_first_step_moves_the_arm_before_the_plan_is_complete(tmp_path):
     reply = turn_json([place("red cup", "on", "tray"), place("blue cup", "in", "bin")], say="On it.")
     stub = StubServer(scripted(reply), token_rate=40).start()
     events: list = []
     try:
-        reg = load_registry()
-        planner = OpenAIPlanner(OpenAIPlannerConfig(base_url=stub.base_url, model="stub", stream=True,
-                                                    fallback="none", images=False), registry=reg)
-        s = Session(SCENE, SessionConfig(home=tmp_path), planner=planner, registry=reg, on_event=events.append)
+        s = _session(tmp_path, stub, events)
         r = s.say("Put the red cup on the tray, then the blue cup in the bin.")
         s.close()
     finally:
@@ -51,10 +57,7 @@ def test_a_bad_later_step_does_not_undo_the_running_one(tmp_path):
     stub = StubServer(scripted(bad, good), token_rate=40).start()
     events: list = []
     try:
-        reg = load_registry()
-        planner = OpenAIPlanner(OpenAIPlannerConfig(base_url=stub.base_url, model="stub", stream=True,
-                                                    fallback="none", images=False), registry=reg)
-        s = Session(SCENE, SessionConfig(home=tmp_path), planner=planner, registry=reg, on_event=events.append)
+        s = _session(tmp_path, stub, events)
         r = s.say("Put the red cup on the tray, then the blue cup in the bin.")
         state = s.robot.state()
         s.close()
@@ -76,10 +79,7 @@ def test_the_planner_sees_both_cameras_as_jpeg(tmp_path):
     reply = turn_json([place("red cup", "on", "tray")])
     stub = StubServer(scripted(reply)).start()
     try:
-        reg = load_registry()
-        planner = OpenAIPlanner(OpenAIPlannerConfig(base_url=stub.base_url, model="stub", stream=False,
-                                                    fallback="none", images=True), registry=reg)
-        s = Session(SCENE, SessionConfig(home=tmp_path, planner="openai"), planner=planner, registry=reg)
+        s = _session(tmp_path, stub, [], stream=False, images=True)
         s.say("Put the red cup on the tray.")
         s.close()
     finally:
