@@ -221,7 +221,10 @@ def _verify(rt: Runtime, step: PlanStep) -> tuple[bool, str]:
 def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
     """The dispatch node: run the next step (or hear what was said and replan)."""
     job = _Job(state)
-    _listen_between_steps(job, rt)
+    if rt.early is None:
+        # With a step started early the arm is already moving: what was said since is heard
+        # by the step loop below, which holds the handle a pause or stop must reach.
+        _listen_between_steps(job, rt)
     if job.outcome == "stopped" or job.question or not job.pending:
         return job.updates()
 

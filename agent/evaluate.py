@@ -213,8 +213,10 @@ def _judge(scenario: Scenario, session: Session, questions: int, refused: bool, 
     halted = None
     if exp.halted:
         halted = halt["asked_at"] is not None and halt["rest"] is not None
-        if not halted:
-            problems.append("the arm was not halted by the spoken stop")
+        if halt["asked_at"] is None:
+            problems.append("the arm was not halted: the stop turn never landed while the arm moved")
+        elif not halted:
+            problems.append("the arm was not halted by the spoken stop: it never came to rest after it")
     if error:
         problems.append(f"error: {error}")
     return ScenarioResult(id=scenario.id, tags=scenario.tags, success=not problems, questions=questions,

@@ -94,3 +94,54 @@ def test_the_planner_sees_both_cameras_as_jpeg(tmp_path):
 
     img = Image.open(io.BytesIO(base64.b64decode(urls[0].split(",", 1)[1])))
     assert img.size == (224, 224)
+
+
+def test_a_wait_said_while_the_plan_still_streams_pauses_the_early_step(tmp_path):
+    """The first step is moving before the planner's turn ends; a "wait" said in that window
+    must reach that step (it is the one moving), not be heard as if the arm were idle."""
+    import threading
+
+    plan = turn_json([place("red cup", "on", "tray"), place("blue cup", "in", "bin")], say="On it.")
+    pause = turn_json([], say="Waiting.", control="pause")
+    resume = turn_json([], say="Going on.", control="resume")
+    stub = StubServer(scripted(plan, pause, resume), token_rate=40).start()
+    events: list = []
+    seen_paused = threading.Event()
+    box: dict = {}
+
+    def on_tick(handle, obs) -> None:
+        # Simulated time runs faster than the planner streams: hold the world still until
+        # the "wait" has been acted on, as a person's words would arrive mid-motion.
+        if "said" in box or handle.motion_started_at is None:
+            return
+        box["said"] = True
+        said = box["s"].interject("Wait.")
+        threading.Thread(target=watch, daemon=True).start()
+        said.handled.wait(30.0)
+
+    def watch() -> None:
+        s = box["s"]
+        for _ in range(1500):  # up to 30 s of wall time
+            h = s.executor.current
+            if h is not None and not h.done and h.paused and h.rest_at is not None:
+                seen_paused.set()
+                break
+            threading.Event().wait(0.02)
+        s.interject("Go on.")
+
+    try:
+        reg = load_registry()
+        planner = OpenAIPlanner(OpenAIPlannerConfig(base_url=stub.base_url, model="stub", stream=True,
+                                                    fallback="none"), registry=reg)
+        s = Session(SCENE, SessionConfig(home=tmp_path, planner="openai"), planner=planner, registry=reg,
+                    on_event=events.append, on_tick=on_tick)
+        box["s"] = s
+        r = s.say("Put the red cup on the tray, then the blue cup in the bin.")
+        s.close()
+    finally:
+        stub.stop()
+    started = next(e for e in events if isinstance(e, ev.StepStarted))
+    first_plan = next(e for e in events if isinstance(e, ev.PlanMade))
+    assert started.t < first_plan.t, "the step did not start before the turn was complete"
+    assert seen_paused.is_set(), "the moving step was never paused by the 'wait'"
+    assert r.outcome == "done" and [x["status"] for x in r.steps] == ["success", "success"]
