@@ -84,15 +84,126 @@ def crash(rng: np.random.Generator, seconds: float = 2.0) -> np.ndarray:
     return _norm(x + 0.002 * rng.standard_normal(n))
 
 
-def scream(rng: np.random.Generator, seconds: float = 1.5) -> np.ndarray:
-    """A scream-like voice: a high, rough, harmonic-rich tone with vibrato and vocal formants."""
-    t = _t(seconds)
-    f0 = rng.uniform(700, 1100) * (1 + 0.03 * np.sin(2 * np.pi * rng.uniform(5, 8) * t))
-    f0 *= 1 + 0.02 * rng.standard_normal(len(t)).cumsum() / np.sqrt(len(t))
-    phase = 2 * np.pi * np.cumsum(f0) / SR
-    x = sum((1.0 / k) * np.sin(k * phase) for k in range(1, 9))
-    env = np.minimum(1, t / 0.08) * np.minimum(1, (seconds - t) / 0.2)
-    return _norm(x * env + 0.02 * rng.standard_normal(len(t)))
+# Screamed vowels: formant frequencies (Hz) of an adult male vocal tract with the mouth wide
+# open; `scream` scales them for shorter tracts (women, children) by up to 25 %.
+SCREAM_VOWELS: dict[str, tuple[float, ...]] = {
+    "a": (950, 1500, 2700, 3700, 4700),   # "aaah"
+    "ae": (800, 1800, 2600, 3700, 4700),  # "aaeh"
+    "i": (420, 2300, 3000, 3800, 4800),   # "eeeh"
+    "o": (700, 1100, 2600, 3600, 4600),   # "ooh"
+}
+_OS = 4  # the glottal source is drawn at 64 kHz and band-limited to 16 kHz (pulses at 1.5 kHz alias otherwise)
+
+
+def _formants(x: np.ndarray, freqs: list, bws: list) -> np.ndarray:
+    """A cascade of two-pole resonators (Klatt's formant filters, unity gain at DC) whose
+    centre frequencies may change from sample to sample."""
+    y = np.asarray(x, float)
+    for F, B in zip(freqs, bws):
+        F = np.broadcast_to(np.asarray(F, float), y.shape)
+        r = np.exp(-np.pi * B / SR)
+        b = 2 * r * np.cos(2 * np.pi * F / SR)
+        c = -r * r
+        a = 1 - b - c
+        out = np.empty_like(y)
+        y1 = y2 = 0.0
+        for i, (ai, bi, xi) in enumerate(zip(a.tolist(), b.tolist(), y.tolist())):
+            v = ai * xi + bi * y1 + c * y2
+            out[i] = v
+            y2, y1 = y1, v
+        y = out
+    return y
+
+
+def scream(rng: np.random.Generator, seconds: float | None = None) -> np.ndarray:
+    """A person screaming, from a source-filter model of the voice; 1-2 s unless `seconds`.
+
+    Source: Rosenberg glottal pulses, one per vocal-fold cycle, at a fundamental that glides
+    up at the onset to a peak of 500-1500 Hz, wanders and wobbles there, and falls at the end.
+    Cycle to cycle the period jitters and the amplitude shimmers. Like recorded screams it has
+    nonlinear episodes: deterministic chaos (periods jitter by several percent, more
+    turbulence) and period doubling (alternate cycles differ, a subharmonic at f0/2), plus
+    amplitude roughness at 30-150 Hz. Breath noise is added, stronger while the glottis is open.
+    Filter: the flow derivative (lip radiation) through five formants of a screamed vowel,
+    sometimes gliding to another ("aaa-eee"), with the first formant pulled up to f0 as the
+    jaw opens wide. Then a loud onset, a short release, and a little room reverberation.
+    """
+    if seconds is None:
+        seconds = float(rng.uniform(1.0, 2.0))
+    n = int(seconds * SR)
+    t = _t(seconds)[:n]
+
+    # Fundamental frequency contour.
+    peak = float(np.exp(rng.uniform(np.log(500), np.log(1500))))
+    rise, fall = rng.uniform(0.06, 0.25), rng.uniform(0.15, 0.4)
+    f_start, f_end = rng.uniform(0.55, 0.85), rng.uniform(0.6, 0.95)
+    contour = np.where(t < rise, f_start + (1 - f_start) * np.sin(0.5 * np.pi * np.minimum(t / rise, 1)), 1.0)
+    tail = seconds - fall
+    contour = np.where(t > tail, 1 - (1 - f_end) * ((t - tail) / fall) ** 2, contour)
+    drift = np.cumsum(rng.standard_normal(n))
+    drift = np.convolve(drift / (np.std(drift) + 1e-9), np.ones(800) / 800, mode="same") * rng.uniform(0.01, 0.04)
+    wobble = rng.uniform(0.005, 0.03) * np.sin(2 * np.pi * rng.uniform(4, 8) * t + rng.uniform(0, 2 * np.pi))
+    f0 = peak * contour * (1 + drift + wobble)
+
+    # Vocal-fold cycles: jitter, shimmer, and one to three nonlinear episodes.
+    jitter, shimmer = rng.uniform(0.005, 0.02), rng.uniform(0.05, 0.2)
+    chaos, doubling = np.zeros(n), np.zeros(n)
+    for _ in range(int(rng.integers(1, 4))):
+        a = int(rng.uniform(0, 0.8) * n)
+        (chaos if rng.random() < 0.5 else doubling)[a:a + int(rng.uniform(0.15, 0.6) * n)] = 1
+    chaos_jitter = rng.uniform(0.04, 0.12)
+    sub_period, sub_amp = rng.uniform(0.02, 0.1), rng.uniform(0.15, 0.5)
+    starts, periods, amps = [], [], []
+    tk, k = 0.0, 0
+    while tk < seconds:
+        i = min(n - 1, int(tk * SR))
+        alt = (1 if k % 2 else -1) * doubling[i]
+        period = (1 + (jitter + chaos_jitter * chaos[i]) * rng.standard_normal() + alt * sub_period) / f0[i]
+        starts.append(tk)
+        periods.append(period)
+        amps.append(max(0.1, 1 + shimmer * rng.standard_normal() + alt * sub_amp))
+        tk += period
+        k += 1
+    st, per, amp = np.asarray(starts), np.asarray(periods), np.asarray(amps)
+
+    # Glottal flow at 64 kHz: Rosenberg pulses (slow opening, faster closing, then closed).
+    tt = np.arange(n * _OS) / (SR * _OS)
+    ci = np.clip(np.searchsorted(st, tt, side="right") - 1, 0, len(st) - 1)
+    u = (tt - st[ci]) / per[ci]
+    open_q = rng.uniform(0.35, 0.6)
+    up = open_q * rng.uniform(0.6, 0.75)
+    flow = np.where(u < up, 0.5 * (1 - np.cos(np.pi * u / up)),
+                    np.where(u < open_q, np.cos(0.5 * np.pi * (u - up) / (open_q - up)), 0.0)) * amp[ci]
+    breath = rng.uniform(0.02, 0.12) * (1 + 2 * np.repeat(chaos, _OS))
+    flow = flow + breath * rng.standard_normal(len(tt)) * (0.3 + flow)
+    flow = np.fft.irfft(np.fft.rfft(flow)[: n // 2 + 1], n) / _OS  # band-limit and decimate to 16 kHz
+    src = np.diff(flow, prepend=flow[0])  # lip radiation: the flow's derivative
+    rough_hz, rough = rng.uniform(30, 150), rng.uniform(0.1, 0.5)
+    src = src * (1 + rough * np.sin(2 * np.pi * rough_hz * t + 3 * np.cumsum(rng.standard_normal(n)) / SR))
+
+    # Vocal tract.
+    names = list(SCREAM_VOWELS)
+    v1 = SCREAM_VOWELS[names[int(rng.integers(len(names)))]]
+    v2 = SCREAM_VOWELS[names[int(rng.integers(len(names)))]] if rng.random() < 0.4 else v1
+    scale = rng.uniform(1.0, 1.25)
+    w = np.clip((t - rng.uniform(0.2, 0.6) * seconds) / 0.2, 0, 1)
+    freqs = [scale * ((1 - w) * a + w * b) for a, b in zip(v1, v2)]
+    freqs[0] = np.maximum(freqs[0], 0.9 * f0)
+    bws = [rng.uniform(lo, hi) for lo, hi in ((80, 160), (90, 180), (120, 250), (200, 350), (250, 450))]
+    x = _formants(src, freqs, bws)
+
+    # Loudness: a fast, loud onset, some decay, a short release.
+    attack, release = rng.uniform(0.015, 0.06), rng.uniform(0.08, 0.25)
+    x = x * np.minimum(1, t / attack) * np.minimum(1, np.maximum(0, seconds - t) / release) \
+        * (1 - rng.uniform(0, 0.4) * t / seconds)
+
+    # A room: exponentially decaying reverberation (RT60 0.15-0.5 s), mixed in lightly.
+    L = int(rng.uniform(0.15, 0.5) * SR)
+    ir = rng.standard_normal(L) * np.exp(-6.9 * np.arange(L) / L)
+    ir[0] = 0.0
+    wet = np.fft.irfft(np.fft.rfft(x, n + L) * np.fft.rfft(ir, n + L), n + L)[:n]
+    x = x + rng.uniform(0.0, 0.3) * wet * np.std(x) / (np.std(wet) + 1e-12)
+    return _norm(x + 0.002 * np.std(x) * rng.standard_normal(n), peak=float(rng.uniform(0.5, 0.9)))
 
 
 def colored_noise(rng: np.random.Generator, seconds: float = 3.0, exponent: float = 1.0, level: float = 0.1) -> np.ndarray:

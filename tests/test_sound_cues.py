@@ -1,5 +1,5 @@
-"""A sound heard while the arm works changes what it does: glass breaking stops the arm and
-the plan, an alarm pauses it and asks. The sound is mixed into the same audio stream the
+"""A sound heard while the arm works changes what it does: glass breaking or a scream stops
+the arm and the plan, an alarm pauses it and asks. The sound is mixed into the same audio stream the
 speech pipeline listens to, while a skill runs."""
 
 from __future__ import annotations
@@ -59,6 +59,16 @@ def test_glass_breaking_stops_the_arm_and_the_plan(tmp_path):
     cues = [e for e in read_events(s.dir / "events.jsonl") if isinstance(e, ev.Cue) and e.source == "sound"]
     assert cues and cues[0].kind == "glass_breaking" and "stopped" in cues[0].action
     assert cues[0].detail["confidence"] > 0
+    assert r.outcome == "stopped" and r.steps[0]["status"] == "cancelled"
+    assert box["handle"].rest_at is not None, "the arm came to rest"
+
+
+def test_a_scream_stops_the_arm_and_the_plan(tmp_path):
+    # A synthesized scream (seed 20 is heard as "Screaming" wherever the stream's windows fall).
+    s, box = _run_with_sound(tmp_path, soundsynth.scream(np.random.default_rng(20)))
+    r = box["r"]
+    cues = [e for e in read_events(s.dir / "events.jsonl") if isinstance(e, ev.Cue) and e.source == "sound"]
+    assert cues and cues[0].kind == "scream" and cues[0].severity == "critical" and "stopped" in cues[0].action
     assert r.outcome == "stopped" and r.steps[0]["status"] == "cancelled"
     assert box["handle"].rest_at is not None, "the arm came to rest"
 
