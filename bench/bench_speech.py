@@ -181,7 +181,7 @@ def run_turns(
 
 def bench_accuracy(synth, turns, voices, models, threads, default_model) -> dict:
     print("\n== accuracy (faster than real time, lockstep; reflex spotter on for the default model) ==")
-    spotter = WhisperASR(ASRConfig(model="tiny.en", cpu_threads=threads))
+    spotter = WhisperASR(PipelineConfig().spotter_asr().model_copy(update={"cpu_threads": threads}))
     results = {}
     for model in models:
         asr = WhisperASR(ASRConfig(model=model, cpu_threads=threads))
@@ -222,7 +222,7 @@ def bench_accuracy(synth, turns, voices, models, threads, default_model) -> dict
 def bench_latency(synth, turns, model, threads, n_turns) -> list[float]:
     print(f"\n== end of speech -> final transcript (real time, piper, model {model}, {threads} threads) ==")
     asr = WhisperASR(ASRConfig(model=model, cpu_threads=threads))
-    spotter = WhisperASR(ASRConfig(model="tiny.en", cpu_threads=threads))
+    spotter = WhisperASR(PipelineConfig().spotter_asr().model_copy(update={"cpu_threads": threads}))
     sel = turns[:n_turns]
     pcms = [synth.synth(t, "piper") for t, _ in sel]
     per_turn, _, _ = run_turns(asr, spotter, pcms, [vc for _, vc in sel], realtime=True)
@@ -235,7 +235,7 @@ def bench_latency(synth, turns, model, threads, n_turns) -> list[float]:
 def bench_reflexes(synth, voices, model, threads) -> list[float]:
     print("\n== end of stop word -> Reflex fired (real time) ==")
     asr = WhisperASR(ASRConfig(model=model, cpu_threads=threads))
-    spotter = WhisperASR(ASRConfig(model="tiny.en", cpu_threads=threads))
+    spotter = WhisperASR(PipelineConfig().spotter_asr().model_copy(update={"cpu_threads": threads}))
     lat: list[float] = []
     missed = []
     for v in voices:

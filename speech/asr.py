@@ -9,18 +9,22 @@ Models (no hub downloads, ever):
 
 Decoding choices, measured on the public scenario turns spoken by the Piper voice
 (bench/bench_speech.py, 2 cores):
-- beam_size=1 (greedy): beam 5 gave the same words on these short commands and cost
-  10-30 % more time, which lands directly on end-of-speech -> transcript latency.
+- beam_size=5 for transcripts: a turn whose start falls differently on the 32 ms VAD
+  frames can tip a greedy read of base ("put it on the trance stead" for "tray instead"
+  in about half the real-time runs of coach-002); five beams read it right every time,
+  for ~20 % more compute now that the short window made the encoder cheap. The reflex
+  spotter stays greedy (`PipelineConfig.spotter_asr`): it races the arm.
 - vad_filter=False: turns are already cut by our silero endpointer; faster-whisper's own
   VAD pass would run the same network a second time.
 - an initial prompt built from the scene's vocabulary (object names, colours, skill
   words, the reflex words, see `build_prompt`): it fixes errors Whisper makes on short,
   context-free commands ("right cup" for "red cup", "top" for "stop", "ball" for "bowl").
-- model: tiny.en is the default. On the public turns its WER equals base's on the Piper
-  voice (2.6 % both, objects-only prompt) and is within 2 points on espeak-ng, at 0.44
-  vs 0.60 real-time factor; on 2 shared cores that difference decides whether the
-  transcript arrives ~0.6 s or ~0.8 s after the end of speech. base stays one setting
-  away (ASRConfig(model="base")).
+- model: base is the default, tiny.en the fast option. Both read a turn with a short
+  encoder window (the turn plus 10 s of silence, `window_pad_s`) rather than Whisper's
+  fixed 30 s: on the public turns that keeps base's word error rate (Piper 0.7-1.6 %)
+  at a third of its compute (0.27 vs 0.96 s median per turn on 2 loaded cores), which
+  puts base's transcript inside the end-of-turn silence that tiny.en's full-window read
+  needed (0.64 s).
 - without_timestamps, condition_on_previous_text=False: a turn is one short window.
 """
 
@@ -48,12 +52,17 @@ _MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 
 
 class ASRConfig(BaseModel):
-    model: str = Field("tiny.en", description='"base", "tiny.en", or a folder with a CTranslate2 Whisper model')
+    model: str = Field("base", description='"base", "tiny.en", or a folder with a CTranslate2 Whisper model')
     cpu_threads: int = Field(2, ge=1)
-    beam_size: int = Field(1, ge=1)
+    beam_size: int = Field(5, ge=1)
     compute_type: str = "int8"
     language: str = "en"
     cache_dir: Path | None = Field(None, description="where 'base' is reassembled; default $HIROBOT_CACHE or ~/.cache/hirobot")
+    window_pad_s: float | None = Field(
+        10.0, ge=0,
+        description="encode the turn plus this much silence instead of Whisper's full 30 s window "
+        "(None: always 30 s); a read that looks wrong is redone on the full window",
+    )
     no_speech_threshold: float = Field(0.6, description="drop a transcript whose no-speech probability is above this ...")
     logprob_threshold: float = Field(-1.0, description="... and whose average token log-probability is below this")
 
@@ -216,6 +225,7 @@ class WhisperASR:
             language=self.cfg.language if self.model.model.is_multilingual else None,
         )
         self._lock = threading.Lock()
+        self.stats_fallbacks = 0  # short-window reads redone on the full 30 s window
 
     def warmup(self, pcm: np.ndarray) -> None:
         """Run both decode paths once so later calls are at steady-state speed."""
@@ -229,6 +239,13 @@ class WhisperASR:
         t0 = time.perf_counter()
         if len(pcm) < SAMPLE_RATE // 10:
             return Transcript("", 1.0, -10.0, 0.0)
+        pad = self.cfg.window_pad_s
+        if pad is not None and len(pcm) / SAMPLE_RATE + pad <= 30.0:
+            short = self._transcribe_window(np.asarray(pcm, dtype=np.float32), prompt, pad)
+            if short is not None:
+                text, nsp, alp = short
+                return self._finish(text, nsp, alp, t0)
+            self.stats_fallbacks += 1
         with self._lock:
             segments, _info = self.model.transcribe(
                 np.asarray(pcm, dtype=np.float32),
@@ -250,9 +267,58 @@ class WhisperASR:
         text = " ".join(s.text.strip() for s in kept).strip()
         nsp = max((s.no_speech_prob for s in segs), default=1.0)
         alp = min((s.avg_logprob for s in segs), default=-10.0)
+        return self._finish(text, nsp, alp, t0)
+
+    def _finish(self, text: str, nsp: float, alp: float, t0: float) -> Transcript:
+        import time
+
         if _norm(text) in _HALLUCINATIONS and nsp > 0.2:
             text = ""  # Whisper's stock phrases on noise or breath
         return Transcript(text, nsp, alp, time.perf_counter() - t0)
+
+    def _transcribe_window(self, pcm: np.ndarray, prompt: str | None, pad_s: float) -> tuple[str, float, float] | None:
+        """One greedy read with the encoder seeing only the turn and `pad_s` of silence.
+
+        Whisper's encoder costs the same for one word as for 30 s of speech, and on short
+        commands that fixed cost is most of the wait after the person stops talking. A
+        shorter mel input is accepted by CTranslate2; the silence after the speech is what
+        tells the decoder the utterance is over (with under ~6 s of it, it starts repeating
+        the sentence). Measured on the public turns (bench/bench_speech.py): same word
+        error rate as the 30 s window, 2-4x less compute. Returns None when the read looks
+        wrong (no end token, a repetition loop): the caller then uses the full window.
+        """
+        import ctranslate2
+        from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+
+        audio = np.concatenate([pcm, np.zeros(int(pad_s * SAMPLE_RATE), dtype=np.float32)])
+        tok = self._tok
+        with self._lock:
+            feats = self.model.feature_extractor(audio)
+            feats = feats[:, : min(feats.shape[1] - feats.shape[1] % 2, 3000)]
+            enc = self.model.model.encode(
+                ctranslate2.StorageView.from_array(np.ascontiguousarray(feats[None])), to_cpu=False
+            )
+            previous = tok.encode(" " + prompt.strip()) if prompt else []
+            seq = self.model.get_prompt(tok, previous, without_timestamps=True)
+            # Nobody says more than ~5 tokens a second; the margin covers short turns.
+            budget = min(self.model.max_length - len(seq), int(8 * len(pcm) / SAMPLE_RATE) + 16)
+            res = self.model.model.generate(
+                enc, [seq], beam_size=self.cfg.beam_size, max_length=len(seq) + budget,
+                suppress_blank=True, suppress_tokens=get_suppressed_tokens(tok, [-1]),
+                return_scores=True, return_no_speech_prob=True,
+            )[0]
+        ids = res.sequences_ids[0]
+        words = [t for t in ids if t < tok.eot]
+        if len(words) >= budget:
+            return None  # never reached the end token
+        text = tok.decode(words).strip()
+        if text and get_compression_ratio(text) > 2.4:
+            return None
+        nsp = float(res.no_speech_prob)
+        alp = float(res.scores[0]) * len(ids) / (len(ids) + 1)
+        if nsp > self.cfg.no_speech_threshold and alp < self.cfg.logprob_threshold:
+            text = ""
+        return text, nsp, alp
 
     def transcribe_head(self, pcm: np.ndarray, prompt: str | None = None, max_tokens: int = 8) -> str:
         """The first few words of a short clip, fast.

@@ -73,6 +73,11 @@ class PipelineConfig(BaseModel):
     )
     session: str = ""
 
+    def spotter_asr(self) -> ASRConfig:
+        """The reflex spotter's model: small and greedy, since it races the arm."""
+        return self.asr.model_copy(update={"model": self.spotter_model, "cpu_threads": self.spotter_threads,
+                                           "beam_size": 1})
+
 
 @dataclass
 class _Job:
@@ -174,9 +179,7 @@ class SpeechPipeline:
             self._asr = WhisperASR(self.cfg.asr)
         if self.cfg.reflexes and self._spotter is None:
             # A model of its own, so a reflex never waits behind a final transcription.
-            self._spotter = WhisperASR(
-                self.cfg.asr.model_copy(update={"model": self.cfg.spotter_model, "cpu_threads": self.cfg.spotter_threads})
-            )
+            self._spotter = WhisperASR(self.cfg.spotter_asr())
         # The first CTranslate2 call allocates and is several times slower than the
         # next ones; pay it here rather than on the person's first sentence.
         warm = np.zeros(SAMPLE_RATE // 2, dtype=np.float32)

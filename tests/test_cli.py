@@ -38,6 +38,13 @@ def test_empty_instruction_says_what_to_do(home):
     assert "instruction is empty" in r.output
 
 
+def test_an_unknown_speech_model_is_named_before_anything_runs(home, tmp_path):
+    r = run("demo", "--voice", "--asr-model", str(tmp_path / "no-such-model"), "--record", str(tmp_path / "d.mp4"))
+    assert r.exit_code == 2
+    assert "unknown speech model" in r.output and "CTranslate2" in r.output
+    assert "demo job" not in r.output and not (tmp_path / "d.mp4").exists()
+
+
 def test_unknown_scene_kind_is_a_clear_error(home, tmp_path):
     p = scene_file(tmp_path, [{"name": "banana", "kind": "banana"}])
     r = run("do", "put the banana away", "--scene", str(p))

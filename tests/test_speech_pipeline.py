@@ -88,6 +88,31 @@ def test_command_transcribed_piper_and_espeak(asr, synth):
     assert run.reflexes == []
 
 
+def test_default_recognizer_is_base_reading_a_short_window(synth):
+    """Whisper base is the default; it reads a turn with the encoder on the turn plus silence
+    (not the fixed 30 s window) and gets the same words as the full-window read."""
+    from speech.asr import ASRConfig, build_prompt
+
+    base = WhisperASR()
+    assert base.cfg.model == "base" and base.cfg.window_pad_s
+    full = WhisperASR(ASRConfig(window_pad_s=None))
+    said = "Stack the red block on top of the yellow block, then put the red cup in the bin."
+    pcm = synth.synth(said)
+    prompt = build_prompt(VOCAB)
+    short_read, full_read = base.transcribe(pcm, prompt), full.transcribe(pcm, prompt)
+    assert norm(short_read.text) == norm(said) == norm(full_read.text)
+    assert base.stats_fallbacks == 0, "the short window read was redone on the full window"
+
+
+def test_a_short_window_read_that_looks_wrong_is_redone_on_the_full_window(asr, synth, monkeypatch):
+    said = "Put the red cup in the bin."
+    before = asr.stats_fallbacks
+    monkeypatch.setattr(asr, "_transcribe_window", lambda *a, **k: None)  # e.g. a repetition loop
+    out = asr.transcribe(synth.synth(said))
+    assert norm(out.text) == norm(said)
+    assert asr.stats_fallbacks == before + 1
+
+
 def test_stop_fires_reflex_before_long_utterance_ends(asr, synth):
     long = "Stop, and then I want you to put the green block in the blue bowl, and after that the red cup in the bin."
     run, _ = run_pipeline(ScriptedSource([synth.synth(long)], speed=0), asr)
