@@ -84,17 +84,29 @@ def answer_phrase(answer: str) -> str:
     return strip_fillers(text)
 
 
-def _by_side(side: str, options: list[SceneObject]) -> SceneObject:
+def from_side(side: str, options: list[SceneObject]) -> list[SceneObject]:
+    """The options in order from the given side of the table (the robot's left and right; front is
+    its own edge), nearest to that side first."""
     if side == "left":
-        return max(options, key=lambda o: o.pos[1])
+        return sorted(options, key=lambda o: -o.pos[1])
     if side == "right":
-        return min(options, key=lambda o: o.pos[1])
+        return sorted(options, key=lambda o: o.pos[1])
     if side == "front":
-        return min(options, key=lambda o: o.pos[0])
+        return sorted(options, key=lambda o: o.pos[0])
     if side == "back":
-        return max(options, key=lambda o: o.pos[0])
-    ys = sorted(options, key=lambda o: o.pos[1])
-    return ys[len(ys) // 2]
+        return sorted(options, key=lambda o: -o.pos[0])
+    return sorted(options, key=lambda o: o.pos[1])
+
+
+def _by_side(side: str, options: list[SceneObject], ordinal: int | None = None) -> SceneObject | None:
+    """The option at that side, or the `ordinal`-th counted from it (None when there are fewer)."""
+    ranked = from_side(side, options)
+    if side == "middle":
+        return ranked[len(ranked) // 2]
+    n = ordinal or 1
+    if abs(n) > len(ranked) or n == 0:
+        return None
+    return ranked[n - 1] if n > 0 else ranked[n]
 
 
 def _matches(np: NounPhrase, obj: SceneObject) -> bool:
@@ -119,8 +131,9 @@ def narrow(np: NounPhrase, options: list[SceneObject]) -> list[SceneObject]:
                     out.append(o)
         return out
     chosen = [o for o in options if _matches(np, o)] if (np.kinds or np.colors or np.unknown) else list(options)
-    if np.side and len(chosen) > 1:
-        chosen = [_by_side(np.side, chosen)]
+    if np.side and (len(chosen) > 1 or np.ordinal):
+        picked = _by_side(np.side, chosen, np.ordinal)
+        chosen = [picked] if picked is not None else []
     return chosen
 
 

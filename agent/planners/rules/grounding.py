@@ -17,6 +17,10 @@ from agent.planners.rules.world import PlanWorld, is_fixed, the
 from agent.schema import SceneObject
 
 
+_BESIDE_M = 0.2  # "the blocks next to the bowl": within this distance of it
+_SAME_DISTANCE_M = 0.03  # nearer by less than this is not nearer
+
+
 @dataclass
 class Referents:
     """What pronouns point at: "it" (the object last acted on) and "them" (the last request's objects)."""
@@ -90,7 +94,35 @@ class Grounder:
             found = [o for o in found if self.world.inside.get(o.name.lower()) in holder_names]
         if not found:
             raise Refusal(f"I can't see {np.describe()} on the table.")
+        if np.landmark is not None:
+            found = self._by_landmark(np, found)
         return found
+
+    def _by_landmark(self, np: NounPhrase, found: list[SceneObject]) -> list[SceneObject]:
+        """"The block next to the bowl": the one nearest to the landmark (farthest, for "furthest
+        from"); for a plural, those beside it. Two that are as near as each other stay a choice."""
+        assert np.landmark is not None
+        marks = [m for m in self.ground_all(np.landmark) if m not in found]
+        if not marks:
+            raise Refusal(f"I can't see {np.landmark.describe()} on the table.")
+
+        def dist(o: SceneObject) -> float:
+            return min(((o.pos[0] - m.pos[0]) ** 2 + (o.pos[1] - m.pos[1]) ** 2) ** 0.5 for m in marks)
+
+        ranked = sorted(found, key=dist, reverse=np.far_from_landmark)
+        if np.plural:
+            beside = [o for o in ranked if dist(o) < _BESIDE_M]
+            return beside or ranked[:1]
+        if len(ranked) > 1 and abs(dist(ranked[0]) - dist(ranked[1])) < _SAME_DISTANCE_M:
+            return ranked
+        return ranked[:1]
+
+    def ground_all(self, np: NounPhrase) -> list[SceneObject]:
+        """Every object the phrase could mean, without asking which."""
+        try:
+            return self._candidates(np, None)
+        except Refusal:
+            return []
 
     def _apply_exceptions(self, np: NounPhrase, found: list[SceneObject]) -> list[SceneObject]:
         for ex in np.exceptions:
@@ -117,10 +149,15 @@ class Grounder:
                     found, np.count,
                     f"There are {len(found)} {_noun(np, 2)}: {_options_list(found)}. Which {np.count} do you mean?")
             return found
+        if np.side and np.ordinal:
+            picked = _by_side(np.side, found, np.ordinal)
+            if picked is None:
+                raise Refusal(f"I can only see {len(found)} {_noun(np, len(found), found)}.")
+            return [picked]
         if len(found) == 1:
             return found
         if np.side:
-            return [_by_side(np.side, found)]
+            return [_by_side(np.side, found)]  # type: ignore[list-item]
         if np.indefinite:
             return found[:1]
         noun = _noun(np, 1, found)

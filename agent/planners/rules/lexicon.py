@@ -12,7 +12,7 @@ from sim.scenario import COLORS, CONTAINERS, FIXED_KINDS, KINDS, SURFACES
 __all__ = [
     "KINDS", "COLORS", "CONTAINERS", "SURFACES", "FIXED_KINDS",
     "KIND_WORDS", "MASS_NOUNS", "CATEGORY_WORDS", "EVERYTHING_WORDS", "COLOR_WORDS", "SIDE_WORDS",
-    "RELATION_PHRASES", "NUMBER_WORDS", "ARTICLES", "QUANTIFIERS", "PRONOUNS", "PLURAL_PRONOUNS",
+    "RELATION_PHRASES", "ORDINALS", "NUMBER_WORDS", "ARTICLES", "QUANTIFIERS", "PRONOUNS", "PLURAL_PRONOUNS",
 ]
 
 # word or phrase -> (kind, plural?)
@@ -85,14 +85,20 @@ COLOR_WORDS.update({
     "golden": "gold", "beige": "beige", "cyan": "cyan", "magenta": "magenta",
 })
 
+# Where the person stands. The robot works from one edge of the table (the "front" regions are
+# on its side, +x runs away from it) and left and right are always its own. The person talking
+# to it is taken to stand across the table, facing it (where the front camera looks from): what
+# is "closest to me" is at the back, "far from me" is at the front, and "my left" is the robot's
+# right. Words that name no one ("the nearest cup") are from the speaker's point of view too.
+
 # Position words inside a noun phrase ("the left cup", "the one on the right").
 SIDE_WORDS: dict[str, str] = {
     "left": "left", "leftmost": "left", "left-hand": "left",
     "right": "right", "rightmost": "right", "right-hand": "right",
-    "front": "front", "nearest": "front", "closest": "front", "near": "front", "nearer": "front",
-    "closer": "front",
-    "back": "back", "farthest": "back", "furthest": "back", "far": "back", "further": "back",
-    "farther": "back", "rear": "back",
+    "front": "front", "nearest": "back", "closest": "back", "near": "back", "nearer": "back",
+    "closer": "back",
+    "back": "back", "farthest": "front", "furthest": "front", "far": "front", "further": "front",
+    "farther": "front", "rear": "back",
     "middle": "middle", "center": "middle", "centre": "middle", "central": "middle",
 }
 
@@ -122,15 +128,35 @@ SIDE_PHRASES: list[tuple[str, str]] = [
     ("to the left", "left"), ("to the right", "right"), ("in the front", "front"), ("at the front", "front"),
     ("in front", "front"), ("at the back", "back"), ("in the back", "back"), ("in the middle", "middle"),
     ("in the center", "middle"), ("in the centre", "middle"), ("on the left side", "left"),
-    ("on the right side", "right"), ("closest to me", "front"), ("nearest to me", "front"),
-    ("farthest from me", "back"), ("furthest from me", "back"), ("near me", "front"), ("by me", "front"),
-    # "You" is the robot, which stands at the front edge of the table: nearest to it is front.
-    ("closest to you", "front"), ("nearest to you", "front"), ("nearest you", "front"), ("closest you", "front"),
-    ("farthest from you", "back"), ("furthest from you", "back"), ("farthest away", "back"),
-    ("furthest away", "back"), ("on the left hand side", "left"), ("on the right hand side", "right"),
+    ("on the right side", "right"), ("on the left hand side", "left"), ("on the right hand side", "right"),
     ("on the far left", "left"), ("on the far right", "right"), ("at the far left", "left"),
     ("at the far right", "right"),
+    # Counting from a side: "the second cup from the left".
+    ("from the left", "left"), ("from the right", "right"), ("from the front", "front"),
+    ("from the back", "back"), ("from left", "left"), ("from right", "right"),
+    # The person, across the table from the robot (see above).
+    ("closest to me", "back"), ("nearest to me", "back"), ("nearest me", "back"), ("closest me", "back"),
+    ("near me", "back"), ("by me", "back"), ("in front of me", "back"), ("closest to us", "back"),
+    ("nearest to us", "back"), ("on my side", "back"), ("on my end", "back"),
+    ("on my side of the table", "back"), ("at my end of the table", "back"), ("on my end of the table", "back"),
+    ("on your side of the table", "front"), ("at your end of the table", "front"),
+    ("farthest from me", "front"), ("furthest from me", "front"), ("farthest away", "front"),
+    ("furthest away", "front"), ("farthest from us", "front"), ("furthest from us", "front"),
+    ("on my left", "right"), ("to my left", "right"), ("at my left", "right"),
+    ("on my right", "left"), ("to my right", "left"), ("at my right", "left"),
+    # "You" is the robot, at the front edge of the table: nearest to it is front.
+    ("closest to you", "front"), ("nearest to you", "front"), ("nearest you", "front"), ("closest you", "front"),
+    ("near you", "front"), ("by you", "front"), ("on your side", "front"),
+    ("farthest from you", "back"), ("furthest from you", "back"),
+    ("on your left", "left"), ("to your left", "left"), ("on your right", "right"), ("to your right", "right"),
 ]
+
+# Ordinals that count objects from a side ("the second cup from the left"); "last" counts from
+# the other end.
+ORDINALS: dict[str, int] = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
+    "5th": 5, "last": -1, "second last": -2, "second to last": -2, "next to last": -2, "penultimate": -2,
+}
 
 NUMBER_WORDS: dict[str, int] = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,

@@ -436,6 +436,8 @@ def _verb_command(verb: str, rest: str, skill: str | None) -> Command | None:
     if skill is None:
         for particle in PARTICLES:
             i = find_phrase(rest, particle)
+            if i >= 0 and rest[:i].endswith(("the ", "far ")):
+                continue  # "the block at the back": a side of the table, not "put ... back"
             if i >= 0 and not has_phrase(rest, particle + " of") and not has_phrase(rest, particle + " to") \
                     and not has_phrase(rest, particle + " into") and not has_phrase(rest, particle + " in"):
                 changed = PARTICLE_ACTIONS.get((head, particle))
@@ -482,7 +484,12 @@ def _relation_splits(text: str, allow_empty_object: bool = True) -> list[Split]:
     text = strip_punct(text)
     padded = " " + text + " "
     found: list[Split] = []
-    taken: list[tuple[int, int]] = []
+    # "the block nearest to you", "the block at the back in the bowl": relation words inside a
+    # side phrase belong to it, unless the side phrase starts a longer relation ("to the left of").
+    taken: list[tuple[int, int]] = [
+        (m.start(), m.end()) for sp, _ in lx.SIDE_PHRASES
+        for m in re.finditer(r"(?<![a-z0-9])" + re.escape(sp) + r"(?![a-z0-9])", padded)
+        if not any(len(rp) > len(sp) and padded.startswith(rp + " ", m.start()) for rp, _ in lx.RELATION_PHRASES)]
     for phrase, rel in lx.RELATION_PHRASES:
         for m in re.finditer(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", padded):
             s, e = m.start(), m.end()

@@ -23,6 +23,11 @@ _SAME_COLOR = re.compile(r"\b(?:(?:of|with|in|that has|having)?\s*(?:the\s+)?(?:
 _REST = re.compile(r"^(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:rest|remainder)(?:\s+of\s+(?:the\s+|my\s+)?(?P<what>.+))?$"
                    r"|^(?:everything|anything|all|all the things|the things|whatever|what)\s+(?:else|is left|"
                    r"remains|is remaining|is still here|is still there)$")
+# "whatever is red", "anything that is on the tray": a description of any objects at all.
+_ANY_THAT_IS = re.compile(r"^(?:whatever|what|anything|everything|all|stuff|things|all the things|the things)\s+"
+                          r"(?:that\s+|which\s+)?(?:is|are)(?:\s+|$)")
+_ORDINAL = re.compile(r"\b(?P<ord>" + "|".join(sorted((re.escape(o) for o in lx.ORDINALS), key=len, reverse=True))
+                      + r")\b")
 _REMAINING_WORDS = re.compile(r"\b(?:remaining|leftover|left over|left-over)\b")
 _TOP_MARKERS = ["at the top", "on the top", "on top", "at top", "last", "as the top", "highest", "uppermost"]
 _BOTTOM_MARKERS = ["at the bottom", "on the bottom", "at bottom", "as the base", "at the base", "as base",
@@ -52,11 +57,14 @@ class NounPhrase:
     position: str | None = None  # tower position: "top" / "bottom"
     name_words: tuple[str, ...] = ()  # the content words, to match object names directly
     remaining: bool = False  # "the rest", "the remaining blocks": not those this plan already moves
+    ordinal: int | None = None  # counted from `side`: 2 in "the second cup from the left", -1 for "last"
+    landmark: "NounPhrase | None" = None  # "the block next to the bowl": chosen by its distance to this
+    far_from_landmark: bool = False  # "the block furthest from the bin"
 
     @property
     def is_empty(self) -> bool:
         return not (self.kinds or self.colors or self.pronoun or self.side or self.unknown or self.everything
-                    or self.parts or self.name_words or self.one or self.remaining)
+                    or self.parts or self.name_words or self.one or self.remaining or self.landmark)
 
     def describe(self) -> str:
         """How to say this phrase back ("a banana", "a green cup", "any cups")."""
@@ -152,6 +160,7 @@ def _take_prefix(t: str, options) -> tuple[str | None, str]:
 def _parse_simple(text: str, inherit_kind: frozenset[str]) -> NounPhrase:
     t = strip_punct(text).strip()
     np = NounPhrase(text=t)
+    t = _take_ordinal(t, np)
     # Tower positions belong to the item, not to the grounding.
     for m in _TOP_MARKERS:
         if has_phrase(t, m) and not has_phrase(t, m + " of"):
@@ -193,6 +202,7 @@ def _parse_simple(text: str, inherit_kind: frozenset[str]) -> NounPhrase:
         return np
     # Relative clauses: "the cup that is red", "the block which is on the tray".
     t = _RELATIVE.sub("", t).strip()
+    t = _take_landmark(t, np)
     # Location modifiers: "the cup on the tray", "the block from the basket".
     for prefix, _rel in sorted(_LOCATION_PREFIXES, key=lambda p: -len(p[0])):
         i = find_phrase(t, prefix)
@@ -290,6 +300,48 @@ def _parse_simple(text: str, inherit_kind: frozenset[str]) -> NounPhrase:
         np.kinds = inherit_kind
     np.name_words = tuple(content)
     return np
+
+
+_LANDMARK = re.compile(r"\s+(?:(?:that|which)\s+(?:is|are|sits|sit|stands|stand)\s+)?"
+                       r"(?:sitting\s+|standing\s+|lying\s+)?"
+                       r"(?P<how>(?:right\s+)?next to|closest to|nearest to|nearest|closest|closer to|nearer to|"
+                       r"near to|near|by|beside|close to|farthest from|furthest from|farther from|further from|"
+                       r"farthest away from|furthest away from)\s+"
+                       r"(?P<what>(?:the|a|an|that|this|my|your|one of the)\s+.+)$")
+_PEOPLE = frozenset({"me", "you", "us", "the robot", "the edge", "my side", "your side"})
+
+
+def _take_landmark(t: str, np: NounPhrase) -> str:
+    """"the block next to the bowl", "the can closest to the bin": the object nearest to (or
+    farthest from) another one. Words for the person or the robot are sides, read elsewhere."""
+    m = _LANDMARK.search(t)
+    if not m or not t[: m.start()].strip():
+        return t
+    what = m.group("what").strip()
+    if what in _PEOPLE or re.match(r"^(?:me|you|us)\b", what):
+        return t
+    mark = parse_np(what)
+    if mark.is_empty or mark.unknown or mark.pronoun or not (mark.kinds or mark.colors or mark.name_words):
+        return t
+    np.landmark = mark
+    np.far_from_landmark = m.group("how").startswith(("far", "fur"))
+    return t[: m.start()].strip()
+
+
+def _take_ordinal(t: str, np: NounPhrase) -> str:
+    """"the second cup from the left": an ordinal counts only with a side to count from; "the
+    last cup on the right" is the one furthest right, "the last one from the left" too."""
+    m = _ORDINAL.search(t)
+    if not m:
+        return t
+    rest = t[m.end():]
+    sides = [sp for sp, _ in lx.SIDE_PHRASES if has_phrase(rest, sp)]
+    if not sides and not any(w in lx.SIDE_WORDS for w in words(t[:m.start()] + " " + rest)):
+        return t
+    n = lx.ORDINALS[m.group("ord")]
+    counted_from = any(sp.startswith("from ") for sp in sides)
+    np.ordinal = n if n > 0 or counted_from else 1
+    return re.sub(r"\s+", " ", t[: m.start()] + " " + rest).strip()
 
 
 def _remove(text: str, phrase: str) -> str:
