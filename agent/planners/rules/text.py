@@ -18,6 +18,8 @@ _CONTRACTIONS = [
     (r"\bhere's\b", "here is"), (r"\bone's\b", "one is"), (r"\bcolour\b", "color"), (r"\bcolours\b", "colors"),
     (r"\bgrey\b", "grey"), (r"\bokay\b", "okay"), (r"\bok\b", "okay"), (r"\bo\.k\.", "okay"),
     (r"\bt-shirt\b", "shirt"), (r"\bleft-hand\b", "left hand"), (r"\bright-hand\b", "right hand"),
+    (r"\b(it|that|you|we|they|he|she|there)'d\b", r"\1 would"),
+    (r"\b(whatever|everything|anything|something|nothing|which|who)'s\b", r"\1 is"),
 ]
 
 # Openers that carry no content ("please", "could you", "actually", ...), stripped repeatedly.
@@ -38,7 +40,23 @@ _LEADING_FILLERS = [
     "be so kind as to", "be kind enough to", "be good enough to", "be so good as to",
     # A discourse opener before a real request ("never mind, undo it"); alone it is a stop word.
     "never mind", "nevermind", "on second thought", "on second thoughts", "come to think of it",
+    # How the first of several steps is announced ("start by putting the can in the bin").
+    "start by", "begin by", "to start", "to begin", "to begin with", "to start with", "start off by",
 ]
+# Requests said as a wish, a question or a favour: "it would be great if you could ...", "do you
+# think you could ...", "is it possible to ...", "I would appreciate it if you would ...".
+_COURTESY_FRAME = re.compile(
+    r"^(?:(?:it|that)\s+would\s+be\s+(?:really\s+|very\s+|so\s+)?(?:great|nice|lovely|good|helpful|awesome|"
+    r"wonderful|brilliant|fantastic|super|perfect|ideal|cool)\s+if\s+you\s+(?:could|would|can|might)"
+    r"|(?:do|did)\s+you\s+think\s+you\s+(?:could|can|would|might)"
+    r"|(?:is\s+there\s+)?any\s+chance\s+(?:that\s+)?you\s+(?:could|can|would|might)"
+    r"|(?:i\s+)?(?:was\s+|am\s+)?wondering\s+if\s+you\s+(?:could|would|can|might)"
+    r"|i\s+wonder\s+if\s+you\s+(?:could|would|can|might)"
+    r"|(?:would|will|is)\s+it\s+be\s+possible\s+(?:for\s+you\s+)?to|is\s+it\s+possible\s+(?:for\s+you\s+)?to"
+    r"|(?:i\s+)?would\s+(?:really\s+)?(?:appreciate|love)\s+it\s+if\s+you(?:\s+(?:could|would|can))?"
+    r"|(?:could|would|can)\s+you\s+(?:possibly|maybe|perhaps)"
+    r"|(?:maybe|perhaps)\s+you\s+(?:could|can|would)"
+    r"|how\s+about\s+you|why\s+do\s+not\s+you|why\s+not|(?:would\s+you\s+|do\s+you\s+)?mind)\s+")
 _TRAILING_FILLERS = [
     "please", "for me", "thanks", "thank you", "too", "as well", "again", "now", "right now", "okay",
     "if you can", "if you would", "if possible", "quickly", "carefully", "then", "first", "next", "as well please",
@@ -95,6 +113,9 @@ def strip_fillers(text: str) -> str:
     """A clause without its polite or discourse openers and closers."""
     text = strip_punct(text)
     text = _strip_edges(text, _LEADING_FILLERS, leading=True)
+    framed = _COURTESY_FRAME.sub("", text, count=1)
+    if framed != text:
+        text = _strip_edges(framed, _LEADING_FILLERS, leading=True)
     text = _strip_edges(text, _TRAILING_FILLERS, leading=False)
     return text
 
