@@ -72,7 +72,7 @@ SINGULAR_CATEGORIES: frozenset[str] = frozenset({"container", "receptacle"})
 # Words meaning "any object": "everything", "all the things", "stuff".
 EVERYTHING_WORDS: frozenset[str] = frozenset({
     "everything", "anything", "things", "thing", "stuff", "objects", "object", "items", "item", "all",
-    "rest", "mess",
+    "rest", "mess", "whatever",
 })
 SINGULAR_ANY_WORDS: frozenset[str] = frozenset({"thing", "object", "item"})
 

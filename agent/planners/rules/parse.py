@@ -35,6 +35,7 @@ class Command:
     text: str = ""
     tower: list[NounPhrase] = field(default_factory=list)
     correction: bool = False  # "instead", "actually": replaces what was being done
+    instead_of: NounPhrase | None = None  # "not the plate, the tray": what the correction replaces
     rest: str = ""  # the words after the verb (plugin skills read their own arguments from them)
 
 
@@ -56,20 +57,34 @@ _CONNECTORS = re.compile(
     r"|,?\s*\band after that\b,?|,?\s*\bnext\b(?!\s+to\b),?|,?\s*\band finally\b,?|,?\s*\bfinally\b,?"
     r"|,?\s*\blastly\b,?|,?\s*\bonce that is done\b,?|,?\s*\bwhen you are done\b,?|,?\s*\band also\b"
     r"|,?\s*\band last\b,?|,?\s*\bafter this\b,?|,?\s*\bfollowed by\b)\s*")
-_CORRECTION = re.compile(r"\b(?:instead|actually|rather|no no|i meant|i mean|wrong|oops|sorry|not that)\b")
+_CORRECTION = re.compile(r"\b(?:instead|actually|rather|no no|i meant|i mean|wrong|oops|sorry|not that|make that|"
+                         r"make it|i said|i wanted|i asked for|i told you)\b")
+# A correction said in the middle of a sentence ("put the cup in the bin, no, in the basket"):
+# the marker starts a new clause that replaces part of the one before it.
+_SELF_CORRECTION = re.compile(r"(?:\s*,\s*|\s+)(?=(?:no|nope|sorry|oops|i mean|i meant|or rather|make that|"
+                              r"wait no|no wait|correction)\b\s*,?\s*\S)")
+_MARKER_COMMA = re.compile(r"^((?:no|nope|sorry|oops|i mean|i meant|or rather|make that|wait no|no wait|correction)"
+                           r"(?:\s+(?:no|wait|sorry))*)\s*,\s*")
+_BARE_CORRECTION = re.compile(r"^(?:no|nope|sorry|oops|i mean|i meant|or rather|rather|make that|wait no|no wait|"
+                              r"correction|no no|oh no|sorry no|no sorry)$")
 _EXCLUDE_PATTERNS = [
     re.compile(r"^(?:but\s+)?(?:please\s+)?(?:do not|never|dont|do not you)\s+(?:ever\s+)?(?:touch|move|take|use|pick up|"
                r"grab|disturb|bother with|handle|put away|throw away|throw out|mess with|lift|remove|"
                r"shift|go near|knock over|include)\s+(?P<np>.+?)(?:\s+(?:at all|please|either))?$"),
-    re.compile(r"^(?:but\s+)?leave\s+(?P<np>.+?)(?:\s+(?:where it is|where they are|where it was|alone|there|in place|as it is|"
+    re.compile(r"^(?:but\s+)?(?:leave|leaving)\s+(?P<np>.+?)(?:\s+(?:where it is|where they are|where it was|alone|"
+               r"there|in place|as it is|"
                r"as they are|as is|be|untouched|on the table|where it stands|in its place|where it belongs|"
                r"right where it is|out of it|out|exactly where it is|for now|in peace|on its own))+$"),
-    re.compile(r"^(?:but\s+)?keep\s+(?P<np>.+?)\s+(?:where it is|where they are|there|in place|as it is|"
+    re.compile(r"^(?:but\s+)?(?:keep|keeping)\s+(?P<np>.+?)\s+(?:where it is|where they are|there|in place|as it is|"
                r"untouched|on the table|out of it|out)$"),
-    re.compile(r"^(?:but\s+)?(?:not|never|except|except for|apart from|other than|without)\s+(?P<np>.+)$"),
+    re.compile(r"^(?:but\s+)?(?:not|never|except|except for|apart from|other than|without|save|save for|excluding|"
+               r"barring|aside from|besides|not counting|minus)\s+(?P<np>.+)$"),
+    # "skip the white one", "leave out the forks", "forget about the plate": drop it from the job.
+    re.compile(r"^(?:but\s+)?(?:skip|skipping|omit|omitting|exclude|leave out|leaving out|forget about|ignore|"
+               r"ignoring|pass on|do not bother with|never mind)\s+(?P<np>.+?)(?:\s+(?:for now|this time))?$"),
     # "actually, keep the cup": said of something in the plan, keeping it means leaving it.
     re.compile(r"^(?:but\s+)?keep\s+(?P<np>.+)$"),
-    re.compile(r"^(?:but\s+)?leave\s+(?P<np>.+?)(?:\s+out)?$"),
+    re.compile(r"^(?:but\s+)?(?:leave|leaving)\s+(?P<np>.+?)(?:\s+out)?$"),
     re.compile(r"^(?P<np>.+?)\s+(?:stays|stay|should stay|must stay|can stay|remains|remain|is staying|"
                r"stays put|stay put|is not to be touched|should not be touched|must not be touched|"
                r"should not move|must not move|does not move|is off limits|are off limits)(?:\s+.*)?$"),
@@ -97,7 +112,63 @@ def parse_utterance(text: str, skill_verbs: dict[str, str] | None = None) -> Par
         if not new and (_CORRECTION.search(raw) or re.match(r"^(?:no|nope)\b", raw)):
             correcting = True
     _drop_title(out)
+    out.commands = fold_self_corrections(out.commands)
     return out
+
+
+def fold_self_corrections(cmds: list[Command]) -> list[Command]:
+    """"Put the cup in the bin, no, in the basket", "put the red block on the tray, sorry, the white
+    one": a correction that follows a request in the same utterance replaces the part it names
+    (the destination or the object) instead of being a request of its own."""
+    out: list[Command] = []
+    for c in cmds:
+        prev = out[-1] if out else None
+        if (prev is None or not c.correction or prev.correction or prev.obj is None
+                or prev.action not in ("place", "dispose", "put_away", "hold")):
+            out.append(c)
+            continue
+        if c.action == "redirect" and c.target is not None:
+            prev.relation, prev.target, prev.splits = c.relation, c.target, []
+            if prev.action in ("put_away", "hold"):
+                prev.action = "place"
+        elif c.action == "repeat" and c.obj is not None and not c.obj.pronoun:
+            if _names_destination(c.obj, c.instead_of, prev):
+                prev.relation = "to" if prev.relation in ("in", "on", None) else prev.relation
+                prev.target, prev.splits = c.obj, []
+                if prev.action in ("put_away", "hold"):
+                    prev.action = "place"
+            else:
+                if not c.obj.kinds and prev.obj.kinds and not c.obj.everything:
+                    c.obj.kinds = prev.obj.kinds
+                prev.obj, prev.splits = c.obj, []
+        elif c.obj is not None and c.obj.pronoun == "it" and c.target is not None and c.action == "place":
+            prev.relation, prev.target, prev.splits = c.relation, c.target, []  # "no, put it on the tray"
+            prev.action = "place"
+        else:
+            out.append(c)
+    return out
+
+
+def _names_destination(np: NounPhrase, instead_of: NounPhrase | None, cmd: Command) -> bool:
+    """Whether a corrected noun phrase replaces the command's destination rather than its object."""
+    def same_sort(a: NounPhrase | None, b: NounPhrase | None) -> bool:
+        return a is not None and b is not None and bool(a.kinds & b.kinds or set(a.colors) & set(b.colors)
+                                                        and not (a.kinds or b.kinds))
+    if instead_of is not None:
+        if same_sort(instead_of, cmd.target):
+            return True
+        if same_sort(instead_of, cmd.obj):
+            return False
+    if cmd.target is not None and np.kinds & cmd.target.kinds:
+        return True
+    if cmd.obj is not None and np.kinds & cmd.obj.kinds:
+        return False
+    if np.kinds and np.kinds <= lx.FIXED_KINDS:
+        return True
+    # Something that can be moved is a new destination only if it holds things the way the old
+    # one did: "in the red bowl, sorry, the green bowl" but "in the basket, sorry, the block".
+    holders = lx.CONTAINERS if cmd.relation == "in" else lx.SURFACES if cmd.relation == "on" else frozenset()
+    return bool(np.kinds) and np.kinds <= holders
 
 
 def _drop_title(out: Parsed) -> None:
@@ -179,9 +250,36 @@ def split_clauses(sentence: str, skill_verbs: dict[str, str]) -> list[str]:
     pieces = [p for p in _CONNECTORS.split(sentence) if p and p.strip(" ,")]
     clauses: list[str] = []
     for piece in pieces:
-        for sub in _split_commas(piece, skill_verbs):
-            clauses.extend(_split_and(sub, skill_verbs))
+        for part in _split_self_corrections(piece):
+            for sub in _split_commas(part, skill_verbs):
+                clauses.extend(_split_and(sub, skill_verbs))
     return [c.strip(" ,") for c in clauses if c.strip(" ,")]
+
+
+def _split_self_corrections(piece: str) -> list[str]:
+    """"put the cup in the bin, no, in the basket" -> ["put the cup in the bin", "no, in the basket"]:
+    cut before a correction marker that follows a request, keeping the marker with what it says."""
+    cuts = [m.start() for m in _SELF_CORRECTION.finditer(piece) if m.start() > 0]
+    if not cuts:
+        return [piece]
+    parts, last = [], 0
+    for c in cuts:
+        parts.append(piece[last:c])
+        last = c
+    parts.append(piece[last:])
+    out: list[str] = []
+    for p in (p.strip(" ,") for p in parts):
+        if not p:
+            continue
+        p = _MARKER_COMMA.sub(r"\1 ", p)  # "no, put it on the tray" stays one clause
+        if out and _BARE_CORRECTION.match(strip_punct(out[-1])):
+            out[-1] = f"{out[-1]} {p}"  # "no, no, the basket": the markers go with what follows
+        else:
+            out.append(p)
+    # A first part that is no request ("oh no, not the plate"): nothing to correct, keep it whole.
+    if len(out) > 1 and _match_verb(strip_fillers(out[0]), {})[0] is None and not _goes_split(strip_fillers(out[0])):
+        return [piece]
+    return out
 
 
 def _starts_clause(text: str, skill_verbs: dict[str, str]) -> bool:
@@ -192,11 +290,14 @@ def _starts_clause(text: str, skill_verbs: dict[str, str]) -> bool:
         return False
     if _match_verb(t, skill_verbs)[0] is not None:
         return True
-    if any(p.match(t) for p in _EXCLUDE_PATTERNS[:3]) or re.match(r"^(?:not|never|except)\b", t):
+    if any(p.match(t) for p in _EXCLUDE_PATTERNS[:3]) or _EXCEPTION_START.match(t):
         return True
     return _goes_rest_has_relation(t)
 
 
+# "not the red one", "save the green one" start a clause; "not in the bin" only rules a place out.
+_EXCEPTION_START = re.compile(r"^(?:not|never|except|save|skip|omit|barring|excluding|leaving)\b"
+                              r"(?!\s+(?:in|into|on|onto)\b)")
 _ALSO = re.compile(r"^(?:and\s+|but\s+|plus\s+)?(?:also\s+)?(?P<np>.+?)\s+(?:too|as well|also)$")
 
 
@@ -307,15 +408,20 @@ def parse_clause(clause: str, skill_verbs: dict[str, str] | None = None) -> Comm
     correction = bool(_CORRECTION.search(raw)) or raw.startswith("no ")
     t = strip_fillers(re.sub(r"^(?:(?:no|nope|not that one|wrong one|wrong|oops|sorry|actually|instead|wait|hold on|"
                              r"stop|hang on|sorry)\b\s*)+", "", raw))
+    t = _without_alternative(t)
     same = _SAME_AGAIN.match(t)
     if same:
         np = parse_np(same.group("np"))
         if not np.is_empty:
             return Command("repeat", obj=np, text=t, correction=correction)
-    t = re.sub(r"^(?:no|not that one|wrong one|wrong|i said|i meant|i mean|i wanted|i asked for|rather)\b\s*", "", t)
+    t = re.sub(r"^(?:no|not that one|wrong one|wrong|i said|i meant|i mean|i wanted|i asked for|rather|or rather|"
+               r"make that|make it|correction)\b\s*", "", t)
     t = strip_fillers(re.sub(r"\b(?:instead|rather|actually)\b", " ", t))
     if not t:
         return "context"  # "no", "actually", "okay": discourse markers with no request of their own
+    contrast = _contrast(t)
+    if contrast is not None:
+        return contrast
     for pat in _EXCLUDE_PATTERNS:
         m = pat.match(t)
         if m:
@@ -356,11 +462,65 @@ def parse_clause(clause: str, skill_verbs: dict[str, str] | None = None) -> Comm
     # A noun phrase alone: "now the blue cup", "the green one".
     np = parse_np(t)
     if not np.is_empty and not _looks_like_sentence(t) and verb is None and _starts_like_np(t):
-        if correction and np.kinds and np.kinds <= lx.FIXED_KINDS and not np.parts:
-            # "actually, the basket": a thing that never moves can only be the new destination.
+        if np.kinds and np.kinds <= lx.FIXED_KINDS and not np.parts and not np.plural:
+            # "actually, the basket", "the basket please": a thing that never moves can only be
+            # the new destination.
             return Command("redirect", relation="to", target=np, text=t, correction=correction)
         return Command("repeat", obj=np, text=t, correction=correction)
     return None
+
+
+_CONTRAST = re.compile(r"^not\s+(?P<old>.+?)\s+(?:but\s+|rather\s+|instead\s+)?(?P<new>(?:the|a|an|in|into|on|onto|"
+                       r"to|next to|beside|that|this)\b.+)$")
+
+
+# "... in the basket instead of the bin", "... on the tray, not in the bin": the place ruled out.
+_ALTERNATIVE_TAIL = re.compile(r"\s+(?:instead of|rather than|and not|but not|not)\s+(?:(?:in|into|on|onto|to)\s+)?"
+                               r"(?P<np>(?:the|a|an|that|this|my)\s+[a-z ]+?)$")
+
+
+def _without_alternative(t: str) -> str:
+    """The clause without a destination it rules out, when a destination is said before it."""
+    m = _ALTERNATIVE_TAIL.search(t)
+    if not m:
+        return t
+    ruled_out = parse_np(m.group("np"))
+    head = t[: m.start()].strip()
+    if ruled_out.kinds and ruled_out.kinds <= (lx.CONTAINERS | lx.SURFACES | lx.FIXED_KINDS) and \
+            _relation_splits(head, allow_empty_object=True):
+        return head
+    return t
+
+
+def _contrast(t: str) -> Command | None:
+    """"not the plate, the tray", "not in the bin but in the basket", "not the red one, the blue
+    one": a correction that names what it replaces. The new part is a destination when it says
+    a relation; otherwise the caller decides from what the old part named."""
+    m = _CONTRAST.match(t)
+    if not m:
+        return None
+    old, new = parse_np(_without_relation_word(m.group("old"))), m.group("new")
+    if old.is_empty or old.parts:
+        return None
+    splits = _relation_splits(new, allow_empty_object=True)
+    if splits and splits[0][0] is None:
+        _, rel, tgt = splits[0]
+        return Command("redirect", relation=rel, target=tgt, text=t, correction=True, instead_of=old)
+    np = parse_np(new)
+    if np.is_empty or splits:
+        return None
+    if not np.kinds and old.kinds:
+        np.kinds = old.kinds
+    if np.kinds and np.kinds <= lx.FIXED_KINDS:
+        return Command("redirect", relation="to", target=np, text=t, correction=True, instead_of=old)
+    return Command("repeat", obj=np, text=t, correction=True, instead_of=old)
+
+
+def _without_relation_word(text: str) -> str:
+    for phrase, _rel in lx.RELATION_PHRASES:
+        if text.startswith(phrase + " "):
+            return text[len(phrase):].strip()
+    return text
 
 
 # "do the same with the blue cup", "same for the other one", "what about the green block?"
@@ -508,12 +668,14 @@ def _relation_splits(text: str, allow_empty_object: bool = True) -> list[Split]:
             if not tgt_text:
                 continue
             # "... on the tray apart from the blue one": the exception belongs to the moved objects.
-            for marker in EXCEPT_MARKERS:
+            for marker in EXCEPT_MARKERS + ["not"]:
                 if marker in ("but", "but the"):
                     continue
                 i = find_phrase(tgt_text, marker)
                 if i > 0 and obj_text:
-                    obj_text = f"{obj_text} {tgt_text[i:]}"
+                    # "in the bin not the red one" said without a pause: "not" there is "except".
+                    said = "except" + tgt_text[i + len(marker):] if marker == "not" else tgt_text[i:]
+                    obj_text = f"{obj_text} {said}"
                     tgt_text = tgt_text[:i].strip()
                     break
             obj = parse_np(obj_text) if obj_text and obj_text not in TABLE_NOUNS else None

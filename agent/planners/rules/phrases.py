@@ -12,7 +12,8 @@ from agent.planners.rules import lexicon as lx
 from agent.planners.rules.text import find_phrase, has_phrase, strip_punct, words
 
 EXCEPT_MARKERS = ["all except for", "all except", "all but", "except for", "except", "apart from", "other than", "excluding", "but not", "save for",
-                   "but leave", "but the", "besides", "not including", "with the exception of", "minus", "but"]
+                   "but leave", "but the", "besides", "not including", "with the exception of", "minus", "aside from",
+                   "excepting", "barring", "not counting", "leaving out", "leaving", "skipping", "save", "but"]
 _COORD_SPLIT = re.compile(r"\s*(?:,\s*and\s+|,\s*|\s+and\s+|\s+as well as\s+|\s+plus\s+|\s+&\s+)\s*")
 _RELATIVE = re.compile(r"\b(?:that is|which is|that are|which are|who is|thats|that)\s+")
 _LOCATION_PREFIXES = [("from", None), ("in", "in"), ("inside", "in"), ("on", "on"), ("on top of", "on"),
@@ -111,6 +112,8 @@ def misheard_kind(word: str) -> str | None:
 def parse_np(text: str, inherit_kind: frozenset[str] = frozenset()) -> NounPhrase:
     """Parse one noun phrase (possibly coordinated, with exceptions)."""
     raw = strip_punct(text.strip())
+    # "the cup that is not red", "everything that is not a block": an exception in other words.
+    raw = re.sub(r"\s+(?:that|which)\s+(?:is|are)\s+not\s+(?=\S)", " except ", raw)
     t = " " + raw + " "
     np_exceptions: list[NounPhrase] = []
     # Exceptions: "every cup except the green one" (the excepted part inherits the head kind).
@@ -184,6 +187,7 @@ def _parse_simple(text: str, inherit_kind: frozenset[str]) -> NounPhrase:
         if not t or t in ("them", "it", "things", "stuff"):
             np.everything = True
             return np
+    t = _ANY_THAT_IS.sub("everything ", t)
     if _REMAINING_WORDS.search(t):
         np.remaining = True
         t = re.sub(r"\s+", " ", _REMAINING_WORDS.sub(" ", t)).strip()

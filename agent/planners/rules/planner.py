@@ -264,7 +264,13 @@ class RulesPlanner:
         from the plan, and put it back if it was already picked up."""
         protected: list[SceneObject] = []
         new_notes: list[Note] = []
+        planned = {str(s.args.get("object", "")).lower()
+                   for s in ([inp.running] if inp.running else []) + list(inp.pending)}
+        in_plan = [o for o in inp.scene if o.name.lower() in planned]
         for ex in exclusions:
+            if ex.np.one and not ex.np.kinds and in_plan:
+                # "skip the white one" while cans are being binned: one of the cans.
+                ex.np.kinds = frozenset(o.kind for o in in_plan)
             found = narrow(ex.np, inp.scene) if not ex.np.pronoun else context_of(inp).it
             if not found:
                 if ex.np.pronoun:
@@ -347,12 +353,18 @@ class RulesPlanner:
 def _as_new_destination(cmd: Command, current: PlanStep, scene: list[SceneObject]) -> Command:
     """"Sorry, I meant the blue bowl" while the block goes to the red bowl: the phrase names the
     destination's kind, not the moved object's, so it is a new destination for the same object."""
-    if cmd.action != "repeat" or cmd.obj is None or not cmd.obj.kinds or current.skill != "place":
+    if cmd.action != "repeat" or cmd.obj is None or current.skill != "place":
         return cmd
-    kind_of = {o.name.lower(): o.kind for o in scene}
-    moved = kind_of.get(str(current.args.get("object", "")).lower())
-    target = kind_of.get(str(current.args.get("target", "")).lower())
-    if target is None or target not in cmd.obj.kinds or moved in cmd.obj.kinds:
+    by_name = {o.name.lower(): o for o in scene}
+    moved = by_name.get(str(current.args.get("object", "")).lower())
+    target = by_name.get(str(current.args.get("target", "")).lower())
+    if target is None:
+        return cmd
+    # "Not the plate, the tray": what it replaces says which part of the step is corrected.
+    replaces_target = cmd.instead_of is not None and target in narrow(cmd.instead_of, [target]) and not (
+        moved is not None and moved in narrow(cmd.instead_of, [moved]))
+    if not replaces_target and (not cmd.obj.kinds or target.kind not in cmd.obj.kinds
+                                or moved is not None and moved.kind in cmd.obj.kinds):
         return cmd
     relation = str(current.args.get("relation", "to"))
     relation = relation if relation in ("left_of", "right_of", "near") else "to"
