@@ -177,13 +177,15 @@ class PlanBuilder:
             self._do_hold(cmd, later)
             return
         readings = [(cmd.obj, cmd.relation or "to", cmd.target)] + list(cmd.splits)
-        first_error: Refusal | None = None
+        first_error: Refusal | NeedQuestion | None = None
         for obj_np, rel, tgt_np in readings:
             saved = (list(self.steps), list(self.remarks))
             try:
                 self._place_reading(obj_np, rel, tgt_np)
                 return
-            except Refusal as e:
+            except (Refusal, NeedQuestion) as e:
+                # A reading that needs a question is asked about only when no other reading works
+                # ("what is in the basket to the bin" is not "what is" to "the basket or the bin").
                 self.steps, self.remarks = saved
                 first_error = first_error or e
         assert first_error is not None
@@ -193,17 +195,38 @@ class PlanBuilder:
         if tgt_np is None:
             raise Refusal("Where should it go?")
         objs = self._objects(obj_np)
-        if tgt_np.same_color or (tgt_np.plural and len(objs) > 1 and not tgt_np.pronoun):
+        if tgt_np.pronoun == "there":
+            last_rel, target = self._last_destination(objs)
+            rel = last_rel if rel == "to" else rel
+        elif tgt_np.same_color or (tgt_np.plural and len(objs) > 1 and not tgt_np.pronoun):
             self._into_same_color(objs, rel, tgt_np)
             return
-        if tgt_np.pronoun == "it" and obj_np is not None and obj_np.pronoun != "it":
-            target = self.grounder.ground_one(tgt_np)
+        elif tgt_np.pronoun == "it" and obj_np is not None and obj_np.pronoun != "it":
+            target = self._landmark_just_used() or self.grounder.ground_one(tgt_np)
         else:
             target = self._target(tgt_np, objs)
         for o in objs:
             if len(objs) > 1 and o is target:
                 continue
             self.place(o, rel, target)
+
+    def _last_destination(self, objs: list[SceneObject]) -> tuple[str, SceneObject]:
+        """"There": where the last placement of this plan (or of the request before) put things."""
+        for step in [*reversed(self.steps), self.template]:
+            if step is None or step.skill != "place":
+                continue
+            target = self.world.get(str(step.args.get("target", "")))
+            if target is not None and target not in objs:
+                return str(step.args.get("relation", "to")), target
+        raise NeedQuestion(f"Where should I put {_names(objs)}?")
+
+    def _landmark_just_used(self) -> SceneObject | None:
+        """"The fork goes left of the plate and the mug to its right": after a placement beside
+        something, "it" in the next destination is that same landmark, not the thing just moved."""
+        last = self.steps[-1] if self.steps else None
+        if last is None or last.skill != "place" or last.args.get("relation") not in ("left_of", "right_of", "near"):
+            return None
+        return self.world.get(str(last.args.get("target", "")))
 
     def _target(self, tgt_np: NounPhrase, objs: list[SceneObject]) -> SceneObject:
         found = self.grounder.ground(tgt_np, among=[o for o in self.scene if o not in objs or len(objs) == 1])
@@ -322,6 +345,9 @@ class PlanBuilder:
         target = None
         if cmd.target is not None:
             target = self.grounder.ground_one(cmd.target)
+        if cmd.obj is not None and (cmd.obj.kinds or cmd.obj.name_words) and not cmd.obj.everything:
+            self._empty(cmd, target)
+            return
         objs = []
         for o in self.scene:
             if is_fixed(o) or o.kind in lx.CONTAINERS or o is target or o.held and False:
@@ -340,6 +366,23 @@ class PlanBuilder:
                 self.place(o, cmd.relation or "to", target)
         else:
             self._put_away(objs)
+
+    def _empty(self, cmd: Command, target: SceneObject | None) -> None:
+        """"Empty the tray into the bin", "clear the basket": what rests in or on that holder."""
+        holders = self.grounder.ground(cmd.obj)  # type: ignore[arg-type]
+        if not all(holds_inside(h) or holds_on_top(h) for h in holders):
+            raise Refusal(f"I can't empty {_names(holders)}: nothing is kept in it.")
+        names = {h.name.lower() for h in holders}
+        objs = [o for o in self.scene if self.world.inside.get(o.name.lower()) in names]
+        objs = self._ordered(self._allowed(objs, NounPhrase(text="everything", everything=True, plural=True)), None)
+        if not objs:
+            self.remarks.append(f"{the(holders[0]).capitalize()} is already empty.")
+            return
+        if target is not None:
+            for o in objs:
+                self.place(o, cmd.relation or "to", target)
+            return
+        self._put_away(objs)
 
     def _do_sort(self, cmd: Command, later: list[Command]) -> None:
         if cmd.obj is not None:
@@ -377,6 +420,10 @@ class PlanBuilder:
             return
         for o in reversed(objs):
             self.put_back(o)
+
+    def _do_refuse(self, cmd: Command, later: list[Command]) -> None:
+        raise Refusal("I can't hand things to people or throw them at anyone: I can only move things "
+                      "to places on the table.")
 
     def _do_home(self, cmd: Command, later: list[Command]) -> None:
         self._emit(PlanStep(skill="home", args={}, instruction="go back to the home position"))

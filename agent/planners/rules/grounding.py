@@ -74,7 +74,7 @@ class Grounder:
     def _candidates(self, np: NounPhrase, among: list[SceneObject] | None) -> list[SceneObject]:
         pool = list(among if among is not None else self.scene)
         named = [o for o in pool if np.name_words and " ".join(np.name_words) == o.name.lower()]
-        if named and not np.plural:
+        if named and not np.plural and np.location is None:
             return named
         if np.everything and not np.kinds:
             found = [o for o in pool if not is_fixed(o) and o.kind not in lx.CONTAINERS]

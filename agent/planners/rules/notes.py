@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agent.planners.rules.parse import Command, parse_clause, parse_utterance, split_sentences
-from agent.planners.rules.phrases import NounPhrase
+from agent.planners.rules.parse import Command, _goes_split, parse_clause, parse_utterance, split_sentences
+from agent.planners.rules.phrases import NounPhrase, parse_np
 from agent.planners.rules.text import normalize, strip_fillers, strip_punct
 from agent.schema import Note
 
@@ -88,10 +88,24 @@ def preference_in(sentence: str) -> Preference | None:
                     return Preference(text=_tidy(body), scope="user")
                 if _rules_from_text(body).destinations or _rules_from_text(body).exclusions:
                     return Preference(text=_tidy(body), scope=scope)
-    # "cans belong in the basket" said on its own is a standing rule too.
-    if re.search(r"\b(?:belong|belongs|always go|always goes|live|lives)\b", t) and _rules_from_text(t).destinations:
+    # "cans belong in the basket" said on its own is a standing rule too; "that mug belongs in the
+    # basket" is about one object, here and now: a request, not a rule.
+    if re.search(r"\b(?:belong|belongs|always go|always goes|live|lives)\b", t) and _rules_from_text(t).destinations \
+            and not _about_one_object(flat):
         return Preference(text=_tidy(t), scope="user")
     return None
+
+
+def _about_one_object(t: str) -> bool:
+    """Whether the subject of "X belongs in Y" is a particular object ("that mug", "the red cup",
+    "this one") rather than a sort of thing ("mugs", "the cans", "anything red")."""
+    split = _goes_split(t)
+    if split is None:
+        return False
+    subject = split[0]
+    np = parse_np(subject)
+    return bool(re.match(r"^(?:that|this|those|these)\b", subject)) or (
+        bool(re.match(r"^(?:the|my|your)\b", subject)) and not np.plural and not np.everything)
 
 
 def _tidy(text: str) -> str:

@@ -19,7 +19,8 @@ from agent.planners.rules.phrases import NounPhrase, parse_np
 from agent.planners.rules.text import find_phrase, has_phrase, normalize, strip_fillers, strip_punct, words
 from agent.planners.rules.phrases import EXCEPT_MARKERS
 from agent.planners.rules.towers import parse_tower
-from agent.planners.rules.verbs import BACK_WHERE, PARTICLE_ACTIONS, PARTICLES, TABLE_NOUNS, TABLE_WORDS, VERB_ACTIONS
+from agent.planners.rules.verbs import (BACK_WHERE, PARTICLE_ACTIONS, PARTICLES, TABLE_NOUNS, TABLE_WORDS, VERB_ACTIONS,
+                                        WHERE_IT_BELONGS)
 
 Split = tuple[NounPhrase | None, str, NounPhrase]  # (object, relation, target)
 
@@ -582,17 +583,36 @@ def _looks_like_sentence(t: str) -> bool:
     return len(words(t)) > 8
 
 
+# Handing things to people or throwing things at them: the robot only moves things on the table.
+_TO_A_PERSON = re.compile(r"(?<![a-z])(?<!closest )(?<!nearest )(?<!close )(?<!next )(?<!closer )(?<!nearer )"
+                          r"(?:at|to|towards|toward|into the hands of)\s+(?:me|us|him|her|you|someone|somebody|"
+                          r"anyone|anybody|everyone|people|the person|my face|my head|my hand)(?:\s|$)"
+                          r"|^(?:me|us|him|her)\s+(?=\S)")
+# "put the can there", "in there", "in the same place": the destination last used.
+_THERE = re.compile(r"^(?P<obj>.+?)\s+(?:(?P<rel>in|into|inside|on|onto|on top of)\s+)?(?:over\s+|right\s+|in\s+)?"
+                    r"(?:there|the same place|the same spot|that same place|the same one)$")
+_DISPOSE_INTO = re.compile(r"\b(?:into|onto|in to|on to|down)\b")
+
+
 def _verb_command(verb: str, rest: str, skill: str | None) -> Command | None:
     if skill is not None:
         return Command("skill", skill=skill, rest=rest)
     action = VERB_ACTIONS.get(verb, "place")
     head = verb.split(" ", 1)[0]
+    if action in ("place", "dispose", "hold") and _TO_A_PERSON.search(rest):
+        return Command("refuse", text=f"{verb} {rest}")
     back = re.search(BACK_WHERE, rest)
     if back:
         rest = (rest[: back.start()] + " " + rest[back.end():]).strip()
         if action in ("place", "put_back", "hold"):
             action = "put_back"
+    belongs = re.search(WHERE_IT_BELONGS, rest)
+    if belongs and action in ("place", "hold", "put_away"):
+        # "put the paper where it belongs": wherever that kind of thing is put away.
+        rest = (rest[: belongs.start()] + " " + rest[belongs.end():]).strip()
+        action = "put_away"
     # A particle after the object changes the verb: "throw the can away", "put it back".
+    particle_said = False
     if skill is None:
         for particle in PARTICLES:
             i = find_phrase(rest, particle)
@@ -602,7 +622,7 @@ def _verb_command(verb: str, rest: str, skill: str | None) -> Command | None:
                     and not has_phrase(rest, particle + " into") and not has_phrase(rest, particle + " in"):
                 changed = PARTICLE_ACTIONS.get((head, particle))
                 if changed:
-                    action = changed
+                    action, particle_said = changed, True
                     rest = re.sub(r"\s+", " ", rest[:i] + rest[i + len(particle):]).strip()
                     break
             if i >= 0 and particle == "back" and head in ("put", "place", "move", "set", "bring", "take"):
@@ -613,7 +633,22 @@ def _verb_command(verb: str, rest: str, skill: str | None) -> Command | None:
     cmd = Command(action, skill=skill)
     if action in ("home", "undo"):
         return cmd
+    there = _THERE.match(rest)
+    if there and action in ("place", "dispose", "put_away", "hold"):
+        obj = parse_np(there.group("obj"))
+        if not obj.is_empty and not _relation_splits(there.group("obj"), allow_empty_object=False):
+            cmd.action = "place"
+            cmd.obj, cmd.relation = obj, lx_relation(there.group("rel"))
+            cmd.target = NounPhrase(text="there", pronoun="there")
+            return cmd
     splits = _relation_splits(rest, allow_empty_object=True)
+    if splits and action == "dispose" and _is_location(verb, rest, splits[0], particle_said):
+        # "throw away everything on the tray": with the verb complete, "on the tray" says which
+        # things, not where they go (that is the bin, as always).
+        obj, rel, tgt = splits[0]
+        obj.location = tgt
+        cmd.obj = obj
+        return cmd
     if splits:
         cmd.obj, cmd.relation, cmd.target = splits[0]
         cmd.splits = splits[1:]
@@ -637,6 +672,21 @@ def _verb_command(verb: str, rest: str, skill: str | None) -> Command | None:
     if cmd.obj is None and action in ("place", "dispose", "put_away", "put_back", "hold", "clear") and skill is None:
         return None
     return cmd
+
+
+def lx_relation(word: str | None) -> str:
+    """The relation a bare preposition before "there" names ("to" when none was said)."""
+    return next((rel for phrase, rel in lx.RELATION_PHRASES if phrase == word), "to") if word else "to"
+
+
+def _is_location(verb: str, rest: str, split: Split, particle_said: bool) -> bool:
+    """"get rid of the cups on the tray": a dispose verb that needs no destination ("throw away",
+    "get rid of", "bin"), then "in"/"on" a place that is not for rubbish, reads as where the
+    things are now."""
+    obj, rel, tgt = split
+    complete = verb not in ("throw", "toss", "chuck", "dump") or particle_said
+    return (complete and rel in ("in", "on") and not _DISPOSE_INTO.search(rest) and obj is not None
+            and obj.location is None and not (tgt.kinds & {"bin"}) and not tgt.pronoun)
 
 
 def _relation_splits(text: str, allow_empty_object: bool = True) -> list[Split]:
@@ -686,6 +736,11 @@ def _relation_splits(text: str, allow_empty_object: bool = True) -> list[Split]:
                 continue
             if obj is not None and obj.is_empty:
                 continue
-            found.append((s, obj, rel, tgt))
-    found.sort(key=lambda f: f[0])
-    return [(o, r, t) for _, o, r, t in found]
+            # "into"/"onto" only ever say where something goes: "everything in the basket into the
+            # bin" is read at "into" first, whatever comes before it.
+            found.append((0 if phrase in _DESTINATION_ONLY else 1, s, obj, rel, tgt))
+    found.sort(key=lambda f: f[:2])
+    return [(o, r, t) for _, _, o, r, t in found]
+
+
+_DESTINATION_ONLY = frozenset({"into", "onto", "in to", "on to", "back into", "back onto"})

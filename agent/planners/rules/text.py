@@ -73,6 +73,9 @@ def normalize(text: str) -> str:
     # "to the plate's left" is "to the left of the plate" (before possessives lose their 's).
     t = re.sub(r"\b(to|on|at)\s+(the|my|your)\s+([a-z]+(?:\s[a-z]+)?)'s\s+(left|right)(?:[\s-]hand)?(?:\s+side)?\b",
                r"\1 the \4 of \2 \3", t)
+    # "the mug goes to its right": the right of whatever "it" is.
+    t = re.sub(r"\b(to|on|at)\s+its\s+(left|right)(?:[\s-]hand)?(?:\s+side)?\b", r"\1 the \2 of it", t)
+    t = re.sub(r"\b(to|on|at)\s+their\s+(left|right)(?:[\s-]hand)?(?:\s+side)?\b", r"\1 the \2 of them", t)
     # "the party's over": 's before a word no noun follows is "is", not a possessive.
     t = re.sub(r"([a-z])'s\s+(?=(?:over|done|finished|gone|here|there|ready|coming|leaving|going|getting|been|"
                r"not|about|almost|nearly|so|too|very|really|all|late|early|starting|arriving)\b)", r"\1 is ", t)

@@ -70,9 +70,18 @@ TABLE_NOUNS = frozenset({"table", "the table", "tabletop", "the tabletop", "the 
 # Phrases meaning "back where it was"; when present the request is put_back.
 BACK_WHERE = (
     r"(?:back\s+)?(?:to\s+)?(?:where|the\s+place|the\s+spot)\s+(?:it|they|that|this)\s+"
-    r"(?:was|were|came\s+from|started|stood|used\s+to\s+be|belongs|belong|had\s+been|was\s+before|"
+    r"(?:was|were|came\s+from|started|stood|used\s+to\s+be|had\s+been|was\s+before|"
     r"were\s+before|was\s+at\s+the\s+start|started\s+out)(?:\s+before)?"
     r"|(?:back\s+)?(?:to|in|into|at)\s+(?:its|their|the)\s+(?:original|old|previous|starting|start|initial|"
     r"first)?\s*(?:place|places|spot|spots|position|positions|location|locations|start)"
-    r"|(?:back\s+)?where\s+(?:it|they)\s+(?:belongs|belong)"
+    r"|back\s+where\s+(?:it|they)\s+(?:belongs|belong)"
+    r"|(?:back\s+)?(?:to\s+)?where\s+(?:you|i|we)\s+(?:found|got|took|picked|lifted)\s+(?:it|them|that|this|those)"
+    r"(?:\s+up)?(?:\s+from)?"
+)
+
+# "Where it belongs" without "back": wherever that kind of thing is put away.
+WHERE_IT_BELONGS = (
+    r"(?:to\s+|in\s+)?(?:where|the\s+place|the\s+spot)\s+(?:it|they|that|this)\s+(?:belongs|belong|goes|go|should\s+go|"
+    r"lives|live|is\s+kept|are\s+kept)|(?:to\s+|in\s+)?(?:its|their)\s+(?:proper\s+|usual\s+|right\s+)?"
+    r"(?:place|places|home|spot|spots)"
 )
