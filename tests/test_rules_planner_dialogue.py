@@ -335,3 +335,111 @@ def test_a_correction_marker_said_on_its_own_makes_the_next_sentence_a_correctio
         turn = RulesPlanner().plan(PlannerInput(utterance=said, scene=scene, running=running))
         assert turn.preempt, said
         assert [s.args["object"] for s in turn.steps] == ["green block"], said
+
+
+# -- corrections inside one utterance --------------------------------------------------------------
+
+def _can_bin_basket():
+    return scene(obj("green can", "can", "green"), obj("white block", "block", "white"),
+                 obj("bin", "bin", at="right"), obj("basket", "basket", at="left"))
+
+
+def test_a_correction_later_in_the_sentence_replaces_the_destination():
+    for said in ("Put the green can in the bin, no, in the basket.", "Put the green can in the bin, I mean the basket.",
+                 "put the green can in the bin sorry the basket",
+                 "Put the green can in the bin. Actually, in the basket.",
+                 "Throw the green can away, no, put it in the basket.",
+                 "Put the green can in the bin, no wait, make that the basket."):
+        s = Session(_can_bin_basket())
+        turn = s.say(said)
+        assert [st.args for st in turn.steps] == [{"object": "green can", "relation": "in", "target": "basket"}], said
+
+
+def test_a_correction_later_in_the_sentence_replaces_the_object():
+    for said in ("Put the green can in the basket, sorry, the white block.",
+                 "Put the green can, I mean the white block, in the basket."):
+        s = Session(_can_bin_basket())
+        turn = s.say(said)
+        assert [st.args["object"] for st in turn.steps] == ["white block"], said
+
+
+def test_not_this_but_that_while_moving():
+    objects = scene(obj("black mug", "cup", "black"), obj("white mug", "cup", "white"),
+                    obj("plate", "plate", "white", at="center"), obj("tray", "tray", at="left"))
+    for said, args in (("Oh no, not the plate, the tray!", ("black mug", "on", "tray")),
+                       ("Not the black one but the white one.", ("white mug", "on", "plate")),
+                       ("The tray please, not the plate.", ("black mug", "on", "tray")),
+                       ("I said the white mug.", ("white mug", "on", "plate"))):
+        s = Session(objects)
+        s.say("Put the black mug on the plate.")
+        s.start_step()
+        turn = s.say(said)
+        assert turn.preempt, said
+        assert [(st.args["object"], st.args["relation"], st.args["target"]) for st in turn.steps] == [args], said
+
+
+def test_skip_one_of_the_things_being_moved():
+    objects = scene(obj("purple can", "can", "purple"), obj("white can", "can", "white"),
+                    obj("white block", "block", "white"), obj("bin", "bin", at="right"))
+    s = Session(objects)
+    s.say("Put the cans in the bin.")
+    s.run(1)
+    turn = s.say("Oh, and skip the white one.")
+    assert turn.steps == [] and "white can" in turn.say
+    s.run()
+    assert s.holds("in(purple can, bin)") and s.holds("untouched(white can)") and s.holds("untouched(white block)")
+
+
+# -- one-off placements, "there", and where things belong ------------------------------------------
+
+def test_that_x_belongs_in_y_is_done_now_and_not_remembered():
+    objects = scene(obj("orange mug", "cup", "orange"), obj("grey mug", "cup", "black"),
+                    obj("basket", "basket", at="right"), obj("tray", "tray", at="left"))
+    s = Session(objects)
+    turn = s.say("That orange mug belongs in the basket.")
+    assert not turn.notes and [st.args["object"] for st in turn.steps] == ["orange mug"]
+    s.run()
+    assert s.say("Put the grey mug away.").question  # no rule for mugs was made
+    # A sort of thing, not one object, is a standing rule.
+    turn = Session(objects).say("Mugs belong in the basket.")
+    assert turn.notes and not turn.steps
+
+
+def test_there_across_turns_is_the_last_destination():
+    objects = scene(obj("yellow cup", "cup", "yellow"), obj("orange can", "can", "orange"),
+                    obj("basket", "basket", at="left"), obj("bin", "bin", at="right"))
+    s = Session(objects)
+    s.say("Put the yellow cup in the basket.")
+    s.run()
+    turn = s.say("Put the orange can there too.")
+    assert [st.args["target"] for st in turn.steps] == ["basket"]
+    assert Session(objects).say("Put the orange can over there.").question  # no destination yet to mean
+
+
+def test_where_it_belongs_puts_away_and_where_you_found_it_puts_back():
+    objects = scene(obj("paper ball", "trash", "white"), obj("black can", "can", "black", at="front-right"),
+                    obj("bin", "bin", at="right"), obj("basket", "basket", at="left"))
+    s = Session(objects)
+    s.say("Put the paper ball where it belongs.")
+    s.run()
+    assert s.holds("in(paper ball, bin)") and s.questions == 0
+    s.say("Put the black can in the basket.")
+    s.run()
+    s.say("Oops, I changed my mind. Put it back where you found it.")
+    s.run()
+    assert s.holds("near(black can, black can@start)")
+
+
+# -- control words -------------------------------------------------------------------------------------
+
+def test_control_words_said_several_ways():
+    from agent.planners.rules.dialogue import control_of
+
+    for said, control in (("Whoa, stop!", "stop"), ("Wait, stop.", "stop"), ("Nope, stop that.", "stop"),
+                          ("Hang on, hang on.", "pause"), ("Freeze!", "pause"), ("Hold it right there.", "pause"),
+                          ("Just a moment please.", "pause"), ("Alright, back to it.", "resume"),
+                          ("Right, off you go then.", "resume"), ("You're good to go.", "resume"),
+                          ("That's fine, continue.", "resume"), ("Carry on with it.", "resume")):
+        assert control_of(said) == control, said
+    for said in ("Put the cup on the tray.", "Go put the cup away.", "Stop the cup from falling over there."):
+        assert control_of(said) is None, said

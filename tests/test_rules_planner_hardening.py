@@ -169,3 +169,26 @@ def test_nearest_to_you_is_the_robots_side():
                     obj("tray", "tray", at="left"))
     s = do(objects, "put the cup closest to you on the tray")
     assert s.holds("on(cup a, tray)") and s.holds("untouched(cup b)")
+
+
+def test_the_person_stands_across_the_table_from_the_robot():
+    """"Me" is the person facing the robot across the table: closest to me is the robot's far side
+    (the back regions), and my left is the robot's right. Left and right said plainly stay the robot's."""
+    objects = scene(obj("cup a", "cup", "red", pos=(0.25, 0.2)), obj("cup b", "cup", "red", pos=(0.65, -0.2)),
+                    obj("tray", "tray", at="left"))
+    for text, moved in (("put the cup closest to me on the tray", "cup b"),
+                        ("put the cup nearest me on the tray", "cup b"),
+                        ("put the nearest cup on the tray", "cup b"),
+                        ("put the cup furthest from me on the tray", "cup a"),
+                        ("put the cup on my right on the tray", "cup a"),
+                        ("put the cup on my left on the tray", "cup b"),
+                        ("put the cup on the left on the tray", "cup a"),
+                        ("put the cup closest to you on the tray", "cup a")):
+        s = do(objects, text)
+        assert placed(s) == [(moved, "on", "tray")], text
+    # Asked which one, "the one closest to me" is answered the same way.
+    s = Session(objects)
+    assert s.say("put the cup on the tray").question
+    s.say("The one closest to me.")
+    s.run()
+    assert placed(s) == [("cup b", "on", "tray")]

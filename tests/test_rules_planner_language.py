@@ -322,3 +322,139 @@ def test_a_kind_misheard_by_one_letter_is_understood():
     # A word that is not near any kind is still an object that is not there.
     turn = RulesPlanner().plan(PlannerInput(utterance="Put the banana on the tray.", scene=scene))
     assert turn.refused and "banana" in turn.say
+
+
+# -- requests said as wishes or questions ----------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "It'd be great if you could move the green can into the basket.",
+    "Do you think you could put the green can in the basket?",
+    "Would it be possible to put the green can in the basket?",
+    "Any chance you could pop the green can in the basket?",
+    "I would appreciate it if you put the green can in the basket.",
+    "Mind putting the green can in the basket?",
+    "Start by putting the green can in the basket.",
+])
+def test_courtesy_frames_around_a_request(text):
+    s = do(scene(obj("green can", "can", "green"), obj("white block", "block", "white"),
+                 obj("basket", "basket", at="left")), text)
+    assert s.holds("in(green can, basket)") and s.holds("untouched(white block)")
+
+
+# -- positions: ordinals, landmarks, side phrases ------------------------------------------------
+
+def _three_cups():
+    return scene(obj("cup a", "cup", "yellow", at="front-left"), obj("cup b", "cup", "yellow", at="front"),
+                 obj("cup c", "cup", "yellow", at="front-right"), obj("tray", "tray", at="back"))
+
+
+@pytest.mark.parametrize("text, moved", [
+    ("Put the second cup from the left on the tray.", "cup b"),
+    ("Put the third cup from the right on the tray.", "cup a"),
+    ("Put the last cup on the right on the tray.", "cup c"),
+    ("Put the first one from the left on the tray.", "cup a"),
+    ("Put the last cup from the left on the tray.", "cup c"),
+])
+def test_ordinals_count_from_a_side(text, moved):
+    s = do(_three_cups(), text)
+    assert steps_of(s) == [("place", moved, "on", "tray")]
+
+
+def test_an_ordinal_past_the_end_is_refused_and_one_without_a_side_is_asked():
+    s = Session(_three_cups())
+    turn = s.say("Put the fourth cup from the left on the tray.")
+    assert turn.refused and not turn.steps
+    assert Session(_three_cups()).say("Put the second cup on the tray.").question
+
+
+@pytest.mark.parametrize("text, moved", [
+    ("Put the can next to the basket in the bin.", "can a"),
+    ("Put the can that's closest to the basket in the bin.", "can a"),
+    ("Throw away the can furthest from the basket.", "can b"),
+    ("Put the can by the bin in the bin.", "can b"),
+])
+def test_an_object_named_by_what_it_stands_next_to(text, moved):
+    objects = scene(obj("can a", "can", "green", at="back-left"), obj("can b", "can", "green", at="front-right"),
+                    obj("basket", "basket", at="left"), obj("bin", "bin", at="right"))
+    s = do(objects, text)
+    assert [st[1] for st in steps_of(s)] == [moved]
+
+
+def test_side_words_inside_other_phrases_are_not_relations():
+    objects = scene(obj("block a", "block", "red", at="front-left"), obj("block b", "block", "red", at="back-right"),
+                    obj("bowl", "bowl", "white", at="back-left"), obj("plate", "plate", "white", at="center"))
+    assert steps_of(do(objects, "Put the block at the back in the bowl.")) == [("place", "block b", "in", "bowl")]
+    s = do(objects, "Put the block at the front on the right side of the plate.")
+    assert steps_of(s) == [("place", "block a", "right_of", "plate")]
+
+
+# -- quantifiers and exceptions in other words ---------------------------------------------------
+
+def _reds():
+    return scene(obj("red can", "can", "red"), obj("red cup", "cup", "red"), obj("blue block", "block", "blue"),
+                 obj("bin", "bin", at="right"), obj("bowl", "bowl", "white", at="left"))
+
+
+@pytest.mark.parametrize("text, moved", [
+    ("Throw out whatever's red.", {"red can", "red cup"}),
+    ("Bin everything that isn't a block.", {"red can", "red cup"}),
+    ("Put the red thing that is not a can in the bin.", {"red cup"}),
+    ("Put the red things in the bin, save the cup.", {"red can"}),
+    ("Put everything red in the bin, leaving the can where it is.", {"red cup"}),
+    ("Put all the red things in the bin not the cup", {"red can"}),
+])
+def test_descriptions_and_exceptions_in_other_words(text, moved):
+    s = do(_reds(), text)
+    assert {st[1] for st in steps_of(s)} == moved and all(st[3] == "bin" for st in steps_of(s))
+
+
+def test_a_destination_ruled_out_is_not_a_second_destination():
+    for text in ("Put the red cup in the bowl instead of the bin.", "Put the red cup in the bowl, not in the bin.",
+                 "Put the red cup in the bowl rather than the bin."):
+        assert steps_of(do(_reds(), text)) == [("place", "red cup", "in", "bowl")], text
+
+
+# -- what is on a tray, "there", "its right" -----------------------------------------------------
+
+def _on_the_tray():
+    return scene(obj("red can", "can", "red", inside="tray"), obj("white cup", "cup", "white", inside="tray"),
+                 obj("purple block", "block", "purple"), obj("tray", "tray", at="left"), obj("bin", "bin", at="right"))
+
+
+@pytest.mark.parametrize("text", [
+    "Throw away everything on the tray.",
+    "Get rid of the stuff on the tray.",
+    "Bin whatever is on the tray.",
+    "Empty the tray into the bin.",
+    "Dump everything on the tray into the bin.",
+    "Move what is on the tray to the bin.",
+])
+def test_what_is_on_the_tray_is_what_moves(text):
+    s = do(_on_the_tray(), text)
+    assert s.holds("in(red can, bin)") and s.holds("in(white cup, bin)") and s.holds("untouched(purple block)")
+
+
+def test_there_is_the_destination_just_used():
+    objects = scene(obj("white cup", "cup", "white"), obj("blue block", "block", "blue"),
+                    obj("basket", "basket", at="right"), obj("tray", "tray", at="left"))
+    for text in ("Put the white cup in the basket, and the blue block there too.",
+                 "Put the white cup in the basket, then put the blue block in there.",
+                 "Put the white cup in the basket and the blue block in the same place."):
+        s = do(objects, text)
+        assert s.holds("in(white cup, basket)") and s.holds("in(blue block, basket)"), text
+
+
+def test_its_right_is_the_landmark_of_the_clause_before():
+    objects = scene(obj("fork", "fork", "black"), obj("mug", "cup", "white"), obj("plate", "plate", "white",
+                                                                                 at="center"))
+    s = do(objects, "The fork goes to the left of the plate and the mug goes to its right.")
+    assert steps_of(s) == [("place", "fork", "left_of", "plate"), ("place", "mug", "right_of", "plate")]
+
+
+def test_handing_or_throwing_things_at_people_is_refused():
+    objects = scene(obj("yellow can", "can", "yellow"), obj("bin", "bin", at="right"))
+    for text in ("Throw the yellow can at me.", "Hand me the yellow can.", "Toss the can to him."):
+        s = Session(objects)
+        turn = s.say(text)
+        assert turn.refused and not turn.steps, text
+    assert do(objects, "Put the can closest to me in the bin.").holds("in(yellow can, bin)")
