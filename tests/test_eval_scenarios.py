@@ -16,6 +16,7 @@ PUBLIC = ROOT.parent / "shared" / "eval" / "public.jsonl"
 PARAPHRASED = Path(__file__).resolve().parent / "scenarios" / "paraphrased.jsonl"
 HARDENING = Path(__file__).resolve().parent / "scenarios" / "hardening.jsonl"
 GENERALIZATION = Path(__file__).resolve().parent / "scenarios" / "generalization.jsonl"
+UNSEEN = Path(__file__).resolve().parent / "scenarios" / "unseen.jsonl"
 
 
 def _cases(path: Path):
@@ -52,6 +53,14 @@ def test_hardening_scenario(scenario, tmp_path):
 def test_generalization_scenario(scenario, tmp_path):
     """Wording, kinds, colours and sentence shapes found in none of the other scenario files:
     multi-sentence jobs, answers that contrast two candidates, terse corrections and standing rules."""
+    _run(scenario, tmp_path)
+
+
+@pytest.mark.parametrize("scenario", _cases(UNSEEN))
+def test_unseen_scenario(scenario, tmp_path):
+    """Every tag once more in wording none of the files above uses: requests said as wishes and
+    questions, ordinals and landmarks, "closest to me", "there", what is on the tray, one-off
+    "belongs", corrections later in the same sentence, "skip the white one", "back to it"."""
     _run(scenario, tmp_path)
 
 
