@@ -10,6 +10,7 @@ to the arm at rest.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -57,6 +58,18 @@ class _Clock:
 
     def mono(self, perf: float | None) -> float | None:
         return None if perf is None else perf + self.offset
+
+
+def _halt_word_end_s(text: str, pcm: Any) -> float:
+    """Where the halt word ends in its synthesized turn, found in the audio: the end of the
+    first word group when the turn opens with it ("Stop!", "Wait, ..."), else the end of the
+    last voiced sound (a conservative bound for "Okay, stop.")."""
+    from speech.synth_turns import first_word_end_s
+
+    first_group = re.split(r"[,.!?;:]", text.lower(), maxsplit=1)[0]
+    if any(w in first_group for w in HALT_WORDS):
+        return first_word_end_s(pcm)
+    return first_word_end_s(pcm, gap_s=len(pcm))  # no gap is that long: the last voiced sound
 
 
 def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit,
@@ -156,8 +169,9 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
     halt = {"asked_at": 0.0 if m["halt_turn"] is not None else None, "rest": None}
     stop_to_rest = None
     rest_at = m.get("rest_at") or (h.rest_at if h is not None else None)
-    if h is not None and rest_at is not None and m["halt_turn"].ended_wall is not None:
-        stop_to_rest = clock.mono(rest_at) - m["halt_turn"].ended_wall
+    if h is not None and rest_at is not None and m["halt_turn"].started_wall is not None:
+        turn = m["halt_turn"]
+        stop_to_rest = clock.mono(rest_at) - (turn.started_wall + _halt_word_end_s(turn.label, pcm[turn.label]))
         halt["rest"] = stop_to_rest
     result = _judge(scenario, session, _questions(session), m["refused"], m["steps"], halt, error)
     result.wall_s = round(time.perf_counter() - t_wall, 2)

@@ -2,8 +2,9 @@
 
 - End of a spoken stop word to the arm at rest: the public scenarios that halt the arm
   ("Stop!", "Wait."), said by the Piper voice and two espeak-ng voices, through the whole
-  speech pipeline (VAD, reflex spotter, executor). Measured from the last sample of the
-  spoken turn to the first control tick at which the arm moved less than 2 mrad.
+  speech pipeline (VAD, reflex spotter, executor). Measured from the end of the
+  stop word (its end found in the synthesized audio) to the first control tick at which
+  the arm moved less than 2 mrad.
 - Control-loop tick error at 50 Hz while speech recognition and synthesis run beside it.
 """
 

@@ -232,15 +232,16 @@ class WhisperASR:
         self.transcribe(np.concatenate([pcm, pcm]))
         self.transcribe_head(pcm)
 
-    def transcribe(self, pcm: np.ndarray, prompt: str | None = None) -> Transcript:
-        """Full-quality transcription of one turn (16 kHz mono float32)."""
+    def transcribe(self, pcm: np.ndarray, prompt: str | None = None, full_window: bool = False) -> Transcript:
+        """Full-quality transcription of one turn (16 kHz mono float32). `full_window` skips
+        the short-window read (a second opinion on a clip the short read got nothing from)."""
         import time
 
         t0 = time.perf_counter()
         if len(pcm) < SAMPLE_RATE // 10:
             return Transcript("", 1.0, -10.0, 0.0)
         pad = self.cfg.window_pad_s
-        if pad is not None and len(pcm) / SAMPLE_RATE + pad <= 30.0:
+        if pad is not None and not full_window and len(pcm) / SAMPLE_RATE + pad <= 30.0:
             short = self._transcribe_window(np.asarray(pcm, dtype=np.float32), prompt, pad)
             if short is not None:
                 text, nsp, alp = short
