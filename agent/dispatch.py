@@ -65,7 +65,10 @@ def _hear(job: _Job, rt: Runtime, said: Said, running: PlanStep | None, handle: 
     """Act on one thing said. Returns what became of the running step: 'keep', 'preempt' or 'stop'."""
     if said.source == "typed":  # heard speech is already in the log, with its timing; cues log themselves
         rt.publish(ev.Utterance(text=said.text))
-    inp = planner_input(job.view(), rt, said.text, running=running, pending=job.pending)
+    # The job keeps the running step at the head of `pending` until it ends; the planner is
+    # told what runs now and, apart from it, what has not started yet.
+    after = job.pending[1:] if running is not None and job.pending[:1] == [running] else list(job.pending)
+    inp = planner_input(job.view(), rt, said.text, running=running, pending=after)
     turn: PlannerTurn = ask_planner(rt, inp)
     job.notes = merge_notes(job.view(), turn, rt)
     job.dialogue = dialogue_after(job.view(), said.text, turn, None)
@@ -83,7 +86,7 @@ def _hear(job: _Job, rt: Runtime, said: Said, running: PlanStep | None, handle: 
         rt.paused.clear()
         if handle is not None:
             handle.cancel("stopped by the person")
-        left = [s.instruction or s.skill for s in ([running] if running else []) + job.pending]
+        left = [s.instruction or s.skill for s in ([running] if running else []) + after]
         job.pending = []
         job.outcome = "stopped"
         fate = "stop"
@@ -95,7 +98,7 @@ def _hear(job: _Job, rt: Runtime, said: Said, running: PlanStep | None, handle: 
             handle.cancel("asking a question")
         rt.publish(ev.QuestionAsked(text=turn.question))
         job.question = turn.question
-        job.pending = list(turn.steps) or ([running] if running else []) + job.pending
+        job.pending = list(turn.steps) or ([running] if running else []) + after
         fate = "preempt"
     elif turn.refused:
         pass  # the refusal was said; the plan goes on as it was
@@ -103,8 +106,10 @@ def _hear(job: _Job, rt: Runtime, said: Said, running: PlanStep | None, handle: 
         if turn.preempt and handle is not None:
             handle.cancel(CORRECTED)
             fate = "preempt"
-        if turn.steps or turn.preempt:
+        if turn.preempt:
             job.pending = list(turn.steps)
+        elif turn.steps:
+            job.pending = ([running] if running else []) + list(turn.steps)  # the running step goes on
         if turn.preempt or turn.steps:
             rt.paused.clear()
     said.handled.set()

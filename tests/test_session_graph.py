@@ -117,6 +117,45 @@ def test_stop_mid_step_abandons_the_plan_and_says_what_was_left(tmp_path):
     assert s.executor.current.rest_at is not None
 
 
+def test_while_a_step_runs_the_planner_sees_it_once_and_an_addition_keeps_it(tmp_path):
+    """Running and pending are separate in the planner's input (the running step is not also
+    listed as pending), and a turn that adds steps without preempting leaves the running step
+    to finish and then runs the whole remaining plan it returned."""
+    box: dict = {}
+    seen: list = []
+
+    def respond(inp):
+        if inp.running is None:
+            return PlannerTurn(steps=[step(1.0), step(0.0)])
+        seen.append((inp.running, list(inp.pending)))
+        return PlannerTurn(say="And then that too.", steps=[step(0.0), step(-0.5)])
+
+    s, _ = make(tmp_path, respond, on_tick=_interject_at(0.2, "and then go to minus a half", box))
+    box["session"] = s
+    r = s.say("move it")
+    s.close()
+    assert seen == [(step(1.0), [step(0.0)])]
+    assert [x["step"]["args"]["to"] for x in r.steps] == [1.0, 0.0, -0.5]
+    assert all(x["status"] == "success" for x in r.steps)
+    assert abs(s.robot.q[0] + 0.5) < 1e-3
+
+
+def test_stop_names_each_undone_step_once(tmp_path):
+    box: dict = {}
+
+    def respond(inp):
+        if inp.running is None:
+            return PlannerTurn(steps=[step(1.0), step(0.0)])
+        return PlannerTurn(control="stop", say="Stopping.")
+
+    s, _ = make(tmp_path, respond, on_tick=_interject_at(0.2, "stop!", box))
+    box["session"] = s
+    r = s.say("move it")
+    s.close()
+    (line,) = [t for t in r.said if "Left undone" in t]
+    assert line.count(step(1.0).instruction) == 1 and line.count(step(0.0).instruction) == 1, line
+
+
 def test_a_failing_step_is_retried_once(tmp_path):
     Flaky.runs = 0
     Flaky.fail_times = 1
