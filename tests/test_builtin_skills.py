@@ -145,3 +145,21 @@ def test_the_skill_can_be_cancelled_mid_motion():
     r.advance(1.0)
     assert r.arm_speed() < 0.05
     assert holds(r, "!in(cup, bin)")
+
+
+def test_free_space_treats_cups_cans_and_plates_as_discs():
+    """Two cups side by side on a diagonal leave room that their bounding squares would not,
+    and a cup near a block's corner is judged by the distance to that corner."""
+    from skills.builtin.placement import _overlap
+
+    r = (0.032, 0.032)
+    diagonal = (0.05, 0.05)  # 70.7 mm apart: discs of 32 mm clear by 6 mm, squares overlap
+    assert not _overlap((0, 0), r, 0.0, True, diagonal, r, 0.0, True, 0.004)
+    assert _overlap((0, 0), r, 0.0, False, diagonal, r, 0.0, False, 0.004)
+    assert _overlap((0, 0), r, 0.0, True, (0.06, 0.0), r, 0.0, True, 0.004), "discs 60 mm apart touch"
+    block = (0.02, 0.02)
+    assert not _overlap((0, 0), r, 0.0, True, (0.05, 0.05), block, 0.0, False, 0.004)  # corner 42 mm away
+    assert _overlap((0, 0), r, 0.0, False, (0.05, 0.05), block, 0.0, False, 0.004)
+    assert not _overlap((0, 0), r, 0.0, True, (0.06, 0.0), block, 0.0, False, 0.004)  # face 40 mm away
+    # the block turned 45 degrees brings a corner to 32 mm
+    assert _overlap((0, 0), r, 0.0, True, (0.06, 0.0), block, np.pi / 4, False, 0.004)

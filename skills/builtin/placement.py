@@ -273,7 +273,8 @@ def spot_on(o: ObjectState, t: ObjectState, objects: dict[str, ObjectState], han
     for u in np.linspace(-1, 1, 7):
         for v in np.linspace(-1, 1, 7):
             xy = t.pos[:2] + R @ (np.array([u, v]) * room)
-            if any(_obb_overlap(xy, ohalf, tyaw if elongated else 0.0, x.pos[:2], np.asarray(x.size[:2]), heading(x.quat), 0.008)
+            if any(_overlap(xy, ohalf, tyaw if elongated else 0.0, _is_round(o.kind),
+                            x.pos[:2], np.asarray(x.size[:2]), heading(x.quat), _is_round(x.kind), 0.008)
                    for x in others):
                 continue
             jaw = None
@@ -306,6 +307,27 @@ def placeable(xy, half) -> bool:
     return float(np.hypot(x - BASE_POS[0], y - BASE_POS[1])) <= PLACE_REACH
 
 
+def _is_round(kind: str) -> bool:
+    return kind_info(kind).shape == "cylinder"
+
+
+def _overlap(ca, ha, ya, round_a: bool, cb, hb, yb, round_b: bool, clearance: float) -> bool:
+    """Whether two footprints come closer than `clearance`. Cups, cans and plates are discs:
+    taken as their bounding squares they would claim the corners they do not cover, which on
+    a crowded table is the room the next thing needed."""
+    ca, cb = np.asarray(ca, float), np.asarray(cb, float)
+    if round_a and round_b:
+        return float(np.linalg.norm(cb - ca)) < max(ha[0], ha[1]) + max(hb[0], hb[1]) + clearance
+    if round_a or round_b:
+        (cd, hd), (cx, hx, yx) = ((ca, ha), (cb, hb, yb)) if round_a else ((cb, hb), (ca, ha, ya))
+        c, s_ = np.cos(yx), np.sin(yx)
+        d = cd - cx
+        local = np.array([c * d[0] + s_ * d[1], -s_ * d[0] + c * d[1]])  # the disc's centre in the box's frame
+        gap = local - np.clip(local, -np.asarray(hx, float)[:2], np.asarray(hx, float)[:2])
+        return float(np.linalg.norm(gap)) < max(hd[0], hd[1]) + clearance
+    return _obb_overlap(ca, ha, ya, cb, hb, yb, clearance)
+
+
 def _obb_overlap(ca, ha, ya, cb, hb, yb, clearance: float) -> bool:
     """Whether two rectangles (centre, half-extents, heading) come closer than `clearance`."""
     axes = [np.array([np.cos(a), np.sin(a)]) for a in (ya, ya + np.pi / 2, yb, yb + np.pi / 2)]
@@ -328,12 +350,14 @@ def _table_spot(o: ObjectState, candidates, objects, skip: set[str], obj_yaw: fl
     half = np.asarray(o.size[:2], float)
     if kind_info(o.kind).shape in ("cylinder", "cluster"):
         yaw = 0.0
-    others = [(x.pos[:2], np.asarray(x.size[:2], float), heading(x.quat)) for x in objects.values() if x.name not in skip]
+    others = [(x.pos[:2], np.asarray(x.size[:2], float), heading(x.quat), _is_round(x.kind))
+              for x in objects.values() if x.name not in skip]
+    mine = _is_round(o.kind)
     for xy in candidates:
         xy = np.asarray(xy, float)
         if not placeable(xy, footprint(o.kind, yaw)) or not ok(xy):
             continue
-        if any(_obb_overlap(xy, half, yaw, c, h, y, clearance) for c, h, y in others):
+        if any(_overlap(xy, half, yaw, mine, c, h, y, r, clearance) for c, h, y, r in others):
             continue
         if hand is None:
             return xy, table_bottom(), None, None
