@@ -192,6 +192,15 @@ def scene_vocabulary(objects: Iterable[object] = ()) -> list[str]:
 _HALLUCINATIONS = {"you", "thank you", "thanks for watching", "thank you for watching", "bye", "so", "uh", "um"}
 
 
+def _ends_repeating(text: str) -> bool:
+    """Whether the read ends by saying its last words again ("The blue one, the blue one,"):
+    the decoder looping when it could not tell where speech ended. Too short to raise the
+    compression ratio, and nobody repeats a phrase of two or more words back to back in a
+    command."""
+    w = _norm(text).split()
+    return any(w[-k:] == w[-2 * k:-k] for k in range(2, len(w) // 2 + 1))
+
+
 @dataclass
 class Transcript:
     text: str
@@ -313,7 +322,7 @@ class WhisperASR:
         if len(words) >= budget:
             return None  # never reached the end token
         text = tok.decode(words).strip()
-        if text and get_compression_ratio(text) > 2.4:
+        if text and (get_compression_ratio(text) > 2.4 or _ends_repeating(text)):
             return None
         nsp = float(res.no_speech_prob)
         alp = float(res.scores[0]) * len(ids) / (len(ids) + 1)

@@ -252,3 +252,13 @@ def test_unknown_model_message():
 
     with pytest.raises(ValueError, match="tiny.en"):
         resolve_model("/nonexistent/model")
+
+
+def test_a_read_that_says_its_last_words_again_is_a_decoder_loop():
+    from speech.asr import _ends_repeating
+
+    assert _ends_repeating("The blue one, the blue one,")
+    assert _ends_repeating("Okay, go on. Okay, go on.")
+    assert not _ends_repeating("Stop, stop!")  # one word said twice is how people say it
+    assert not _ends_repeating("No no, the red one.")
+    assert not _ends_repeating("Put the red cup in the bin, then the blue cup in the bin.")
