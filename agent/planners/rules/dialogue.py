@@ -35,7 +35,7 @@ _STOP = ["stop", "stop it", "stop now", "abort", "halt", "never mind", "nevermin
 _CONTROL_FILLERS = re.compile(r"\b(?:okay|ok|alright|all right|please|robot|now|right|then|you can|yes|yeah|"
                               r"sure|good|great|thanks|thank you|fine|again|hey|oh|so|just|and|no|sorry|hmm|um|"
                               r"whoa|woah|wow|uh|er|yikes|oops|careful|quick|nope|you are|you may|it is|that is|"
-                              r"with it|go ahead and)\b")
+                              r"with it|go ahead and|well)\b")
 _CONTROLS = sorted([(p, c) for words_, c in ((_STOP, "stop"), (_PAUSE, "pause"), (_RESUME, "resume"))
                     for p in words_], key=lambda pc: -len(pc[0].split()))
 

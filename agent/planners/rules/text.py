@@ -18,7 +18,8 @@ _CONTRACTIONS = [
     (r"\bhere's\b", "here is"), (r"\bone's\b", "one is"), (r"\bcolour\b", "color"), (r"\bcolours\b", "colors"),
     (r"\bgrey\b", "grey"), (r"\bokay\b", "okay"), (r"\bok\b", "okay"), (r"\bo\.k\.", "okay"),
     (r"\bt-shirt\b", "shirt"), (r"\bleft-hand\b", "left hand"), (r"\bright-hand\b", "right hand"),
-    (r"\b(it|that|you|we|they|he|she|there)'d\b", r"\1 would"),
+    (r"\b(it|that|you|we|they|he|she|there)'d\b", r"\1 would"), (r"\b(you|we|they)'ve\b", r"\1 have"),
+    (r"\b(you|we|they|it|that|he|she)'ll\b", r"\1 will"),
     (r"\b(whatever|everything|anything|something|nothing|which|who)'s\b", r"\1 is"),
 ]
 
@@ -80,6 +81,7 @@ def normalize(text: str) -> str:
     t = re.sub(r"([a-z])'s\s+(?=(?:over|done|finished|gone|here|there|ready|coming|leaving|going|getting|been|"
                r"not|about|almost|nearly|so|too|very|really|all|late|early|starting|arriving)\b)", r"\1 is ", t)
     t = re.sub(r"(\w)'s\b", r"\1", t)  # possessives: "the robot's" -> "the robot"
+    t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)  # "can-that's" as speech recognition may join words
     t = re.sub(r"[\"()\[\]{}*_]", " ", t)
     t = re.sub(r"[^a-z0-9,;:.!?' -]", " ", t)
     t = t.replace("'", " ")
