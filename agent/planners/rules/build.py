@@ -51,6 +51,8 @@ class PlanBuilder:
     excluded: list[SceneObject] = field(default_factory=list)  # said in this utterance: leave alone
     note_excluded: dict[str, str] = field(default_factory=dict)  # object name -> note that protects it
     acted_on: list[SceneObject] = field(default_factory=list)
+    several: bool = False  # the request has several parts (a job), not one
+    first: NounPhrase | None = None  # the command being planned says these objects go first
     targets: list[SceneObject] = field(default_factory=list)  # destinations of this plan's steps
 
     def __post_init__(self) -> None:
@@ -74,6 +76,7 @@ class PlanBuilder:
                 self.excluded.extend(found)
 
     def run(self, commands: list[Command]) -> None:
+        self.several = len(commands) > 1
         for i, cmd in enumerate(commands):
             handler = getattr(self, f"_do_{cmd.action}", None)
             if handler is None:
@@ -120,10 +123,16 @@ class PlanBuilder:
             raise Refusal("I'm not sure which object you mean.")
         if kind_hint and not np.kinds and (np.one or np.colors) and not np.pronoun:
             np.kinds = kind_hint
+        if self.several and _names_a_sort(np) and not self.grounder.ground_all(np):
+            # "Rubbish in the bin, cups on the tray" with no rubbish about: that part has nothing
+            # to do; the rest of the job still does.
+            said = re.sub(r"^(?:all of the|all the|all|the|any|every|each)\s+", "", np.text)
+            self.remarks.append(f"I don't see any {said}, so there was nothing to do for that.")
+            return []
         objs = self.grounder.ground(np)
         if np.remaining:
             objs = self._not_yet_handled(objs)
-        return self._ordered(self._allowed(objs, np), np)
+        return self._first_said_first(self._ordered(self._allowed(objs, np), np), self.first)
 
     def _not_yet_handled(self, objs: list[SceneObject]) -> list[SceneObject]:
         """"The rest": what neither this plan nor an earlier request has moved or put things on."""
@@ -171,12 +180,22 @@ class PlanBuilder:
 
     # -- actions ---------------------------------------------------------------------------------
 
+    def _first_said_first(self, objs: list[SceneObject], first: NounPhrase | None) -> list[SceneObject]:
+        """"..., starting with the yellow one": those objects lead, the rest keep their order."""
+        if first is None or len(objs) < 2:
+            return objs
+        if not first.kinds and (first.one or first.colors):
+            first.kinds = frozenset(o.kind for o in objs)
+        lead = narrow(first, objs)
+        return lead + [o for o in objs if o not in lead]
+
     def _do_place(self, cmd: Command, later: list[Command]) -> None:
         if cmd.target is None and cmd.obj is not None and later:
             # "Take all the blocks and put them in the basket": the first verb only picks them up.
             self._do_hold(cmd, later)
             return
         readings = [(cmd.obj, cmd.relation or "to", cmd.target)] + list(cmd.splits)
+        self.first = cmd.first
         first_error: Refusal | NeedQuestion | None = None
         for obj_np, rel, tgt_np in readings:
             saved = (list(self.steps), list(self.remarks))
@@ -194,6 +213,8 @@ class PlanBuilder:
     def _place_reading(self, obj_np: NounPhrase | None, rel: str, tgt_np: NounPhrase | None) -> None:
         if tgt_np is None:
             raise Refusal("Where should it go?")
+        if not (tgt_np.pronoun or tgt_np.same_color or tgt_np.parts) and not self.grounder.ground_all(tgt_np):
+            self.grounder.ground(tgt_np)  # a destination that is not there is refused before any question
         objs = self._objects(obj_np)
         if tgt_np.pronoun == "there":
             last_rel, target = self._last_destination(objs)
@@ -430,6 +451,9 @@ class PlanBuilder:
 
     def _do_hold(self, cmd: Command, later: list[Command]) -> None:
         objs = self._objects(cmd.obj)
+        fixed = [o for o in objs if is_fixed(o)]
+        if fixed:
+            raise Refusal(f"I can't pick up {_names(fixed)}: it stays where it is.")
         self.referents.it = objs[-1:]
         self.referents.them = objs
         nxt = later[0].obj if later else None
@@ -579,6 +603,13 @@ def _names(objs: list[SceneObject]) -> str:
     if len(names) <= 1:
         return names[0] if names else "it"
     return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _names_a_sort(np: NounPhrase) -> bool:
+    """"cups", "the rubbish", "any dishes": a sort of thing, which may be absent, rather than
+    particular objects ("the red cup", "both cans", "the purple blocks"), which must be there."""
+    return (np.plural and np.count is None and not np.parts and not np.pronoun and not np.exceptions
+            and not np.colors and not np.unknown and bool(np.kinds))
 
 
 def _names_explicitly(np: NounPhrase, obj: SceneObject) -> bool:

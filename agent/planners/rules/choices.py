@@ -56,6 +56,15 @@ class Chooser:
             raise NeedQuestion(question)
         return got  # type: ignore[return-value]
 
+    def one_or_all(self, options: list[SceneObject], question: str) -> list[SceneObject]:
+        """Which one, where "both" or "all of them" is an answer too."""
+        got = self._try(lambda a: options if means_all(a) else
+                        (lambda o: [o] if o is not None else None)(pick_by_landmark(a, options, self.scene)
+                                                                    or pick_object(a, options)))
+        if got is None:
+            raise NeedQuestion(question)
+        return got  # type: ignore[return-value]
+
     def objects(self, options: list[SceneObject], count: int, question: str) -> list[SceneObject]:
         got = self._try(lambda a: pick_objects(a, options, count))
         if got is None:
@@ -73,6 +82,17 @@ class Chooser:
         if got is None:
             raise NeedQuestion(question)
         return got  # type: ignore[return-value]
+
+
+_ALL_OF_THEM = re.compile(r"^(?:both|all|both of them|all of them|them both|them all|the both of them|each of them|"
+                          r"every one of them|both of those|all of those|both please|all please|both ones|all three|"
+                          r"all three of them|the two of them|both are|all are|both of the \w+|all the \w+|"
+                          r"all of the \w+)$")
+
+
+def means_all(answer: str) -> bool:
+    """"Both", "all of them": the answer takes every option offered."""
+    return bool(_ALL_OF_THEM.match(answer_phrase(answer)))
 
 
 def answer_phrase(answer: str) -> str:

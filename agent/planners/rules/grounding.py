@@ -161,7 +161,7 @@ class Grounder:
         if np.indefinite:
             return found[:1]
         noun = _noun(np, 1, found)
-        return [self.chooser.object(found, f"Which {noun}, {_options_list(found, or_=True)}?")]
+        return self.chooser.one_or_all(found, f"Which {noun}, {_options_list(found, or_=True)}?")
 
     def _other(self, np: NounPhrase) -> list[SceneObject]:
         last = self.referents.it[-1:] or self.referents.them[-1:]

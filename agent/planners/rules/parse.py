@@ -37,6 +37,7 @@ class Command:
     tower: list[NounPhrase] = field(default_factory=list)
     correction: bool = False  # "instead", "actually": replaces what was being done
     instead_of: NounPhrase | None = None  # "not the plate, the tray": what the correction replaces
+    first: NounPhrase | None = None  # "..., starting with the yellow one": which objects go first
     rest: str = ""  # the words after the verb (plugin skills read their own arguments from them)
 
 
@@ -186,8 +187,35 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+|[.!?]+$", text) if s and s.strip(" .!?")]
 
 
+# "After you put the cup in the bin, put the block on the tray": the subordinate clause comes
+# first in time; "before you ..." comes second.
+_AFTER = re.compile(r"^(?:(?:after|once|when|as soon as)\s+you\s+(?:have\s+|are\s+done\s+|have\s+finished\s+|"
+                    r"finish\s+|are\s+finished\s+)?(?P<sub>.+)|(?:after|once)\s+(?P<ing>[a-z]+ing\s.+))$")
+_BEFORE = re.compile(r"^before\s+(?:you\s+(?P<sub>.+)|(?P<ing>[a-z]+ing\s.+))$")
+
+
+def _in_time_order(sentence: str, skill_verbs: dict[str, str]) -> str:
+    """The sentence with a leading "after/once/before you ..." clause put where it happens."""
+    after, before = _AFTER.match(sentence), _BEFORE.match(sentence)
+    m = after or before
+    if m is None:
+        return sentence
+    sub = m.group("sub") or m.group("ing")
+    commas = [c.start() for c in re.finditer(r"\s*,\s*", sub)]
+    spaces = [c.start() for c in re.finditer(r"\s+(?=\S)", sub)][::-1]  # the longest first clause first
+    for cut in commas + spaces:
+        first, second = sub[:cut].strip(" ,"), re.sub(r"^(?:then\s+)", "", sub[cut:].strip(" ,"))
+        if not first or not second:
+            continue
+        done_first = parse_clause(first, skill_verbs)
+        if isinstance(done_first, Command) and done_first.action not in ("repeat", "redirect") and _match_verb(
+                strip_fillers(second), skill_verbs)[0] is not None:
+            return f"{first}, then {second}" if after else f"{second}, then {first}"
+    return sentence
+
+
 def _parse_sentence(sentence: str, out: Parsed, skill_verbs: dict[str, str]) -> None:
-    sentence = sentence.strip(" .!?")
+    sentence = _in_time_order(sentence.strip(" .!?"), skill_verbs)
     tower = parse_tower(sentence, _CONNECTORS)
     if tower is not None:
         out.commands.append(Command("tower", tower=tower, text=sentence))
@@ -402,8 +430,22 @@ def _match_verb(text: str, skill_verbs: dict[str, str]) -> tuple[str | None, str
     return None, text, None
 
 
+_STARTING_WITH = re.compile(r"[\s,]+(?:starting|beginning|start|begin)\s+with\s+(?P<np>\S.*)$")
+
+
 def parse_clause(clause: str, skill_verbs: dict[str, str] | None = None) -> Command | Exclusion | str | None:
-    """One clause -> a Command, an Exclusion, "context" (a statement with no request), or None."""
+    """One clause -> a Command, an Exclusion, "context" (a statement with no request), or None.
+    "..., starting with the yellow one" says which of the objects goes first."""
+    first = _STARTING_WITH.search(clause)
+    if first is None:
+        return _parse_clause(clause, skill_verbs)
+    parsed = _parse_clause(clause[: first.start()], skill_verbs)
+    if isinstance(parsed, Command):
+        parsed.first = parse_np(strip_fillers(first.group("np")))
+    return parsed
+
+
+def _parse_clause(clause: str, skill_verbs: dict[str, str] | None = None) -> Command | Exclusion | str | None:
     skill_verbs = skill_verbs or {}
     raw = strip_punct(clause)
     correction = bool(_CORRECTION.search(raw)) or raw.startswith("no ")
@@ -606,6 +648,9 @@ def _verb_command(verb: str, rest: str, skill: str | None) -> Command | None:
         rest = (rest[: back.start()] + " " + rest[back.end():]).strip()
         if action in ("place", "put_back", "hold"):
             action = "put_back"
+    somewhere = re.search(r"\s+(?:somewhere|anywhere|some place|someplace)(?:\s+else)?$", rest)
+    if somewhere and action in ("place", "hold"):
+        rest, action = rest[: somewhere.start()].strip(), "put_away"  # "put the cups somewhere": where is open
     belongs = re.search(WHERE_IT_BELONGS, rest)
     if belongs and action in ("place", "hold", "put_away"):
         # "put the paper where it belongs": wherever that kind of thing is put away.
@@ -627,6 +672,8 @@ def _verb_command(verb: str, rest: str, skill: str | None) -> Command | None:
                     break
             if i >= 0 and particle == "back" and head in ("put", "place", "move", "set", "bring", "take"):
                 rest = re.sub(r"\s+", " ", rest[:i] + rest[i + len(particle):]).strip()
+    if action == "hold" and particle_said:
+        rest = re.sub(r"(?:^|\s+)(?:back|again)$", "", rest).strip()  # "take it back out", "lift it out again"
     if action == "sort":
         # "by colour" says how to sort (the handler always matches colours), it is not a place.
         rest = re.sub(r"\s+", " ", _SORT_MANNER.sub(" ", rest)).strip()
