@@ -436,6 +436,7 @@ def test_control_words_said_several_ways():
     from agent.planners.rules.dialogue import control_of
 
     for said, control in (("Whoa, stop!", "stop"), ("Wait, stop.", "stop"), ("Nope, stop that.", "stop"),
+                          ("Well, stop.", "stop"),
                           ("Hang on, hang on.", "pause"), ("Freeze!", "pause"), ("Hold it right there.", "pause"),
                           ("Just a moment please.", "pause"), ("Alright, back to it.", "resume"),
                           ("Right, off you go then.", "resume"), ("You're good to go.", "resume"),
@@ -443,3 +444,21 @@ def test_control_words_said_several_ways():
         assert control_of(said) == control, said
     for said in ("Put the cup on the tray.", "Go put the cup away.", "Stop the cup from falling over there."):
         assert control_of(said) is None, said
+
+
+def test_both_as_an_answer_takes_every_option():
+    s = Session(scene(obj("green block", "block", "green"), obj("yellow block", "block", "yellow"),
+                      obj("basket", "basket", at="right")))
+    assert s.say("Put the block in the basket.").question
+    s.say("Both of them.")
+    s.run()
+    assert s.holds("in(green block, basket)") and s.holds("in(yellow block, basket)") and s.questions == 1
+
+
+def test_take_it_back_out_and_put_it_elsewhere():
+    s = Session(_can_bin_basket())
+    s.say("Put the green can in the bin.")
+    s.run()
+    s.say("Actually, take it back out and put it in the basket.")
+    s.run()
+    assert s.holds("in(green can, basket)")

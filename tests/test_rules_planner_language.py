@@ -372,8 +372,10 @@ def test_an_ordinal_past_the_end_is_refused_and_one_without_a_side_is_asked():
     ("Put the can that's closest to the basket in the bin.", "can a"),
     ("Throw away the can furthest from the basket.", "can b"),
     ("Put the can by the bin in the bin.", "can b"),
+    ("Put the can-that's next to the basket in the bin.", "can a"),
 ])
 def test_an_object_named_by_what_it_stands_next_to(text, moved):
+    """Also as speech recognition may write it: "the can-that's next to the basket"."""
     objects = scene(obj("can a", "can", "green", at="back-left"), obj("can b", "can", "green", at="front-right"),
                     obj("basket", "basket", at="left"), obj("bin", "bin", at="right"))
     s = do(objects, text)
@@ -458,3 +460,55 @@ def test_handing_or_throwing_things_at_people_is_refused():
         turn = s.say(text)
         assert turn.refused and not turn.steps, text
     assert do(objects, "Put the can closest to me in the bin.").holds("in(yellow can, bin)")
+
+
+# -- order words, open destinations, missing sorts ---------------------------------------------
+
+def _cup_block():
+    return scene(obj("red cup", "cup", "red"), obj("green block", "block", "green"), obj("yellow block", "block",
+                                                                                        "yellow"),
+                 obj("tray", "tray", at="left"), obj("bin", "bin", at="right"), obj("basket", "basket", at="back"))
+
+
+@pytest.mark.parametrize("text", [
+    "After you put the red cup in the bin, put the green block on the tray.",
+    "Once you've binned the red cup, move the green block onto the tray.",
+    "after you put the red cup in the bin put the green block on the tray",
+    "Before you put the green block on the tray, put the red cup in the bin.",
+    "After putting the red cup in the bin, move the green block onto the tray.",
+    "Put the red cup in the bin. After that, the green block goes on the tray.",
+])
+def test_after_and_before_put_steps_in_time_order(text):
+    s = do(_cup_block(), text)
+    assert steps_of(s) == [("place", "red cup", "in", "bin"), ("place", "green block", "on", "tray")]
+
+
+def test_starting_with_says_which_goes_first():
+    s = do(_cup_block(), "Put the blocks on the tray, starting with the yellow one.")
+    assert [st[1] for st in steps_of(s)] == ["yellow block", "green block"]
+
+
+def test_somewhere_leaves_the_destination_to_a_question():
+    s = Session(_cup_block())
+    turn = s.say("Put the red cup somewhere.")
+    assert turn.question and not turn.steps
+    s.say("In the basket.")
+    s.run()
+    assert s.holds("in(red cup, basket)")
+
+
+def test_a_sort_of_thing_missing_from_a_job_is_skipped_not_refused():
+    s = Session(_cup_block())
+    turn = s.say("Tidy the table: toys in the basket, rubbish in the bin, cups on the tray.")
+    assert not turn.refused and "rubbish" in turn.say
+    s.run()
+    assert s.holds("in(green block, basket)") and s.holds("on(red cup, tray)")
+    # A particular thing that is not there is still refused.
+    assert Session(_cup_block()).say("Put the cups on the tray and the purple block in the bin.").refused
+
+
+def test_what_cannot_be_done_is_refused_before_any_question():
+    objects = scene(obj("red cup", "cup", "red"), obj("blue cup", "cup", "blue"), obj("bin", "bin", at="right"))
+    for text in ("Put the cup on the ceiling.", "Pick up the bin."):
+        turn = Session(objects).say(text)
+        assert turn.refused and not turn.question, text
