@@ -18,6 +18,11 @@ from typing import Any, Callable
 from agent import events as ev
 from agent.session import JobResult, Session
 
+# What a reflex means, said plainly: the planner hears this when the words that fired the
+# reflex were lost in the transcript.
+REFLEX_PHRASE = {"stop": "Stop.", "pause": "Wait.", "resume": "Go on."}
+SHORT_PHRASE_WORDS = 4
+
 
 class VoiceLink:
     def __init__(self, session: Session, speak: Callable[[str], None] | None = None,
@@ -52,24 +57,40 @@ class VoiceLink:
         self.session.bus.publish(u.model_copy(update={"source": "voice"}))
         if not u.final:
             return
+        text = self._planner_text(u)
         # Route it before recording it as heard: whoever waits on `utterances` then finds the
         # job already running (or the answer already given).
         if self._asking.is_set():
             try:
-                self._answers.put_nowait(u.text)
+                self._answers.put_nowait(text)
             except queue.Full:
                 pass
         else:
             with self._lock:
                 if self.busy:
-                    self.session.interject(u.text, source="voice")
+                    self.session.interject(text, source="voice")
                 else:
                     if self.on_new_job is not None:
                         self.on_new_job(u)
-                    self._job = threading.Thread(target=self._run_job, args=(u.text,), name="voice-job",
+                    self._job = threading.Thread(target=self._run_job, args=(text,), name="voice-job",
                                                  daemon=True)
                     self._job.start()
         self.utterances.append(u)
+
+    def _planner_text(self, u: ev.Utterance) -> str:
+        """The words the planner gets for a final transcript. Two recognizers heard a short
+        phrase: the spotter, whose reflex two reads agreed on, and the transcriber. When the
+        reflex fired inside this phrase but the transcript holds no reflex word ("Okay, the
+        one." for "Okay, go on."), the phrase was that reflex and the transcript misheard it;
+        the planner is told the reflex, not asked to make sense of the slip."""
+        from speech.reflexes import match_reflex, words_of
+
+        if match_reflex(u.text) is not None or len(words_of(u.text)) > SHORT_PHRASE_WORDS:
+            return u.text
+        if u.start is None or u.end is None:
+            return u.text
+        fired = [r for r in self.reflexes if r.heard_at is not None and u.start - 0.1 <= r.heard_at <= u.end + 0.5]
+        return REFLEX_PHRASE[fired[-1].command] if fired else u.text
 
     def on_reflex(self, r: ev.Reflex) -> None:
         self.reflexes.append(r)
