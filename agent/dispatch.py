@@ -106,9 +106,11 @@ def _hear(job: _Job, rt: Runtime, said: Said, running: PlanStep | None, handle: 
         if turn.preempt and handle is not None:
             handle.cancel(CORRECTED)
             fate = "preempt"
+        # `steps` is the whole remaining plan (the planner contract): an empty list from a
+        # turn that plans ("leave the blue one" when that was all that was left) empties it.
         if turn.preempt:
             job.pending = list(turn.steps)
-        elif turn.steps:
+        else:
             job.pending = ([running] if running else []) + list(turn.steps)  # the running step goes on
         if turn.preempt or turn.steps:
             rt.paused.clear()
