@@ -512,3 +512,77 @@ def test_what_cannot_be_done_is_refused_before_any_question():
     for text in ("Put the cup on the ceiling.", "Pick up the bin."):
         turn = Session(objects).say(text)
         assert turn.refused and not turn.question, text
+
+
+# -- speech recognition slips ------------------------------------------------------------------
+
+def test_a_located_object_in_something_that_holds_nothing_is_read_with_and():
+    """"The trash in the can" inside a longer job: a can holds nothing, so it is "and the can",
+    even though the rest of the job could be done as heard."""
+    objects = scene(obj("trash", "trash", "white"), obj("can", "can", "red"), obj("fork", "fork", "black"),
+                    obj("plate", "plate", "white", at="center"), obj("bin", "bin", at="right"))
+    s = do(objects, "Throw out the trash in the can, but leave the plate where it is, and put the fork "
+                    "to the right of the plate.")
+    assert s.holds("in(trash, bin)") and s.holds("in(can, bin)") and s.holds("right_of(fork, plate)")
+
+
+def test_a_located_object_in_a_container_stays_located():
+    objects = scene(obj("red block", "block", "red"), obj("blue block", "block", "blue"),
+                    obj("basket", "basket", at="right"), obj("tray", "tray", at="left"))
+    s = Session(objects)
+    s.say("put the red block in the basket")
+    s.run()
+    s.objects = s.table.scene_now()
+    turn = s.say("Put the block in the basket on the tray, and the blue block to the left of the basket.")
+    assert [(st.args["object"], st.args["target"]) for st in turn.steps] == [("red block", "tray"),
+                                                                             ("blue block", "basket")]
+
+
+@pytest.mark.parametrize("taught, said", [("sit", "Set"), ("set", "Sit"), ("set", "Set")])
+def test_a_taught_phrase_matches_with_one_word_sounding_alike(taught, said):
+    objects = scene(obj("fork", "fork", "black"), obj("plate", "plate", "white", at="center"))
+    s = Session(objects)
+    s.say(f"When I say {taught} the table, the fork goes to the left of the plate.")
+    s.run()
+    turn = s.say(f"{said} the table.")
+    assert [(st.args["object"], st.args["relation"]) for st in turn.steps] == [("fork", "left_of")]
+
+
+def test_a_taught_phrase_does_not_match_a_different_kind_or_colour():
+    from agent.planners.rules.notes import macro_for, read_notes
+    from agent.schema import Note
+
+    rules = read_notes([Note(text="When I say clear the tray, put everything on the tray in the bin.")])
+    assert macro_for("clear the tray", rules) is not None
+    assert macro_for("clear the tree", rules) is not None
+    assert macro_for("clear the bin", rules) is None  # "bin" and "tray" name different things
+
+
+def test_into_heard_as_and_to():
+    objects = scene(obj("purple block", "block", "purple"), obj("red block", "block", "red"),
+                    obj("basket", "basket", at="right"))
+    s = do(objects, "Put the purple block and to the basket.")
+    assert steps_of(s) == [("place", "purple block", "in", "basket")]
+
+
+@pytest.mark.parametrize("text, target", [
+    ("Put the cup on the tree.", "tray"),
+    ("put the cup in the then", "bin"),
+    ("Put the cup in the then please.", "bin"),
+])
+def test_a_place_word_misheard_as_a_sound_alike(text, target):
+    objects = scene(obj("green cup", "cup", "green"), obj("tray", "tray", at="left"), obj("bin", "bin", at="right"))
+    s = do(objects, text)
+    assert [st[3] for st in steps_of(s)] == [target]
+
+
+def test_a_misheard_place_word_is_not_guessed_between_two_sound_alikes_or_without_one():
+    from agent.planners.rules.planner import _places_misheard
+    from agent.schema import SceneObject
+
+    bins = [SceneObject(name="bin", kind="bin", pos=(0.0, -0.2, 0.0)),
+            SceneObject(name="tin", kind="can", pos=(0.1, 0.0, 0.0))]
+    both = bins + [SceneObject(name="big bin", kind="bin", pos=(0.2, -0.2, 0.0))]
+    assert _places_misheard("put the cup in the then", bins) == ["put the cup in the bin"]
+    assert _places_misheard("put the cup in the then", both) == []
+    assert _places_misheard("put the cup in the garden", bins) == []

@@ -10,11 +10,12 @@ them. The rules planner re-reads them on every turn with the same grammar it use
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from agent.planners.rules.parse import Command, _goes_split, parse_clause, parse_utterance, split_sentences
 from agent.planners.rules.phrases import NounPhrase, parse_np
-from agent.planners.rules.text import normalize, strip_fillers, strip_punct
+from agent.planners.rules import lexicon as lx
+from agent.planners.rules.text import normalize, sounds_alike, strip_fillers, strip_punct
 from agent.schema import Note
 
 # Openers that make a sentence a lasting preference (user scope) or one for this session.
@@ -138,7 +139,12 @@ def read_notes(notes: list[Note]) -> Rules:
 def _rules_from_text(text: str) -> Rules:
     rules = Rules()
     t = strip_punct(normalize(text))
-    macro = _macro_from(t)
+    # The comma in "when I say set the table, the fork goes ..." is where the phrase ends.
+    marked = normalize(text).rstrip(" .!?;:")
+    macro = _macro_from(marked) if "," in marked else None
+    if macro is not None and not parse_utterance(macro.body).commands:
+        macro = None
+    macro = macro or _macro_from(t)
     if macro is not None:
         rules.macros.append(macro)
         return rules
@@ -162,13 +168,13 @@ def _macro_from(t: str) -> Macro | None:
     if m:
         rest = m.group("rest")
         if "," in rest:
-            trigger, body = (p.strip() for p in rest.split(",", 1))
+            trigger, body = (strip_punct(p) for p in rest.split(",", 1))
         else:
             trigger, body = _split_trigger(rest)
         body = re.sub(r"^(?:that means|it means|i mean|i want|then|you should|do this|do)\s*:?\s*", "", body)
         trigger = re.sub(r"^(?:to\s+)", "", trigger.strip(" '\""))
         if trigger and body:
-            return Macro(trigger=strip_fillers(trigger), body=body, text=t)
+            return Macro(trigger=strip_fillers(trigger), body=body, text=strip_punct(t))
         return None
     m = _MEANS.match(t)
     if m:
@@ -195,4 +201,22 @@ def macro_for(utterance: str, rules: Rules) -> Macro | None:
         trig = macro.trigger
         if said == trig or re.search(r"(?<![a-z])" + re.escape(trig) + r"(?![a-z])", said):
             return macro
+    # Speech recognition may write one word of the phrase as a sound-alike ("sit the table" for
+    # "set the table"), when it was taught or when it is said: the phrase with one such word
+    # changed is the same phrase. Words that name different things (kinds, colours) stay apart.
+    heard = said.split()
+    for macro in rules.macros:
+        trig = macro.trigger.split()
+        if len(trig) < 2:
+            continue
+        for i in range(len(heard) - len(trig) + 1):
+            window = heard[i:i + len(trig)]
+            diff = [(a, b) for a, b in zip(window, trig) if a != b]
+            if len(diff) == 1 and sounds_alike(*diff[0]) and not _distinct_names(*diff[0]):
+                return replace(macro, trigger=" ".join(window))
     return None
+
+
+def _distinct_names(a: str, b: str) -> bool:
+    """Two words that both name a kind, or both a colour: different things, not a mishearing."""
+    return (a in lx.KIND_WORDS and b in lx.KIND_WORDS) or (a in lx.COLOR_WORDS and b in lx.COLOR_WORDS)

@@ -21,7 +21,8 @@ from agent.planners.rules.grounding import Referents
 from agent.planners.rules.notes import Rules, macro_for, preferences_in, read_notes
 from agent.planners.rules.outcomes import NeedQuestion, Refusal
 from agent.planners.rules.parse import Command, Exclusion, Parsed, parse_utterance
-from agent.planners.rules.text import normalize, strip_fillers, strip_punct
+from agent.planners.rules import lexicon as lx
+from agent.planners.rules.text import normalize, sounds_alike, strip_fillers, strip_punct
 from agent.planners.rules.world import PlanWorld, the
 from agent.schema import Note, PlannerInput, PlannerTurn, PlanStep, SceneObject
 
@@ -40,15 +41,22 @@ class RulesPlanner:
 
     def plan(self, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn:
         turn = self._safe_turn(inp)
+        # Speech recognition confuses "and" with "in" ("the trash in the can" for "the trash
+        # and the can"), "into" with "and to", and writes a place word as a sound-alike ("tree"
+        # for "tray"): when the words as heard ask for the impossible, a reading that is possible
+        # is taken instead. "In the X" where no X can hold anything is such a slip even when the
+        # rest of the request can be done; then the other reading must do more.
         if turn.refused:
-            # Speech recognition confuses "and" with "in" ("the trash in the can" for "the trash
-            # and the can"): when the words as heard ask for the impossible, a reading with the
-            # conjunction that is possible is taken instead.
-            for alt in _and_for_in(inp.utterance):
-                other = self._safe_turn(inp.model_copy(update={"utterance": alt}))
-                if not other.refused and other.question is None and other.steps:
-                    turn = other
-                    break
+            alts = _and_for_in(inp.utterance) + _into_for_and_to(inp.utterance) + \
+                _places_misheard(inp.utterance, inp.scene)
+        else:
+            alts = _and_for_in(inp.utterance, only_impossible=inp.scene)
+        for alt in alts:
+            other = self._safe_turn(inp.model_copy(update={"utterance": alt}))
+            if not other.refused and other.question is None and other.steps and \
+                    (turn.refused or len(other.steps) > len(turn.steps)):
+                turn = other
+                break
         if on_step is not None:
             for step in turn.steps:
                 on_step(step)
@@ -390,8 +398,10 @@ def _without(text: str, phrase: str) -> str:
     return strip_fillers(out)
 
 
-def _and_for_in(utterance: str) -> list[str]:
-    """The utterance with one " in the " read as " and the ", for each place it occurs."""
+def _and_for_in(utterance: str, only_impossible: list[SceneObject] | None = None) -> list[str]:
+    """The utterance with one " in the " read as " and the ", for each place it occurs; with
+    `only_impossible`, only where what follows names things in that scene none of which can
+    hold anything (a can, a fork): nothing is "in" them, nor can anything go there."""
     out = []
     low = utterance.lower()
     start = 0
@@ -399,5 +409,56 @@ def _and_for_in(utterance: str) -> list[str]:
         i = low.find(" in the ", start)
         if i < 0:
             return out
-        out.append(utterance[:i] + " and the " + utterance[i + len(" in the "):])
+        if only_impossible is None or _holds_nothing(low[i + len(" in the "):], only_impossible):
+            out.append(utterance[:i] + " and the " + utterance[i + len(" in the "):])
         start = i + 1
+
+
+def _holds_nothing(after: str, scene: list[SceneObject]) -> bool:
+    """Whether the words `after` "in the" name scene objects, none of them a container or surface."""
+    ws = re.findall(r"[a-z]+", after)[:3]
+    if ws and ws[0] in lx.COLOR_WORDS:
+        color, ws = ws[0], ws[1:]
+    else:
+        color = None
+    named: list[SceneObject] = []
+    for n in (2, 1):
+        said = " ".join(ws[:n])
+        named = [o for o in scene if o.name.lower() == said] if len(ws) >= n else []
+        if named:
+            break
+    if not named and ws and ws[0] in lx.KIND_WORDS:
+        kind = lx.KIND_WORDS[ws[0]][0]
+        named = [o for o in scene if o.kind == kind and (color is None or o.color == color)]
+    return bool(named) and all(o.kind not in lx.CONTAINERS and o.kind not in lx.SURFACES for o in named)
+
+
+def _into_for_and_to(utterance: str) -> list[str]:
+    """"Put the block and to the basket": "into" (and "onto") heard as "and to" ("and on to")."""
+    out = []
+    for heard, meant in ((r"\band\s+to\s+the\b", "into the"), (r"\band\s+on\s*to\s+the\b", "onto the")):
+        alt = re.sub(heard, meant, utterance, flags=re.IGNORECASE)
+        if alt != utterance:
+            out.append(alt)
+    return out
+
+
+_PLACE_SLOT = re.compile(r"\b(?:in|into|inside|on|onto|to)\s+the\s+([a-z]+)\b", re.IGNORECASE)
+
+
+def _places_misheard(utterance: str, scene: list[SceneObject]) -> list[str]:
+    """"Put the cup in the then", "on the tree": a word where a place must be named that names
+    nothing, read as the one thing in the scene that can take things and sounds like it ("bin",
+    "tray"). Two such things sounding alike leave it as heard."""
+    places = [o for o in scene if o.kind in lx.CONTAINERS or o.kind in lx.SURFACES]
+    known = set(lx.KIND_WORDS) | set(lx.COLOR_WORDS) | {w for o in scene for w in o.name.lower().split()}
+    out = []
+    for m in _PLACE_SLOT.finditer(utterance):
+        word = m.group(1).lower()
+        if word in known:
+            continue
+        near = {o.name for o in places
+                if sounds_alike(word, o.kind) or sounds_alike(word, o.name.lower().split()[-1])}
+        if len(near) == 1:
+            out.append(utterance[:m.start(1)] + near.pop() + utterance[m.end(1):])
+    return out

@@ -132,3 +132,37 @@ def has_phrase(text: str, phrase: str) -> bool:
 def find_phrase(text: str, phrase: str, start: int = 0) -> int:
     m = re.compile(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])").search(text, start)
     return m.start() if m else -1
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Letters to insert, delete or change to turn `a` into `b`."""
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
+def _sound_skeleton(word: str) -> str:
+    """A word as it sounds, roughly: "th", "sh", "ch", "ph" as one consonant, every run of vowels
+    (and a "y" after a vowel) as one vowel sound, doubled letters once."""
+    w = re.sub(r"([tscp])h", r"\1", word.lower())
+    w = re.sub(r"(?<=[aeiou])y", "a", w)
+    w = re.sub(r"(.)\1+", r"\1", w)
+    return re.sub(r"[aeiou]+", "a", w)
+
+
+def sounds_alike(a: str, b: str) -> bool:
+    """Two different words speech recognition may write one for the other: one letter apart
+    ("sit" / "set", "cuts" / "cups"), or the same skeleton of sounds with at most one sound
+    changed and no more than three letters different ("tree" / "tray", "then" / "bin")."""
+    a, b = a.lower(), b.lower()
+    if a == b or min(len(a), len(b)) < 3:
+        return False
+    d = edit_distance(a, b)
+    if d == 1:
+        return True
+    return d <= 3 and edit_distance(_sound_skeleton(a), _sound_skeleton(b)) <= 1 and \
+        _sound_skeleton(a)[-1:] == _sound_skeleton(b)[-1:]
