@@ -586,3 +586,13 @@ def test_a_misheard_place_word_is_not_guessed_between_two_sound_alikes_or_withou
     assert _places_misheard("put the cup in the then", bins) == ["put the cup in the bin"]
     assert _places_misheard("put the cup in the then", both) == []
     assert _places_misheard("put the cup in the garden", bins) == []
+
+
+def test_in_heard_as_and_before_something_that_holds_things():
+    objects = scene(obj("red cup", "cup", "red"), obj("blue cup", "cup", "blue"),
+                    obj("tray", "tray", at="left"), obj("bin", "bin", at="right"))
+    s = do(objects, "Put the red cup on the tray, then put the blue cup, and the bin.")
+    assert steps_of(s) == [("place", "red cup", "on", "tray"), ("place", "blue cup", "in", "bin")]
+    # a real pair of objects is still a pair: "and the tray" names a surface, not a container
+    s = do(objects, "Put the red cup and the blue cup in the bin.")
+    assert sorted(steps_of(s)) == [("place", "blue cup", "in", "bin"), ("place", "red cup", "in", "bin")]

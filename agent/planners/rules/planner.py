@@ -47,8 +47,8 @@ class RulesPlanner:
         # is taken instead. "In the X" where no X can hold anything is such a slip even when the
         # rest of the request can be done; then the other reading must do more.
         if turn.refused:
-            alts = _and_for_in(inp.utterance) + _into_for_and_to(inp.utterance) + \
-                _places_misheard(inp.utterance, inp.scene)
+            alts = _and_for_in(inp.utterance) + _in_for_and(inp.utterance, inp.scene) + \
+                _into_for_and_to(inp.utterance) + _places_misheard(inp.utterance, inp.scene)
         else:
             alts = _and_for_in(inp.utterance, only_impossible=inp.scene)
         for alt in alts:
@@ -414,8 +414,29 @@ def _and_for_in(utterance: str, only_impossible: list[SceneObject] | None = None
         start = i + 1
 
 
+def _in_for_and(utterance: str, scene: list[SceneObject]) -> list[str]:
+    """The other way round: "put the blue cup, and the bin" for "in the bin". One ", and the " /
+    " and the " read as " in the ", where what follows names a scene thing that can hold others."""
+    out = []
+    for m in re.finditer(r",?\s+and the ", utterance, flags=re.IGNORECASE):
+        if _holds_something(utterance[m.end():].lower(), scene):
+            out.append(utterance[:m.start()] + " in the " + utterance[m.end():])
+    return out
+
+
+def _holds_something(after: str, scene: list[SceneObject]) -> bool:
+    named = _named_after(after, scene)
+    return bool(named) and all(o.kind in lx.CONTAINERS for o in named)
+
+
 def _holds_nothing(after: str, scene: list[SceneObject]) -> bool:
     """Whether the words `after` "in the" name scene objects, none of them a container or surface."""
+    named = _named_after(after, scene)
+    return bool(named) and all(o.kind not in lx.CONTAINERS and o.kind not in lx.SURFACES for o in named)
+
+
+def _named_after(after: str, scene: list[SceneObject]) -> list[SceneObject]:
+    """The scene objects the first words of `after` name ("red cup", "basket", "green bowl")."""
     ws = re.findall(r"[a-z]+", after)[:3]
     if ws and ws[0] in lx.COLOR_WORDS:
         color, ws = ws[0], ws[1:]
@@ -430,7 +451,7 @@ def _holds_nothing(after: str, scene: list[SceneObject]) -> bool:
     if not named and ws and ws[0] in lx.KIND_WORDS:
         kind = lx.KIND_WORDS[ws[0]][0]
         named = [o for o in scene if o.kind == kind and (color is None or o.color == color)]
-    return bool(named) and all(o.kind not in lx.CONTAINERS and o.kind not in lx.SURFACES for o in named)
+    return named
 
 
 def _into_for_and_to(utterance: str) -> list[str]:
