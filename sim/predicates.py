@@ -185,6 +185,22 @@ def check(expr: str, state: WorldState) -> bool:
     return is_near(a, b)
 
 
+def objects_named(expr: str) -> list[str]:
+    """The object names a predicate refers to; ValueError if it is malformed (checked when a
+    scenario is loaded, so a typo fails there with its line, not after the robot has worked)."""
+    if not isinstance(expr, str) or not expr.strip():
+        raise ValueError(f"empty or non-text predicate {expr!r}")
+    m = _CALL.match(expr.strip().lstrip("!"))
+    if not m:
+        raise ValueError(f"malformed predicate {expr!r}: expected name(arg, ...)")
+    pred, parts = m.group(1).lower(), m.group(2).split(",")
+    if pred not in _ARITY:
+        raise ValueError(f"unknown predicate {pred!r} in {expr!r}; known: {', '.join(_ARITY)}")
+    if len(parts) != _ARITY[pred] or any(not p.strip() for p in parts):
+        raise ValueError(f"{pred}() takes {_ARITY[pred]} object name(s), got {m.group(2)!r}")
+    return [re.sub(r"@start$", "", p.strip(), flags=re.IGNORECASE).strip() for p in parts]
+
+
 def check_all(exprs: list[str], state: WorldState) -> tuple[bool, list[str]]:
     """(all hold, the predicates that do not)."""
     failed = [e for e in exprs if not check(e, state)]

@@ -107,6 +107,18 @@ class Scenario(BaseModel):
     expect: Expect = Field(default_factory=Expect)
     perturb: Perturbation | None = None
 
+    @model_validator(mode="after")
+    def _predicates_name_scene_objects(self) -> "Scenario":
+        from sim.predicates import objects_named
+
+        names = {o.name.lower() for o in self.scene.objects}
+        for expr in self.expect.holds:
+            for name in objects_named(expr):
+                if name.lower() not in names:
+                    raise ValueError(f"expect.holds {expr!r} names {name!r}, which is not in the scene "
+                                     f"(objects: {', '.join(o.name for o in self.scene.objects)})")
+        return self
+
     @property
     def perturbation(self) -> str | None:
         # The public file puts `perturb` inside `expect`; the README puts it at the top level.

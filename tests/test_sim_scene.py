@@ -132,3 +132,27 @@ def test_video_recorder_writes_files(tmp_path):
     r.advance(0.2)
     assert len(rec.frames) == 5
     r.close()
+
+
+def test_a_scenario_whose_predicate_names_no_scene_object_fails_when_loaded(tmp_path):
+    import json
+
+    import pytest
+
+    from sim.scenario import ScenarioError, load_scenarios
+
+    good = {"id": "a", "scene": {"objects": [{"name": "red cup", "kind": "cup", "color": "red"},
+                                             {"name": "bin", "kind": "bin"}]},
+            "turns": [{"say": "Put the red cup in the bin."}],
+            "expect": {"holds": ["in(red cup, bin)", "!near(Red Cup@start, bin)"]}}
+    bad = dict(good, id="b", expect={"holds": ["in(green cup, bin)"]})
+    typo = dict(good, id="c", expect={"holds": ["inside(red cup, bin)"]})
+    p = tmp_path / "s.jsonl"
+    p.write_text(json.dumps(good) + "\n")
+    assert [s.id for s in load_scenarios(p)] == ["a"]
+    for line, words in ((bad, ["s.jsonl:2", "green cup", "not in the scene", "red cup, bin"]),
+                        (typo, ["s.jsonl:2", "unknown predicate", "inside"])):
+        p.write_text(json.dumps(good) + "\n" + json.dumps(line) + "\n")
+        with pytest.raises(ScenarioError) as e:
+            load_scenarios(p)
+        assert all(w in str(e.value) for w in words), str(e.value)
