@@ -596,3 +596,24 @@ def test_in_heard_as_and_before_something_that_holds_things():
     # a real pair of objects is still a pair: "and the tray" names a surface, not a container
     s = do(objects, "Put the red cup and the blue cup in the bin.")
     assert sorted(steps_of(s)) == [("place", "blue cup", "in", "bin"), ("place", "red cup", "in", "bin")]
+
+
+@pytest.mark.parametrize("text", [
+    "Cups, cans, and blocks go on the tray.",
+    "Cups, cans and blocks go on the tray.",
+])
+def test_a_list_with_commas_is_one_list(text):
+    objects = scene(obj("red cup", "cup", "red"), obj("can", "can", "red"), obj("green block", "block", "green"),
+                    obj("plate", "plate"), obj("tray", "tray", at="left"))
+    s = do(objects, text)
+    assert sorted(st[1] for st in steps_of(s)) == ["can", "green block", "red cup"]
+
+
+def test_a_list_whose_first_item_comes_with_the_verb():
+    objects = scene(obj("red cup", "cup", "red"), obj("blue cup", "cup", "blue"),
+                    obj("yellow block", "block", "yellow"), obj("bin", "bin", at="right"))
+    s = do(objects, "Put the red cup, the blue cup, and the yellow block in the bin.")
+    assert sorted(st[1] for st in steps_of(s)) == ["blue cup", "red cup", "yellow block"]
+    # separate clauses stay separate: the first one says where its object goes
+    s = do(objects, "Put the red cup in the bin, and the blue cup too.")
+    assert sorted(st[1] for st in steps_of(s)) == ["blue cup", "red cup"]

@@ -354,7 +354,51 @@ def _goes_rest_has_relation(t: str) -> bool:
     return bool(m and _relation_splits(m[1], allow_empty_object=True))
 
 
+def _bare_noun_phrase(text: str) -> bool:
+    """A few words that only name things ("trash", "the red cups", "plates"): a list item."""
+    words = strip_punct(text).split()
+    names = set(lx.KIND_WORDS) | set(lx.COLOR_WORDS) | set(lx.CATEGORY_WORDS) | lx.MASS_NOUNS
+    return 0 < len(words) <= 4 and any(w in names for w in words) and all(
+        w in names or w in lx.ARTICLES or w in ("all", "every", "both", "and", "or") for w in words)
+
+
+def _names_last(text: str) -> bool:
+    words = strip_punct(text).split()
+    return bool(words) and (words[-1] in lx.KIND_WORDS or words[-1] in lx.CATEGORY_WORDS or words[-1] in lx.MASS_NOUNS)
+
+
+def _join_lists(piece: str) -> str:
+    """"Cups, plates, and forks go on the tray" (a written list, or commas a transcript adds):
+    names separated by commas before a closing "and X" are one list, not clauses."""
+    parts = piece.split(",")
+    i = len(parts) - 1
+    while i > 0:
+        # the list's last part: "and forks go ..." or, without the last comma, "cans and forks go ..."
+        first = strip_punct(parts[i]).split()[:1]
+        closing = re.match(r"^\s*(?:and|or)\s+\S", parts[i]) or (
+            first and (first[0] in lx.KIND_WORDS or first[0] in lx.COLOR_WORDS or first[0] in lx.CATEGORY_WORDS
+                       or first[0] in lx.MASS_NOUNS) and re.search(r"\b(?:and|or)\b", parts[i]))
+        if closing:
+            j = i
+            while j > 0 and _bare_noun_phrase(parts[j - 1]):
+                j -= 1
+            # "put the red cup, the blue cup, and the fork in the bin": the list's first item
+            # comes with the verb, and nothing before the list says where things go.
+            if j < i and j > 0 and not _DESTINATION.search(strip_punct(parts[j - 1])) and \
+                    _names_last(parts[j - 1]):
+                j -= 1
+            if j < i:
+                items = [p.strip() for p in parts[j:i]] + [parts[i].strip()]
+                joined = (" and ".join(items[:-1]) + " " + items[-1]) if re.match(r"(?:and|or)\b", items[-1]) \
+                    else " and ".join(items)
+                parts = parts[:j] + [(" " if j else "") + joined] + parts[i + 1:]
+                i = j
+        i -= 1
+    return ",".join(parts)
+
+
 def _split_commas(piece: str, skill_verbs: dict[str, str]) -> list[str]:
+    piece = _join_lists(piece)
     parts = [p.strip() for p in piece.split(",") if p.strip()]
     out: list[str] = []
     for p in parts:
