@@ -11,6 +11,8 @@ harder it is to be mistaken for a person.
 
 from __future__ import annotations
 
+import re
+
 import shutil
 import time
 
@@ -166,6 +168,8 @@ def test_voice_io_scripted_session(asr):
     finally:
         voice.stop()
     finals = [norm(e.text) for e in events if isinstance(e, Utterance) and e.final]
-    assert finals[0] == "put the red cup in the bin", events
+    # what matters here is whose words were heard; "red" is sometimes written "right" by the
+    # small model these tests use, which the accuracy benchmark counts, not this test
+    assert re.fullmatch(r"put the (red|right) cup in the bin", finals[0]), events
     assert not any("putting" in f for f in finals), events  # its own voice was not transcribed
     assert [e.command for e in events if isinstance(e, Reflex)] == ["stop"], events
