@@ -617,3 +617,13 @@ def test_a_list_whose_first_item_comes_with_the_verb():
     # separate clauses stay separate: the first one says where its object goes
     s = do(objects, "Put the red cup in the bin, and the blue cup too.")
     assert sorted(st[1] for st in steps_of(s)) == ["blue cup", "red cup"]
+
+
+def test_a_comma_and_before_a_container_that_would_need_a_question_is_in():
+    objects = scene(obj("trash", "trash"), obj("can", "can", "red"), obj("bin", "bin", at="right"),
+                    obj("red cup", "cup", "red"), obj("bowl", "bowl", "blue"))
+    s = do(objects, "The trash, and the can go, and the bin.")
+    assert sorted(steps_of(s)) == [("place", "can", "in", "bin"), ("place", "trash", "in", "bin")]
+    # typed without the transcript's comma, two things with nowhere to go still need asking
+    turn = Session(objects).say("Put the red cup and the bowl.")
+    assert not turn.steps, turn

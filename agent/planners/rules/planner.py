@@ -49,6 +49,10 @@ class RulesPlanner:
         if turn.refused:
             alts = _and_for_in(inp.utterance) + _in_for_and(inp.utterance, inp.scene) + \
                 _into_for_and_to(inp.utterance) + _places_misheard(inp.utterance, inp.scene)
+        elif turn.question:
+            # "the can go, and the bin": a transcript's comma before "and the <container>" is
+            # "in the" (see `_in_for_and`), even where the words as heard would need a question.
+            alts = _in_for_and(inp.utterance, inp.scene)
         else:
             alts = _and_for_in(inp.utterance, only_impossible=inp.scene)
         for alt in alts:
@@ -415,10 +419,11 @@ def _and_for_in(utterance: str, only_impossible: list[SceneObject] | None = None
 
 
 def _in_for_and(utterance: str, scene: list[SceneObject]) -> list[str]:
-    """The other way round: "put the blue cup, and the bin" for "in the bin". One ", and the " /
-    " and the " read as " in the ", where what follows names a scene thing that can hold others."""
+    """The other way round: "put the blue cup, and the bin" for "in the bin". One ", and the "
+    read as " in the ", where what follows names a scene thing that can hold others. Only with
+    the comma a transcript puts there: a typed "the cup and the bowl" is two things."""
     out = []
-    for m in re.finditer(r",?\s+and the ", utterance, flags=re.IGNORECASE):
+    for m in re.finditer(r",\s+and the ", utterance, flags=re.IGNORECASE):
         if _holds_something(utterance[m.end():].lower(), scene):
             out.append(utterance[:m.start()] + " in the " + utterance[m.end():])
     return out
