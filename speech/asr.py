@@ -233,6 +233,10 @@ class WhisperASR:
             self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe",
             language=self.cfg.language if self.model.model.is_multilingual else None,
         )
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        # the same non-speech symbols faster-whisper's own transcribe suppresses; fixed per model
+        self._suppressed = get_suppressed_tokens(self._tok, [-1])
         self._lock = threading.Lock()
         self.stats_fallbacks = 0  # short-window reads redone on the full 30 s window
 
@@ -298,7 +302,7 @@ class WhisperASR:
         wrong (no end token, a repetition loop): the caller then uses the full window.
         """
         import ctranslate2
-        from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+        from faster_whisper.transcribe import get_compression_ratio
 
         audio = np.concatenate([pcm, np.zeros(int(pad_s * SAMPLE_RATE), dtype=np.float32)])
         tok = self._tok
@@ -314,7 +318,7 @@ class WhisperASR:
             budget = min(self.model.max_length - len(seq), int(8 * len(pcm) / SAMPLE_RATE) + 16)
             res = self.model.model.generate(
                 enc, [seq], beam_size=self.cfg.beam_size, max_length=len(seq) + budget,
-                suppress_blank=True, suppress_tokens=get_suppressed_tokens(tok, [-1]),
+                suppress_blank=True, suppress_tokens=self._suppressed,
                 return_scores=True, return_no_speech_prob=True,
             )[0]
         ids = res.sequences_ids[0]

@@ -354,17 +354,21 @@ def _goes_rest_has_relation(t: str) -> bool:
     return bool(m and _relation_splits(m[1], allow_empty_object=True))
 
 
+# Words that name things (kinds, categories, "trash"), and those plus colours.
+_THING_WORDS = frozenset(lx.KIND_WORDS) | frozenset(lx.CATEGORY_WORDS) | lx.MASS_NOUNS
+_NAME_WORDS = _THING_WORDS | frozenset(lx.COLOR_WORDS)
+
+
 def _bare_noun_phrase(text: str) -> bool:
     """A few words that only name things ("trash", "the red cups", "plates"): a list item."""
     words = strip_punct(text).split()
-    names = set(lx.KIND_WORDS) | set(lx.COLOR_WORDS) | set(lx.CATEGORY_WORDS) | lx.MASS_NOUNS
-    return 0 < len(words) <= 4 and any(w in names for w in words) and all(
-        w in names or w in lx.ARTICLES or w in ("all", "every", "both", "and", "or") for w in words)
+    return 0 < len(words) <= 4 and any(w in _NAME_WORDS for w in words) and all(
+        w in _NAME_WORDS or w in lx.ARTICLES or w in ("all", "every", "both", "and", "or") for w in words)
 
 
 def _names_last(text: str) -> bool:
     words = strip_punct(text).split()
-    return bool(words) and (words[-1] in lx.KIND_WORDS or words[-1] in lx.CATEGORY_WORDS or words[-1] in lx.MASS_NOUNS)
+    return bool(words) and words[-1] in _THING_WORDS
 
 
 def _join_lists(piece: str) -> str:
@@ -376,8 +380,7 @@ def _join_lists(piece: str) -> str:
         # the list's last part: "and forks go ..." or, without the last comma, "cans and forks go ..."
         first = strip_punct(parts[i]).split()[:1]
         closing = re.match(r"^\s*(?:and|or)\s+\S", parts[i]) or (
-            first and (first[0] in lx.KIND_WORDS or first[0] in lx.COLOR_WORDS or first[0] in lx.CATEGORY_WORDS
-                       or first[0] in lx.MASS_NOUNS) and re.search(r"\b(?:and|or)\b", parts[i]))
+            first and first[0] in _NAME_WORDS and re.search(r"\b(?:and|or)\b", parts[i]))
         if closing:
             j = i
             while j > 0 and _bare_noun_phrase(parts[j - 1]):
