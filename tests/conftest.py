@@ -16,4 +16,4 @@ def asr():
 def synth():
     from speech.synth_turns import TurnSynth
 
-    return TurnSynth("piper")
+    return TurnSynth("piper:steady")

@@ -22,7 +22,7 @@ SAMPLE = ("put-001", "ask-001", "stop-001", "coach-002", "cue-001")
 
 @pytest.fixture(scope="module")
 def kit():
-    return SpeechKit(voice="piper").load()
+    return SpeechKit(voice="piper:steady").load()
 
 
 def _cases():

@@ -75,7 +75,7 @@ def test_a_raised_voice_is_not_a_scream(det):
     from speech.audio import resample
     from speech.tts import PiperTTS
 
-    tts = PiperTTS()
+    tts = PiperTTS(steady=True)
     for text in ("No, stop that!", "Stop! Stop it right now!", "Hey! No! Don't do that!"):
         pcm, rate = tts.synthesize(text)
         for up in (1.0, 2 ** (3 / 12)):

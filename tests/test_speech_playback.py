@@ -153,14 +153,14 @@ def test_voice_io_scripted_session(asr):
                              pipeline_kwargs={"asr": asr, "spotter": asr})
     voice.start()
     try:
-        turn = voice.say_as_person("Put the red cup in the bin.")
+        turn = voice.say_as_person("Put the red cup in the bin.", voice="piper:steady")
         assert turn.wait(20)
         deadline = time.monotonic() + 20
         while not any(isinstance(e, Utterance) and e.final for e in events) and time.monotonic() < deadline:
             time.sleep(0.02)
         voice.on_event(Spoken(text="Putting the red cup in the bin."))
         assert voice.wait_robot_idle(30)
-        stop = voice.say_as_person("Stop!")
+        stop = voice.say_as_person("Stop!", voice="piper:steady")
         assert stop.wait(20)
         deadline = time.monotonic() + 20
         while not any(isinstance(e, Reflex) for e in events) and time.monotonic() < deadline:
