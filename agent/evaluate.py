@@ -151,6 +151,9 @@ def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[
     return result
 
 
+_WAIT_FOR_NOTHING_S = 2.0  # a paused robot with no turn left to hear, before the scenario ends
+
+
 def _say_while_listening(session: Session, text: str, turns: _Turns) -> int:
     """Run one idle turn; while the robot is paused and waiting, hand it the next idle turn."""
     box: dict[str, Any] = {}
@@ -161,8 +164,11 @@ def _say_while_listening(session: Session, text: str, turns: _Turns) -> int:
         except Exception as e:
             box["error"] = e
 
+    asked: list[Any] = []
+    unsubscribe = session.bus.subscribe(lambda e: asked.append(e) if isinstance(e, ev.QuestionAsked) else None)
     th = threading.Thread(target=work, name="job", daemon=True)
     th.start()
+    left_waiting: float | None = None
     while th.is_alive():
         th.join(0.02)
         if session.runtime.paused.is_set() and _arm_waiting(session):
@@ -170,6 +176,17 @@ def _say_while_listening(session: Session, text: str, turns: _Turns) -> int:
             if turn is not None:
                 said = session.interject(turn.say)
                 said.handled.wait(timeout=60.0)
+                left_waiting = None
+                continue
+            # Nobody is left to say "go on": the person has walked away from a robot that
+            # waits, so the world is judged as it stands (closing the session ends the job).
+            left_waiting = left_waiting or time.monotonic()
+            if time.monotonic() - left_waiting > _WAIT_FOR_NOTHING_S:
+                unsubscribe()
+                return len(asked)
+        else:
+            left_waiting = None
+    unsubscribe()
     if "error" in box:
         raise box["error"]
     return len(box["result"].questions)

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from agent import events as ev
 from agent.config import SessionConfig
-from agent.evaluate import MOVING_DELAY_S, ScenarioResult, _judge, _Turns
+from agent.evaluate import _WAIT_FOR_NOTHING_S, MOVING_DELAY_S, ScenarioResult, _judge, _Turns
 from agent.session import Session
 from agent.voice import VoiceLink, sound_tap
 from sim.scenario import Scenario
@@ -143,6 +143,7 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
     try:
         pipeline.start()
         deadline = time.monotonic() + timeout_s
+        left_waiting: float | None = None
         while time.monotonic() < deadline:
             if _quiet(link, source, pipeline, played) and _robot_waiting(session, link):
                 turn = turns.take_if(lambda t: t.when == "idle")
@@ -151,12 +152,21 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
                     turn = turns.take_if(lambda t: t.when == "idle")
                 if turn is not None:
                     play(turn.say)
+                    left_waiting = None
                 elif not link.busy:
                     break
+                elif not link.hearing:
+                    # Paused with nothing left to say: the world is judged as it stands.
+                    left_waiting = left_waiting or time.monotonic()
+                    if time.monotonic() - left_waiting > _WAIT_FOR_NOTHING_S:
+                        break
+            else:
+                left_waiting = None
             time.sleep(0.05)
         else:
             error = f"the scenario did not finish within {timeout_s:.0f} s"
-        link.wait_idle(10.0)
+        if left_waiting is None:
+            link.wait_idle(10.0)
         if errors:
             error = "; ".join(errors)
     except Exception as e:

@@ -39,6 +39,7 @@ class VoiceLink:
         self.errors: list[str] = []
         self.utterances: list[ev.Utterance] = []
         self.reflexes: list[ev.Reflex] = []
+        self._interjected: list[Any] = []  # runtime.Said of the last interjections
         if speak is not None:
             session.bus.subscribe(self._speak_event)
 
@@ -68,7 +69,7 @@ class VoiceLink:
         else:
             with self._lock:
                 if self.busy:
-                    self.session.interject(text, source="voice")
+                    self._interjected = self._interjected[-3:] + [self.session.interject(text, source="voice")]
                 else:
                     if self.on_new_job is not None:
                         self.on_new_job(u)
@@ -100,6 +101,11 @@ class VoiceLink:
     @property
     def busy(self) -> bool:
         return self._job is not None and self._job.is_alive()
+
+    @property
+    def hearing(self) -> bool:
+        """Something said while the job ran has not been taken up by the planner yet."""
+        return any(not s.handled.is_set() for s in self._interjected)
 
     @property
     def asking(self) -> bool:

@@ -88,3 +88,27 @@ def test_feedback_scenario_seen_through_the_cameras(scenario, tmp_path):
     (`--perception vision`) instead of the simulator's own state."""
     r = run_scenario(scenario, SessionConfig(home=tmp_path, perception="vision"))
     assert r.success, f"{scenario.id}: {'; '.join(r.problems)}"
+
+
+def test_a_scenario_that_ends_with_the_robot_paused_is_judged_not_waited_on(tmp_path):
+    """The last turn pauses the arm and nobody says "go on": the evaluation ends the session
+    and judges the world as it stands instead of waiting for ever."""
+    import json
+    import threading
+
+    from sim.scenario import Scenario
+
+    sc = Scenario.model_validate(json.loads(
+        '{"id": "left-paused", "tags": ["interject", "stop"], "scene": {"objects": ['
+        '{"name": "red block", "kind": "block", "color": "red"}, {"name": "green block", "kind": "block", '
+        '"color": "green"}, {"name": "basket", "kind": "basket", "at": "right"}], "seed": 5}, '
+        '"turns": [{"say": "Put both blocks in the basket."}, {"say": "Hold on.", "when": "moving"}], '
+        '"expect": {"holds": ["!in(red block, basket)", "!in(green block, basket)"], "halted": true}}'))
+    box = {}
+    th = threading.Thread(target=lambda: box.setdefault("r", run_scenario(sc, SessionConfig(home=tmp_path))),
+                          daemon=True)
+    th.start()
+    th.join(120)
+    assert not th.is_alive(), "the evaluation kept waiting on a paused robot"
+    r = box["r"]
+    assert r.success and r.halted, r.problems

@@ -627,3 +627,36 @@ def test_a_comma_and_before_a_container_that_would_need_a_question_is_in():
     # typed without the transcript's comma, two things with nowhere to go still need asking
     turn = Session(objects).say("Put the red cup and the bowl.")
     assert not turn.steps, turn
+
+
+def test_a_clause_that_only_says_one_is_a_lost_phrase():
+    """"Ron one" ("wrong one"), "the one" ("go on"): no colour, side or name, so nothing is
+    picked out; the turn is read as "wrong one", then without it. Words that pick out are kept."""
+    from agent.planners.rules.planner import _without_bare_ones
+
+    objects = scene(obj("green block", "block", "green"), obj("basket", "basket", at="right"))
+    assert _without_bare_ones("Ron one, I said the green block.", objects) == \
+        ["wrong one, I said the green block.", "I said the green block."]
+    assert _without_bare_ones("Alright, the one.", objects) == ["Alright."]
+    for kept in ("That one, the green one.", "The other one.", "Not one, the basket.", "Left one, please.",
+                 "Wrong one.", "Put the green one in the basket."):
+        assert _without_bare_ones(kept, objects) == [], kept
+
+
+def test_a_lost_phrase_before_a_correction_does_not_ask_or_refuse():
+    objects = scene(obj("blue block", "block", "blue"), obj("yellow block", "block", "yellow"),
+                    obj("tray", "tray", at="left"))
+    s = Session(objects)
+    s.say("Put the blue block on the tray.")
+    s.start_step()
+    turn = s.say("Run one. I meant the yellow block.")
+    assert not turn.question and not turn.refused, turn
+    s2 = Session(objects)
+    s2.say("Put the blue block on the tray.")
+    s2.start_step()
+    turn = s2.say("Ron one, the yellow block.")  # heard for "wrong one": a swap, not one more
+    assert not turn.question and not turn.refused, turn
+    s2.run()
+    assert s2.holds("on(yellow block, tray)") and not s2.holds("on(blue block, tray)")
+    s.run()
+    assert s.holds("on(yellow block, tray)") and not s.holds("on(blue block, tray)")

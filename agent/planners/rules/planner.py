@@ -40,6 +40,23 @@ class RulesPlanner:
     name = "rules"
 
     def plan(self, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn:
+        turn = self._without_lost_phrases(inp) or self._as_heard(inp)
+        if on_step is not None:
+            for step in turn.steps:
+                on_step(step)
+        return turn
+
+    def _without_lost_phrases(self, inp: PlannerInput) -> PlannerTurn | None:
+        """"Ron one, I said the green block", "Alright, the one": the turn read without the
+        clauses that only say "one" (see `_without_bare_ones`), when that reading stands on its
+        own; what is left may rightly change nothing."""
+        for alt in _without_bare_ones(inp.utterance, inp.scene):
+            turn = self._as_heard(inp.model_copy(update={"utterance": alt}))
+            if not turn.refused and turn.question is None:
+                return turn
+        return None
+
+    def _as_heard(self, inp: PlannerInput) -> PlannerTurn:
         turn = self._safe_turn(inp)
         # Speech recognition confuses "and" with "in" ("the trash in the can" for "the trash
         # and the can"), "into" with "and to", and writes a place word as a sound-alike ("tree"
@@ -59,11 +76,7 @@ class RulesPlanner:
             other = self._safe_turn(inp.model_copy(update={"utterance": alt}))
             if not other.refused and other.question is None and other.steps and \
                     (turn.refused or len(other.steps) > len(turn.steps)):
-                turn = other
-                break
-        if on_step is not None:
-            for step in turn.steps:
-                on_step(step)
+                return other
         return turn
 
     def _safe_turn(self, inp: PlannerInput) -> PlannerTurn:
@@ -488,3 +501,34 @@ def _places_misheard(utterance: str, scene: list[SceneObject]) -> list[str]:
         if len(near) == 1:
             out.append(utterance[:m.start(1)] + near.pop() + utterance[m.end(1):])
     return out
+
+
+_BARE_ONE = re.compile(r"^(?:[a-z']+\s+)?ones?$")
+# Words that make "X one" pick something out or say something: kept.
+_SAYS_WHICH = {"no", "not", "don't", "dont", "never", "nope", "that", "this", "which", "other", "another",
+               "same", "next", "last", "first", "second", "third", "left", "right", "front", "back",
+               "middle", "big", "bigger", "biggest", "small", "smaller", "smallest", "little", "large",
+               "tall", "short", "empty", "full", "each", "every", "any", "either", "neither", "new", "old",
+               "near", "far", "closest", "nearest", "only", "just", "wrong", "correct"}
+
+
+def _without_bare_ones(utterance: str, scene: list[SceneObject]) -> list[str]:
+    """"Ron one, I said the green block", "Okay, the one": a clause of at most two words
+    ending in "one" that names no colour, no side, nothing on the table is a short phrase the
+    recognizer lost. "<word> one" is read as "wrong one", the phrase of that shape a person
+    coaching a robot says most ("run one", "from one"), then without the clause; "the one"
+    ("go on") only without it. "That one", "the other one", "not one" and the rest of the turn
+    are kept; a turn that is nothing but such clauses is left as heard."""
+    clauses = [c.strip() for c in re.split(r"[,.;!?]+", utterance) if c.strip()]
+    named = set(lx.COLOR_WORDS) | set(lx.KIND_WORDS) | {w for o in scene for w in o.name.lower().split()}
+
+    def bare(clause: str) -> bool:
+        ws = clause.lower().split()
+        return bool(_BARE_ONE.match(" ".join(ws))) and not (set(ws) & (named | _SAYS_WHICH))
+
+    if not any(bare(c) for c in clauses) or all(bare(c) for c in clauses):
+        return []
+    dropped = ". ".join(c for c in clauses if not bare(c)) + "."
+    wrong = ", ".join("wrong one" if bare(c) and c.lower().split()[0] not in ("the", "a", "one") else c
+                      for c in clauses) + "."
+    return ([wrong] if wrong != ", ".join(clauses) + "." else []) + [dropped]
