@@ -153,7 +153,10 @@ def build_prompt(vocabulary: Iterable[str]) -> str:
     left of, tidy up) and the reflex words. Measured on the public turns with tiny.en
     (WER Piper / espeak en-us / en-gb): objects only + "Put it in the bin." 3.0 / 11.1 /
     9.2 %; this form 2.3 / 6.6 / 5.2 % (the first form also leaked "put it in" into
-    transcripts).
+    transcripts). A coaching sentence ("No, wrong one, put it on the tray instead.") was
+    added later, measured with base on all 254 turns of the scenario files, each clip read
+    with both prompts: Piper 2.65 -> 2.46 %, espeak en-gb 7.76 -> 7.66 %; it mostly keeps
+    "on the tray" from being heard as "on the tree".
     """
     words: list[str] = []
     seen: set[str] = set()
@@ -166,7 +169,7 @@ def build_prompt(vocabulary: Iterable[str]) -> str:
     scene = f"On the table: the {', the '.join(words[:40])}. " if words else ""
     return (
         f"{scene}Stack the block on top of the cup, then put the fork to the left of the plate. "
-        "Tidy up. Stop, wait, go on."
+        "No, wrong one, put it on the tray instead. Tidy up. Stop, wait, go on."
     )
 
 
