@@ -660,3 +660,17 @@ def test_a_lost_phrase_before_a_correction_does_not_ask_or_refuse():
     assert s2.holds("on(yellow block, tray)") and not s2.holds("on(blue block, tray)")
     s.run()
     assert s.holds("on(yellow block, tray)") and not s.holds("on(blue block, tray)")
+
+
+@pytest.mark.parametrize("heard", ["Sorry, I'm at the yellow block.", "Wrong one, I sent the yellow block."])
+def test_correction_markers_as_speech_recognition_writes_them(heard):
+    """"I meant the" heard as "I'm at the", "I said the" as "I sent the": still a swap."""
+    objects = scene(obj("blue block", "block", "blue"), obj("yellow block", "block", "yellow"),
+                    obj("tray", "tray", at="left"))
+    s = Session(objects)
+    s.say("Put the blue block on the tray.")
+    s.start_step()
+    turn = s.say(heard)
+    assert not turn.question and not turn.refused and turn.preempt, turn
+    s.run()
+    assert s.holds("on(yellow block, tray)") and not s.holds("on(blue block, tray)")

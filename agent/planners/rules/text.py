@@ -80,6 +80,10 @@ def normalize(text: str) -> str:
     # "the party's over": 's before a word no noun follows is "is", not a possessive.
     t = re.sub(r"([a-z])'s\s+(?=(?:over|done|finished|gone|here|there|ready|coming|leaving|going|getting|been|"
                r"not|about|almost|nearly|so|too|very|really|all|late|early|starting|arriving)\b)", r"\1 is ", t)
+    # Correction markers as speech recognition writes them: "I meant the" heard as "I'm at
+    # the", "I said the" as "I sent the" (nobody tells a robot where they stand, or what they posted).
+    t = re.sub(r"\bi am at (?=(?:the|that|this)\b)", "i meant ", t)
+    t = re.sub(r"\bi sent (?=(?:the|that|this)\b)", "i said ", t)
     t = re.sub(r"(\w)'s\b", r"\1", t)  # possessives: "the robot's" -> "the robot"
     t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)  # "can-that's" as speech recognition may join words
     t = re.sub(r"[\"()\[\]{}*_]", " ", t)
