@@ -674,3 +674,38 @@ def test_correction_markers_as_speech_recognition_writes_them(heard):
     assert not turn.question and not turn.refused and turn.preempt, turn
     s.run()
     assert s.holds("on(yellow block, tray)") and not s.holds("on(blue block, tray)")
+
+
+@pytest.mark.parametrize("text", ["Fill the tower, blue block at the bottom, then the green one, then the red one on top.",
+                                  "I want a tower: the blue one at the bottom, green next, red on top."])
+def test_a_sentence_that_opens_on_a_tower_and_places_its_items_is_a_tower(text):
+    """"Build" heard as "Fill", or no verb at all: the positions that follow make it a tower."""
+    objects = scene(obj("red block", "block", "red"), obj("green block", "block", "green"),
+                    obj("blue block", "block", "blue"), obj("plate", "plate", "white"))
+    s = do(objects, text)
+    assert s.holds("on(green block, blue block)") and s.holds("on(red block, green block)"), steps_of(s)
+    turn = Session(objects).say("Put the red block on the tower.")  # no tower here, and no positions
+    assert turn.refused and not turn.steps
+
+
+@pytest.mark.parametrize("heard, expected", [
+    ("This is going the tray.", {"red cup", "fork"}),   # "Dishes go on the tray."
+    ("This is going the tree.", {"red cup", "fork"}),
+    ("Cuts go on the tray.", {"red cup"}),
+    ("Kens go on the tray.", {"green can"}),
+])
+def test_a_sort_word_misheard_where_a_rule_says_where_it_goes(heard, expected):
+    objects = scene(obj("red cup", "cup", "red"), obj("fork", "fork", "black"), obj("green can", "can", "green"),
+                    obj("tray", "tray", at="left"), obj("bin", "bin", at="right"))
+    s = do(objects, heard)
+    assert {st[1] for st in steps_of(s)} == expected, steps_of(s)
+
+
+def test_a_pronoun_that_goes_somewhere_is_not_read_as_a_sort():
+    from agent.planners.rules.planner import _rules_misheard
+
+    objects = scene(obj("red cup", "cup", "red"), obj("tray", "tray", at="left"))
+    assert _rules_misheard("This goes on the tray.", objects) == []
+    assert _rules_misheard("The cups go on the tray.", objects) == []
+    assert _rules_misheard("Garden gnomes go on the tray.", objects) == []
+    assert _rules_misheard("The cups are going the other way.", objects) == []

@@ -65,13 +65,14 @@ class RulesPlanner:
         # rest of the request can be done; then the other reading must do more.
         if turn.refused:
             alts = _and_for_in(inp.utterance) + _in_for_and(inp.utterance, inp.scene) + \
-                _into_for_and_to(inp.utterance) + _places_misheard(inp.utterance, inp.scene)
+                _into_for_and_to(inp.utterance) + _places_misheard(inp.utterance, inp.scene) + \
+                _rules_misheard(inp.utterance, inp.scene)
         elif turn.question:
             # "the can go, and the bin": a transcript's comma before "and the <container>" is
             # "in the" (see `_in_for_and`), even where the words as heard would need a question.
-            alts = _in_for_and(inp.utterance, inp.scene)
+            alts = _in_for_and(inp.utterance, inp.scene) + _rules_misheard(inp.utterance, inp.scene)
         else:
-            alts = _and_for_in(inp.utterance, only_impossible=inp.scene)
+            alts = _and_for_in(inp.utterance, only_impossible=inp.scene) + _rules_misheard(inp.utterance, inp.scene)
         for alt in alts:
             other = self._safe_turn(inp.model_copy(update={"utterance": alt}))
             if not other.refused and other.question is None and other.steps and \
@@ -532,3 +533,44 @@ def _without_bare_ones(utterance: str, scene: list[SceneObject]) -> list[str]:
     wrong = ", ".join("wrong one" if bare(c) and c.lower().split()[0] not in ("the", "a", "one") else c
                       for c in clauses) + "."
     return ([wrong] if wrong != ", ".join(clauses) + "." else []) + [dropped]
+
+
+_GOES_SUBJECT = re.compile(r"(?:^|(?<=[.,;:!?]))\s*(?P<subj>[a-z']+(?:\s+[a-z']+)?)\s+(?=(?:go|goes|going)\b)",
+                           re.IGNORECASE)
+
+
+def _rules_misheard(utterance: str, scene: list[SceneObject]) -> list[str]:
+    """"Dishes go on the tray" heard as "This is going the tray": in a clause that says where a
+    sort of thing goes, words before "go" that name nothing are read as the one sort word that
+    sounds like them ("this is" / "dishes", "cuts" / "cups"), and "going the <place>", which
+    says nothing, as "go to the <place>"."""
+    from agent.planners.rules.text import edit_distance
+    from agent.planners.rules.text import _sound_skeleton as skeleton
+
+    named = set(lx.KIND_WORDS) | set(lx.CATEGORY_WORDS) | set(lx.COLOR_WORDS) | set(lx.EVERYTHING_WORDS) | \
+        {w for o in scene for w in o.name.lower().split()}
+    pronouns = set(lx.PRONOUNS) | set(lx.PLURAL_PRONOUNS)
+    # What goes somewhere is moved: the fixed kinds (bins, trays) are not among the sorts meant.
+    fixed = set(lx.FIXED_KINDS)
+    sorts = [w for w, kinds in lx.CATEGORY_WORDS.items() if not kinds & fixed] + \
+        [k for k, (kind, plural) in lx.KIND_WORDS.items() if plural and kind not in fixed]
+    sorts = [w for w in sorts if " " not in w]
+    out = utterance
+    for m in reversed(list(_GOES_SUBJECT.finditer(utterance))):
+        said = m.group("subj").lower().split()
+        # "This goes on the tray" names something; "this is go on the tray" does not.
+        if set(said) & named or (len(said) == 1 and said[0] in pronouns) or \
+                said[0] in ("the", "a", "and", "then", "it", "they", "everything", "all"):
+            continue
+        heard = skeleton("".join(said))
+        near = [w for w in sorts if len(heard) >= 3 and edit_distance(heard, skeleton(w)) <= 1]
+        meanings = {lx.CATEGORY_WORDS.get(w) or frozenset({lx.KIND_WORDS[w][0]}) for w in near}
+        if len(meanings) == 1:  # "kens": "cans" or "tins", the same sort either way
+            out = out[:m.start("subj")] + near[0] + out[m.end("subj"):]
+    # "Going the other way" is English; "going the tray" is "go on the tray" with a word lost. The
+    # place may itself be misheard ("going the tree"), so it is read as a place word in turn.
+    out = re.sub(r"\b(?:going|goin|gone)\s+the\s+(?!(?:other|same|wrong|right|way|distance|extra)\b)(?=[a-z]+\b)",
+                 "go to the ", out, flags=re.IGNORECASE)
+    if out == utterance:
+        return []
+    return [out] + [alt for alt in _places_misheard(out, scene) if alt != out]

@@ -20,6 +20,9 @@ _TOWER = re.compile(r"\b(?:build|make|create|form|construct|assemble|stack|do|pi
 # "stack the blocks with/so that ...": no tower noun, but the positions that follow make it one.
 _STACK_WITH = re.compile(r"\b(?:stack|pile)\s+(?:up\s+)?(?P<head>.+?)\s+(?:with|so that|so|such that|where|"
                          r"like this|as follows|in this order|in the order)\b\s*:?\s*")
+# "Fill the tower: blue at the bottom ..." ("build" as heard): a sentence that opens on a tower
+# and then says where its items sit is a tower whatever its verb came out as.
+_TOWER_OPENING = re.compile(r"^(?:[a-z']+\s+){0,3}?(?:a|an|the|one)\s+(?:\w+\s+)?tower\b")
 _POSITION_WORDS = re.compile(r"\b(?:bottom|top|middle|base|underneath|highest|lowest|uppermost)\b")
 _TOWER_ITEM_SPLIT = re.compile(r"\s*(?:,?\s*\band then\b|,?\s*\bthen\b|,?\s*\bnext\b|,?\s*\bfollowed by\b|"
                                r",?\s*\band finally\b|,?\s*\bfinally\b|,?\s*\bon top of that\b|,?\s*\bon top of it\b|"
@@ -77,6 +80,9 @@ def _tower_head(sentence: str) -> tuple[int, str, str] | None:
     m = _STACK_WITH.search(sentence)
     if m and _POSITION_WORDS.search(sentence[m.end():]):
         return m.start(), m.group("head"), sentence[m.end():].strip(" :,")
+    m = _TOWER_OPENING.search(sentence)
+    if m and _POSITION_WORDS.search(sentence[m.end():]):
+        return m.start(), sentence[m.start():m.end()], sentence[m.end():].strip(" :,")
     return None
 
 
