@@ -586,6 +586,11 @@ def test_a_misheard_place_word_is_not_guessed_between_two_sound_alikes_or_withou
     assert _places_misheard("put the cup in the then", bins) == ["put the cup in the bin"]
     assert _places_misheard("put the cup in the then", both) == []
     assert _places_misheard("put the cup in the garden", bins) == []
+    # a place run together with the "instead" after it
+    trays = bins + [SceneObject(name="tray", kind="tray", pos=(0.3, 0.2, 0.0))]
+    assert _places_misheard("put it on the transtead", trays) == ["put it on the tray instead"]
+    assert _places_misheard("put it in the binstead", trays) == ["put it in the bin instead"]
+    assert _places_misheard("put it in the homestead", trays) == []
 
 
 def test_in_heard_as_and_before_something_that_holds_things():

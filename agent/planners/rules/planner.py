@@ -489,7 +489,8 @@ _PLACE_SLOT = re.compile(r"\b(?:in|into|inside|on|onto|to)\s+the\s+([a-z]+)\b", 
 def _places_misheard(utterance: str, scene: list[SceneObject]) -> list[str]:
     """"Put the cup in the then", "on the tree": a word where a place must be named that names
     nothing, read as the one thing in the scene that can take things and sounds like it ("bin",
-    "tray"). Two such things sounding alike leave it as heard."""
+    "tray"). Two such things sounding alike leave it as heard. A place run together with the
+    "instead" after it ("on the transtead") is that place's first sounds before "stead"."""
     places = [o for o in scene if o.kind in lx.CONTAINERS or o.kind in lx.SURFACES]
     known = set(lx.KIND_WORDS) | set(lx.COLOR_WORDS) | {w for o in scene for w in o.name.lower().split()}
     out = []
@@ -497,10 +498,14 @@ def _places_misheard(utterance: str, scene: list[SceneObject]) -> list[str]:
         word = m.group(1).lower()
         if word in known:
             continue
+        said, after = word, ""
+        if word.endswith("stead") and len(word) > len("stead") + 1 and word != "instead":
+            said, after = word[:-len("stead")], " instead"
         near = {o.name for o in places
-                if sounds_alike(word, o.kind) or sounds_alike(word, o.name.lower().split()[-1])}
+                if sounds_alike(said, o.kind) or sounds_alike(said, o.name.lower().split()[-1])
+                or (after and len(said) >= 2 and (o.kind.startswith(said[:3]) or said.startswith(o.kind)))}
         if len(near) == 1:
-            out.append(utterance[:m.start(1)] + near.pop() + utterance[m.end(1):])
+            out.append(utterance[:m.start(1)] + near.pop() + after + utterance[m.end(1):])
     return out
 
 
