@@ -231,7 +231,8 @@ def skills_cmd(as_json: bool = typer.Option(False, "--json", help="print the cat
 def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object per line"),
              text: bool = typer.Option(True, "--text/--voice", help="type the turns (default) or speak them"),
              voice_name: str = typer.Option("piper", "--voice-name",
-                                            help="voice for --voice: piper (bundled) or espeak:VOICE, e.g. espeak:en-gb"),
+                                            help="voice for --voice: piper (bundled), piper:steady (the same "
+                                                 "delivery every run) or espeak:VOICE, e.g. espeak:en-gb"),
              report: Optional[Path] = typer.Option(None, help="write the JSON report here"),
              only: Optional[list[str]] = typer.Option(None, "--only", help="run only these scenario ids"),
              tag: Optional[list[str]] = typer.Option(None, "--tag", help="run only scenarios with this tag"),
