@@ -169,24 +169,25 @@ def _say_while_listening(session: Session, text: str, turns: _Turns) -> int:
     th = threading.Thread(target=work, name="job", daemon=True)
     th.start()
     left_waiting: float | None = None
-    while th.is_alive():
-        th.join(0.02)
-        if session.runtime.paused.is_set() and _arm_waiting(session):
-            turn = turns.take_if(lambda t: t.when == "idle")
-            if turn is not None:
-                said = session.interject(turn.say)
-                said.handled.wait(timeout=60.0)
+    try:
+        while th.is_alive():
+            th.join(0.02)
+            if session.runtime.paused.is_set() and _arm_waiting(session):
+                turn = turns.take_if(lambda t: t.when == "idle")
+                if turn is not None:
+                    said = session.interject(turn.say)
+                    said.handled.wait(timeout=60.0)
+                    left_waiting = None
+                    continue
+                # Nobody is left to say "go on": the person has walked away from a robot that
+                # waits, so the world is judged as it stands (closing the session ends the job).
+                left_waiting = left_waiting or time.monotonic()
+                if time.monotonic() - left_waiting > _WAIT_FOR_NOTHING_S:
+                    return len(asked)
+            else:
                 left_waiting = None
-                continue
-            # Nobody is left to say "go on": the person has walked away from a robot that
-            # waits, so the world is judged as it stands (closing the session ends the job).
-            left_waiting = left_waiting or time.monotonic()
-            if time.monotonic() - left_waiting > _WAIT_FOR_NOTHING_S:
-                unsubscribe()
-                return len(asked)
-        else:
-            left_waiting = None
-    unsubscribe()
+    finally:
+        unsubscribe()
     if "error" in box:
         raise box["error"]
     return len(box["result"].questions)

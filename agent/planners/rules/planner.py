@@ -22,7 +22,8 @@ from agent.planners.rules.notes import Rules, macro_for, preferences_in, read_no
 from agent.planners.rules.outcomes import NeedQuestion, Refusal
 from agent.planners.rules.parse import Command, Exclusion, Parsed, parse_utterance
 from agent.planners.rules import lexicon as lx
-from agent.planners.rules.text import normalize, sounds_alike, strip_fillers, strip_punct
+from agent.planners.rules.text import (edit_distance, normalize, sound_skeleton, sounds_alike, strip_fillers,
+                                      strip_punct)
 from agent.planners.rules.world import PlanWorld, the
 from agent.schema import Note, PlannerInput, PlannerTurn, PlanStep, SceneObject
 
@@ -65,15 +66,14 @@ class RulesPlanner:
         # rest of the request can be done; then the other reading must do more.
         if turn.refused:
             alts = _and_for_in(inp.utterance) + _in_for_and(inp.utterance, inp.scene) + \
-                _into_for_and_to(inp.utterance) + _places_misheard(inp.utterance, inp.scene) + \
-                _rules_misheard(inp.utterance, inp.scene)
+                _into_for_and_to(inp.utterance) + _places_misheard(inp.utterance, inp.scene)
         elif turn.question:
             # "the can go, and the bin": a transcript's comma before "and the <container>" is
             # "in the" (see `_in_for_and`), even where the words as heard would need a question.
-            alts = _in_for_and(inp.utterance, inp.scene) + _rules_misheard(inp.utterance, inp.scene)
+            alts = _in_for_and(inp.utterance, inp.scene)
         else:
-            alts = _and_for_in(inp.utterance, only_impossible=inp.scene) + _rules_misheard(inp.utterance, inp.scene)
-        for alt in alts:
+            alts = _and_for_in(inp.utterance, only_impossible=inp.scene)
+        for alt in alts + _rules_misheard(inp.utterance, inp.scene):
             other = self._safe_turn(inp.model_copy(update={"utterance": alt}))
             if not other.refused and other.question is None and other.steps and \
                     (turn.refused or len(other.steps) > len(turn.steps)):
@@ -486,13 +486,18 @@ def _into_for_and_to(utterance: str) -> list[str]:
 _PLACE_SLOT = re.compile(r"\b(?:in|into|inside|on|onto|to)\s+the\s+([a-z]+)\b", re.IGNORECASE)
 
 
+def _naming_words(scene: list[SceneObject]) -> set[str]:
+    """Words that name something here: kinds, colours and the words of the scene's names."""
+    return set(lx.KIND_WORDS) | set(lx.COLOR_WORDS) | {w for o in scene for w in o.name.lower().split()}
+
+
 def _places_misheard(utterance: str, scene: list[SceneObject]) -> list[str]:
     """"Put the cup in the then", "on the tree": a word where a place must be named that names
     nothing, read as the one thing in the scene that can take things and sounds like it ("bin",
     "tray"). Two such things sounding alike leave it as heard. A place run together with the
     "instead" after it ("on the transtead") is that place's first sounds before "stead"."""
     places = [o for o in scene if o.kind in lx.CONTAINERS or o.kind in lx.SURFACES]
-    known = set(lx.KIND_WORDS) | set(lx.COLOR_WORDS) | {w for o in scene for w in o.name.lower().split()}
+    known = _naming_words(scene)
     out = []
     for m in _PLACE_SLOT.finditer(utterance):
         word = m.group(1).lower()
@@ -526,7 +531,7 @@ def _without_bare_ones(utterance: str, scene: list[SceneObject]) -> list[str]:
     ("go on") only without it. "That one", "the other one", "not one" and the rest of the turn
     are kept; a turn that is nothing but such clauses is left as heard."""
     clauses = [c.strip() for c in re.split(r"[,.;!?]+", utterance) if c.strip()]
-    named = set(lx.COLOR_WORDS) | set(lx.KIND_WORDS) | {w for o in scene for w in o.name.lower().split()}
+    named = _naming_words(scene)
 
     def bare(clause: str) -> bool:
         ws = clause.lower().split()
@@ -540,6 +545,12 @@ def _without_bare_ones(utterance: str, scene: list[SceneObject]) -> list[str]:
     return ([wrong] if wrong != ", ".join(clauses) + "." else []) + [dropped]
 
 
+# The one-word sorts of thing that move, with how they sound: category words and plural kinds.
+# What goes somewhere is moved, so the fixed kinds (bins, trays) are not among them.
+_MOVABLE_SORTS = [(w, sound_skeleton(w)) for w in
+                  [w for w, kinds in lx.CATEGORY_WORDS.items() if not kinds & lx.FIXED_KINDS] +
+                  [k for k, (kind, plural) in lx.KIND_WORDS.items() if plural and kind not in lx.FIXED_KINDS]
+                  if " " not in w]
 _GOES_SUBJECT = re.compile(r"(?:^|(?<=[.,;:!?]))\s*(?P<subj>[a-z']+(?:\s+[a-z']+)?)\s+(?=(?:go|goes|going)\b)",
                            re.IGNORECASE)
 
@@ -549,17 +560,8 @@ def _rules_misheard(utterance: str, scene: list[SceneObject]) -> list[str]:
     sort of thing goes, words before "go" that name nothing are read as the one sort word that
     sounds like them ("this is" / "dishes", "cuts" / "cups"), and "going the <place>", which
     says nothing, as "go to the <place>"."""
-    from agent.planners.rules.text import edit_distance
-    from agent.planners.rules.text import _sound_skeleton as skeleton
-
-    named = set(lx.KIND_WORDS) | set(lx.CATEGORY_WORDS) | set(lx.COLOR_WORDS) | set(lx.EVERYTHING_WORDS) | \
-        {w for o in scene for w in o.name.lower().split()}
+    named = _naming_words(scene) | set(lx.CATEGORY_WORDS) | set(lx.EVERYTHING_WORDS)
     pronouns = set(lx.PRONOUNS) | set(lx.PLURAL_PRONOUNS)
-    # What goes somewhere is moved: the fixed kinds (bins, trays) are not among the sorts meant.
-    fixed = set(lx.FIXED_KINDS)
-    sorts = [w for w, kinds in lx.CATEGORY_WORDS.items() if not kinds & fixed] + \
-        [k for k, (kind, plural) in lx.KIND_WORDS.items() if plural and kind not in fixed]
-    sorts = [w for w in sorts if " " not in w]
     out = utterance
     for m in reversed(list(_GOES_SUBJECT.finditer(utterance))):
         said = m.group("subj").lower().split()
@@ -567,8 +569,8 @@ def _rules_misheard(utterance: str, scene: list[SceneObject]) -> list[str]:
         if set(said) & named or (len(said) == 1 and said[0] in pronouns) or \
                 said[0] in ("the", "a", "and", "then", "it", "they", "everything", "all"):
             continue
-        heard = skeleton("".join(said))
-        near = [w for w in sorts if len(heard) >= 3 and edit_distance(heard, skeleton(w)) <= 1]
+        heard = sound_skeleton("".join(said))
+        near = [w for w, sound in _MOVABLE_SORTS if len(heard) >= 3 and edit_distance(heard, sound) <= 1]
         meanings = {lx.CATEGORY_WORDS.get(w) or frozenset({lx.KIND_WORDS[w][0]}) for w in near}
         if len(meanings) == 1:  # "kens": "cans" or "tins", the same sort either way
             out = out[:m.start("subj")] + near[0] + out[m.end("subj"):]

@@ -149,7 +149,7 @@ def edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-def _sound_skeleton(word: str) -> str:
+def sound_skeleton(word: str) -> str:
     """A word as it sounds, roughly: "th", "sh", "ch", "ph" as one consonant, every run of vowels
     (and a "y" after a vowel) as one vowel sound, doubled letters once."""
     w = re.sub(r"([tscp])h", r"\1", word.lower())
@@ -168,5 +168,5 @@ def sounds_alike(a: str, b: str) -> bool:
     d = edit_distance(a, b)
     if d == 1:
         return True
-    return d <= 3 and edit_distance(_sound_skeleton(a), _sound_skeleton(b)) <= 1 and \
-        _sound_skeleton(a)[-1:] == _sound_skeleton(b)[-1:]
+    return d <= 3 and edit_distance(sound_skeleton(a), sound_skeleton(b)) <= 1 and \
+        sound_skeleton(a)[-1:] == sound_skeleton(b)[-1:]
