@@ -13,6 +13,9 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from agent.console import line, shown
 
 from agent.config import SessionConfig, load_config
 
@@ -25,7 +28,7 @@ DEFAULT_SCENARIOS = Path(__file__).resolve().parent.parent.parent / "shared" / "
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(line(("error:", "bold red"), " ", message))
     raise typer.Exit(code)
 
 
@@ -82,11 +85,11 @@ def _console_answer(no_input: bool, answers: list[str] | None):
     def answer(question: str) -> str | None:
         if queue:
             a = queue.pop(0)
-            console.print(f"[bold cyan]you (from answers)[/] {a}")
+            console.print(line(("you (from answers)", "bold cyan"), " ", a))
             return a
         if no_input or not sys.stdin.isatty():
-            err.print(f"[yellow]The robot asked: {question!r} but no answer can be given "
-                      "(--no-input or no terminal). Pass --answers FILE to answer ahead of time.[/]")
+            err.print(line((f"The robot asked: {shown(question)!r} but no answer can be given "
+                            "(--no-input or no terminal). Pass --answers FILE to answer ahead of time.", "yellow")))
             return None
         return typer.prompt(question)
 
@@ -123,7 +126,7 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
     with console.status("building the simulated tabletop…"):
         session = Session(spec, cfg, on_event=ConsoleView(console, verbose), video=record,
                           answer=_console_answer(no_input, answer_lines), record_dataset=record_dataset)
-    console.print(f"[dim]session {session.id} · log {session.dir / 'events.jsonl'}[/]")
+    console.print(line((f"session {session.id} · log ", "dim"), str(session.dir / "events.jsonl")))
     try:
         result = session.say(text)
     except KeyboardInterrupt:
@@ -133,9 +136,9 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
     session.close()
     if record:
         path = session.write_video(record)
-        console.print(f"video: {path}")
+        console.print(f"video: {path}", markup=False)
     if record_dataset:
-        console.print(f"dataset: {record_dataset}")
+        console.print(f"dataset: {record_dataset}", markup=False)
     _print_result(result)
     raise typer.Exit(_exit_status(result))
 
@@ -158,21 +161,14 @@ def _failure_reason(result) -> str:
 
 
 def _print_result(result) -> None:
-    from rich.text import Text
-
     attempts = len(result.steps)
     console.print(f"[bold]{result.outcome}[/]: {len(result.done)} step(s) done, {len(result.not_done)} not done"
                   + (f" ({attempts} skill runs)" if attempts != len(result.done) + len(result.not_done) else ""))
     for text in result.not_done:
-        console.print(Text.assemble(("  not done: ", "red"), _shown(text)))
+        console.print(line(("  not done:", "red"), " ", text))
     reason = _failure_reason(result) if result.outcome != "done" else ""
     if reason:
-        err.print(Text.assemble((f"{result.outcome}: ", "bold red"), _shown(reason)))
-
-
-def _shown(text: str, limit: int = 2000) -> str:
-    """Untrusted text as it will be printed: never markup, and never longer than a screenful."""
-    return text if len(text) <= limit else text[:limit] + f"… ({len(text) - limit} more characters)"
+        err.print(line((f"{result.outcome}:", "bold red"), " ", reason))
 
 
 @app.command("resume")
@@ -196,13 +192,13 @@ def resume(session_id: Optional[str] = typer.Argument(None, help="session id (de
         raise
     if not session.unfinished():
         session.close()
-        console.print(f"session {sid} has nothing left to do")
+        console.print(f"session {sid} has nothing left to do", markup=False)
         raise typer.Exit(0)
-    console.print(f"[bold]resuming session {sid}[/]")
+    console.print(line(("resuming session", "bold"), " ", sid))
     result = session.continue_job()
     session.close()
     if record:
-        console.print(f"video: {session.write_video(record)}")
+        console.print(f"video: {session.write_video(record)}", markup=False)
     _print_result(result)
     raise typer.Exit(_exit_status(result))
 
@@ -249,10 +245,11 @@ def skills_cmd(as_json: bool = typer.Option(False, "--json", help="print the cat
             props = s.Args.model_json_schema().get("properties", {})
             args = ", ".join(f"{k}: {'|'.join(map(str, v['enum'])) if v.get('enum') else v.get('type', 'any')}"
                              for k, v in props.items())
-            t.add_row(name, reg.origins[name], f"{s.rate_hz:g} Hz", args or "—", s.description)
+            t.add_row(*(Text(shown(x, 200)) for x in (name, reg.origins[name], f"{s.rate_hz:g} Hz", args or "—",
+                                                       s.description)))
         console.print(t)
     for p in reg.problems:
-        err.print(f"[yellow]warning:[/] {p}")
+        err.print(line(("warning:", "yellow"), " ", p))
 
 
 @app.command("eval")
@@ -306,7 +303,7 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
                 _fail(f"voice mode needs the speech models: {e}. Run 'make setup' (or pip install -e '.[voice]').")
     with console.status("") as status:
         for i, sc in enumerate(scenarios, 1):
-            status.update(f"[{i}/{len(scenarios)}] {sc.id}" + (" (spoken, in real time)" if kit else ""))
+            status.update(Text(f"[{i}/{len(scenarios)}] {shown(sc.id, 80)}" + (" (spoken, in real time)" if kit else "")))
             video = (videos / f"{sc.id}.mp4") if videos else None
             if kit is not None:
                 r = run_scenario_voice(sc, cfg, kit, on_event=view,
@@ -315,8 +312,9 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
                 r = run_scenario(sc, cfg, on_event=view, video=video,
                                  record_dataset=record_dataset / sc.id if record_dataset else None)
             results.append(r)
-            mark = "[green]pass[/]" if r.success else "[red]FAIL[/]"
-            console.print(f"{mark} {sc.id:<10} {r.wall_s:6.1f} s  " + ("; ".join(r.problems) if r.problems else ""))
+            mark = "pass" if r.success else "FAIL"
+            console.print(line((mark, "green" if r.success else "red"), " ", f"{sc.id:<10} {r.wall_s:6.1f} s  "
+                               + ("; ".join(r.problems) if r.problems else "")))
     _print_eval_table(results)
     totals = totals_by_tag(results)
     out = {"mode": "text" if text else "voice", "voice": None if text else voice_name,
@@ -328,7 +326,7 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(out, indent=2))
-        console.print(f"report: {report}")
+        console.print(f"report: {report}", markup=False)
     raise typer.Exit(0 if all(r.success for r in results) else 1)
 
 
@@ -357,8 +355,9 @@ def _print_eval_table(results) -> None:
     for col in ("id", "tags", "ok", "asks", "steps", "wall s", "failed"):
         t.add_column(col)
     for r in results:
-        t.add_row(r.id, ",".join(r.tags), "✔" if r.success else "✘", f"{r.questions}/{r.expected_questions}",
-                  str(r.steps), f"{r.wall_s:.1f}", ", ".join(r.failed_predicates) or ("; ".join(r.problems) or "—"))
+        t.add_row(*(Text(shown(x, 300)) for x in (
+            r.id, ",".join(r.tags), "✔" if r.success else "✘", f"{r.questions}/{r.expected_questions}",
+            str(r.steps), f"{r.wall_s:.1f}", ", ".join(r.failed_predicates) or ("; ".join(r.problems) or "—"))))
     console.print(t)
     console.print(f"[bold]{sum(r.success for r in results)}/{len(results)} passed[/]")
 
@@ -392,7 +391,7 @@ def demo(record: Path = typer.Option(Path("out/demo.mp4"), help="where to write 
     if result is None:
         _fail("the spoken job was not heard; check the speech models (make setup)", code=1)
     _print_result(result)
-    console.print(f"[bold]video:[/] {path}")
+    console.print(line(("video:", "bold"), " ", str(path)))
     raise typer.Exit(0 if result.outcome == "done" else 1)
 
 
@@ -468,7 +467,7 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
             _fail(str(e))
             raise
         for line in lines:
-            console.print(line)
+            console.print(shown(line), markup=False)
         if not lines:
             console.print("no audio input devices found: plug in a microphone (and check that PortAudio sees it)")
         return
@@ -510,7 +509,7 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
         tap.stop()
         session.close()
         if record:
-            console.print(f"video: {session.write_video(record)}")
+            console.print(f"video: {session.write_video(record)}", markup=False)
 
 
 @app.command("look")
@@ -534,7 +533,7 @@ def look(out: Path = typer.Option(Path("out/tabletop.png"), help="PNG to write")
     gap = np.full((size, 8, 3), 255, np.uint8)
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(np.concatenate([frames[0], gap, frames[1]], axis=1)).save(out)
-    console.print(f"wrote {out} (front camera | wrist camera)")
+    console.print(f"wrote {out} (front camera | wrist camera)", markup=False)
 
 
 memory_app = typer.Typer(help="What the robot remembers about a user's preferences.", no_args_is_help=True)
@@ -555,13 +554,13 @@ def memory_list(user: str = typer.Option("default", help="whose preferences"),
     store, _ = _memory(home)
     mems = store.list(user)
     if not mems:
-        console.print(f"nothing remembered for {user!r}")
+        console.print(f"nothing remembered for {user!r}", markup=False)
         return
-    t = Table(title=f"remembered for {user}")
+    t = Table(title=Text(f"remembered for {shown(user, 80)}"))
     t.add_column("id", justify="right")
     t.add_column("preference")
     for m in mems:
-        t.add_row(str(m.id), m.text)
+        t.add_row(str(m.id), Text(shown(m.text)))
     console.print(t)
 
 
@@ -574,7 +573,7 @@ def memory_forget(what: str = typer.Argument(..., help="an id from 'memory list'
     if not gone:
         _fail(f"nothing remembered for {user!r} matches {what!r}; see: hirobot memory list --user {user}", code=1)
     for m in gone:
-        console.print(f"forgot: {m.text}")
+        console.print(line("forgot: ", m.text))
 
 
 @app.command("run")
@@ -630,15 +629,16 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
         result = session.say(text)
         _print_result(result)
         if asked_without_answer:
-            err.print(f"[red]The job stopped at instruction {i}: the robot asked {asked_without_answer[-1]!r} "
-                      "and no answer was available. Give answers with --answers FILE or run without --no-input.[/]")
+            err.print(line((f"The job stopped at instruction {i}: the robot asked {shown(asked_without_answer[-1])!r} "
+                            "and no answer was available. Give answers with --answers FILE or run without --no-input.",
+                            "red")))
             outcome = "stopped"
             break
         if result.outcome not in ("done", "nothing said"):
             outcome = result.outcome
     session.close()
     if record:
-        console.print(f"video: {session.write_video(record)}")
+        console.print(f"video: {session.write_video(record)}", markup=False)
     raise typer.Exit(0 if outcome == "done" else 1)
 
 

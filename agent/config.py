@@ -7,12 +7,27 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 def default_home() -> Path:
     """Where sessions, checkpoints and remembered preferences live ($HIROBOT_HOME, else ~/.hirobot)."""
     return Path(os.environ.get("HIROBOT_HOME", Path.home() / ".hirobot"))
+
+
+class Limits(BaseModel):
+    """What one planner turn and one session may hold. Anything over a limit is refused with a
+    message that names it; raise a limit in the config file's [limits] table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps_per_turn: int = Field(default=50, ge=1, description="steps one turn may plan")
+    say_chars: int = Field(default=1000, ge=1, description="length of what the robot says in one turn")
+    question_chars: int = Field(default=300, ge=1, description="length of a clarifying question")
+    notes_per_turn: int = Field(default=5, ge=0, description="notes one turn may add")
+    note_chars: int = Field(default=200, ge=1, description="length of one note")
+    notes_per_session: int = Field(default=100, ge=0, description="notes one session may hold")
+    checkpoint_mb: float = Field(default=64.0, gt=0, description="saved state of one session on disk")
 
 
 class SessionConfig(BaseModel):
@@ -27,6 +42,7 @@ class SessionConfig(BaseModel):
     # (base_url, model, timeout_s, stream, fallback, ...); environment variables fill the rest.
     openai: dict[str, Any] = Field(default_factory=dict)
     transformers_path: Path | None = None
+    limits: Limits = Field(default_factory=Limits)
 
 
 def load_config(path: str | Path | None = None, **overrides: object) -> SessionConfig:

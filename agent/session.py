@@ -23,6 +23,8 @@ from agent.graph import build_graph, sqlite_checkpointer
 from agent.memory import MemoryStore
 from agent.planners.base import Planner
 from agent.runtime import Inbox, Runtime
+from agent.schema import Note
+from agent.validate import note_problems
 from sim.scenario import SceneSpec
 from skills.executor import Executor, LockstepClock, RealtimeClock
 from skills.registry import SkillRegistry, load_registry
@@ -129,7 +131,8 @@ class Session:
                            for name, pos in getattr(robot, "start_poses", {}).items()}
         self.runtime = Runtime(robot=robot, executor=self.executor, planner=self.planner, registry=self.registry,
                                perception=self.perception, publish=self.bus.publish,
-                               start_positions=start_positions, inbox=Inbox(), snapshot=self._snapshot)
+                               start_positions=start_positions, inbox=Inbox(), snapshot=self._snapshot,
+                               limits=self.config.limits)
         if self.config.planner != "rules" and hasattr(robot, "render"):
             self.runtime.camera_frames = lambda: camera_data_urls(self.robot)
         from perception.changes import ChangeWatcher
@@ -230,7 +233,7 @@ class Session:
             # A new session starts knowing what this user taught the robot before.
             have = {n["text"] for n in st.get("notes", [])}
             remembered = [{"text": m.text, "scope": "user"} for m in self.memory.list(self.config.user)
-                          if m.text not in have]
+                          if m.text not in have and not note_problems(Note(text=m.text), self.config.limits)]
             inp.update(session=self.id, notes=list(st.get("notes", [])) + remembered)
         return inp
 
@@ -246,7 +249,22 @@ class Session:
         """Something said while the robot is idle: plan it, ask what must be asked, run it.
         `source` "voice" means the speech pipeline already logged what it heard."""
         with self._lock:
+            full = self._state_too_big()
+            if full:
+                self.bus.publish(ev.ErrorEvent(message=full, where="limits"))
+                self.bus.publish(ev.Spoken(text="This session has saved as much as it may; please start a new one."))
+                return JobResult(outcome="refused", errors=[f"limits: {full}"])
             return self._drive(self._first_input(text, source), answer or self.answer_fn)
+
+    def _state_too_big(self) -> str:
+        from agent.checkpoints import checkpoint_bytes
+
+        size = checkpoint_bytes(self.dir / "checkpoints.sqlite")
+        cap = self.config.limits.checkpoint_mb * 1e6
+        if size <= cap:
+            return ""
+        return (f"the session's saved state is {size / 1e6:.1f} MB, more than the {self.config.limits.checkpoint_mb:g} MB "
+                "allowed (limits.checkpoint_mb): start a new session")
 
     def continue_job(self, answer: AnswerFn | None = None) -> JobResult:
         """Continue a job whose process was killed (after `Session.resume`)."""
