@@ -569,8 +569,17 @@ def memory_forget(what: str = typer.Argument(..., help="an id from 'memory list'
                   user: str = typer.Option("default"), home: Optional[Path] = typer.Option(None)) -> None:
     """Forget a remembered preference."""
     store, _ = _memory(home)
-    gone = store.forget(user, what)
+    try:
+        gone = store.forget(user, what)
+    except ValueError as e:
+        _fail(str(e))
+        raise
     if not gone:
+        candidates = store.matching(user, what)
+        if candidates:
+            which = "; ".join(f"{m.id}: {m.text}" for m in candidates[:10])
+            _fail(f"{what!r} is only part of a preference; which one? {which}. Forget it by id, e.g. "
+                  f"hirobot memory forget {candidates[0].id} --user {user}", code=1)
         _fail(f"nothing remembered for {user!r} matches {what!r}; see: hirobot memory list --user {user}", code=1)
     for m in gone:
         console.print(line("forgot: ", m.text))
