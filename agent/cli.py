@@ -35,17 +35,35 @@ def _fail(message: str, code: int = 2) -> None:
 def _config(config_file: Optional[Path], planner: Optional[str], realtime: Optional[bool],
             home: Optional[Path] = None, perception: Optional[str] = None, planner_url: Optional[str] = None,
             planner_model: Optional[str] = None, model_path: Optional[Path] = None, **extra) -> SessionConfig:
+    from agent.config import ConfigError, check_openai_settings, default_home
+
+    source = config_file or default_home() / "config.toml"
     try:
         cfg = load_config(config_file, planner=planner, realtime=realtime, home=home, perception=perception,
                           transformers_path=model_path, **extra)
-    except Exception as e:
-        _fail(f"bad configuration: {e}")
+        if planner_url or planner_model:
+            cfg.openai = {**cfg.openai, **{k: v for k, v in (("base_url", planner_url), ("model", planner_model)) if v}}
+            if planner is None and cfg.planner == "rules":
+                cfg.planner = "openai"
+        check_openai_settings(cfg, source)
+    except ConfigError as e:
+        _fail(str(e))
         raise
-    if planner_url or planner_model:
-        cfg.openai = {**cfg.openai, **{k: v for k, v in (("base_url", planner_url), ("model", planner_model)) if v}}
-        if planner is None and cfg.planner == "rules":
-            cfg.planner = "openai"
+    _check_home(cfg.home)
     return cfg
+
+
+def _check_home(home: Path) -> None:
+    """The data folder must take writes (sessions, checkpoints, memory): say so now, not mid-job."""
+    import tempfile
+
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=home):
+            pass
+    except OSError as e:
+        _fail(f"{home}: the data folder cannot be written ({e.strerror or e}): set HIROBOT_HOME (or --home) "
+              "to a writable folder")
 
 
 PLANNER_URL = typer.Option(None, "--planner-url", help="OpenAI-compatible endpoint, e.g. http://gpu:8000/v1 "
@@ -66,14 +84,38 @@ def _scene_from(scene: Optional[Path], scenario: Optional[str], scenarios: Optio
         if scene is not None and scenario is not None:
             _fail("give either --scene or --scenario, not both")
         if scene is not None:
-            return load_scene(scene), None
+            return _fits(load_scene(scene), scene), None
         if scenario is not None:
             path = scenarios or Path(os.environ.get("HIROBOT_SCENARIOS", DEFAULT_SCENARIOS))
             for sc in load_scenarios(path):
                 if sc.id == scenario:
-                    return sc.scene, sc
+                    return _fits(sc.scene, path), sc
             _fail(f"no scenario {scenario!r} in {path}")
         return default_scene(), None
+    except ScenarioError as e:
+        _fail(str(e))
+        raise
+
+
+def _fits(spec, source: Path):
+    """The scene, once its objects are known to fit on the table (a clear error otherwise)."""
+    from sim.layout import layout
+    from sim.scenario import ScenarioError
+
+    try:
+        layout(spec)
+    except ScenarioError as e:
+        raise ScenarioError(f"{source}: {e}") from None
+    return spec
+
+
+def _answer_lines(path: Optional[Path]) -> list[str] | None:
+    from sim.scenario import ScenarioError, read_text_file
+
+    if path is None:
+        return None
+    try:
+        return read_text_file(path, "answers").splitlines()
     except ScenarioError as e:
         _fail(str(e))
         raise
@@ -122,7 +164,7 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
     cfg = _config(config_file, planner, realtime, perception=perception, planner_url=planner_url,
                   planner_model=planner_model, model_path=model_path, user=user)
     spec, _ = _scene_from(scene, scenario, scenarios)
-    answer_lines = answers.read_text().splitlines() if answers else None
+    answer_lines = _answer_lines(answers)
     with console.status("building the simulated tabletop…"):
         session = Session(spec, cfg, on_event=ConsoleView(console, verbose), video=record,
                           answer=_console_answer(no_input, answer_lines), record_dataset=record_dataset)
@@ -611,7 +653,7 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
         raise
     scene_path = scene or script.scene
     try:
-        spec = load_scene(scene_path) if scene_path else None
+        spec = _fits(load_scene(scene_path), scene_path) if scene_path else None
     except ScenarioError as e:
         _fail(str(e))
         raise
@@ -619,7 +661,7 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
         spec, _ = _scene_from(None, None, None)
     cfg = _config(config_file, planner, None, user=user, perception=perception, planner_url=planner_url,
                   planner_model=planner_model, model_path=model_path)
-    lines = answers.read_text().splitlines() if answers else None
+    lines = _answer_lines(answers)
     asked_without_answer: list[str] = []
     base_answer = _console_answer(no_input, lines)
 
