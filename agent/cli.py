@@ -166,8 +166,9 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
     spec, _ = _scene_from(scene, scenario, scenarios)
     answer_lines = _answer_lines(answers)
     with console.status("building the simulated tabletop…"):
-        session = Session(spec, cfg, on_event=ConsoleView(console, verbose), video=record,
-                          answer=_console_answer(no_input, answer_lines), record_dataset=record_dataset)
+        session = _open_session(cfg, lambda: Session(spec, cfg, on_event=ConsoleView(console, verbose), video=record,
+                                                     answer=_console_answer(no_input, answer_lines),
+                                                     record_dataset=record_dataset))
     console.print(line((f"session {session.id} · log ", "dim"), str(session.dir / "events.jsonl")))
     try:
         result = session.say(text)
@@ -185,6 +186,20 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
     raise typer.Exit(_exit_status(result))
 
 
+def _open_session(cfg: SessionConfig, make):
+    """A new or resumed session; a disk that is full (or failing) is one line, not a traceback."""
+    from agent.storage import storage_problem
+
+    try:
+        return make()
+    except Exception as e:
+        problem = storage_problem(e)
+        if problem is None:
+            raise
+        _fail(f"{cfg.home}: cannot save the session ({problem}): free some space, or set HIROBOT_HOME to "
+              "a folder on another disk, and try again", code=1)
+
+
 def _exit_status(result) -> int:
     """0 only for a job that got done; refused, stopped, unanswered or failed jobs are 1."""
     return 0 if result.outcome == "done" else 1
@@ -193,6 +208,8 @@ def _exit_status(result) -> int:
 def _failure_reason(result) -> str:
     if result.outcome == "planner failed":
         return next((e for e in result.errors if e.startswith("planner")), "") or "the planner gave no answer"
+    if result.outcome == "disk full":
+        return next((e for e in result.errors if e.startswith("storage")), "the disk is full")
     if result.outcome == "refused":
         return result.said[-1] if result.said else "the request was refused"
     if result.errors:
@@ -227,8 +244,8 @@ def resume(session_id: Optional[str] = typer.Argument(None, help="session id (de
     if sid is None:
         _fail(f"no unfinished session under {cfg.home / 'sessions'}")
     try:
-        session = Session.resume(sid, cfg, on_event=ConsoleView(console), video=record,
-                                 answer=_console_answer(no_input, None))
+        session = _open_session(cfg, lambda: Session.resume(sid, cfg, on_event=ConsoleView(console), video=record,
+                                                            answer=_console_answer(no_input, None)))
     except FileNotFoundError as e:
         _fail(str(e))
         raise
@@ -671,8 +688,8 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
             asked_without_answer.append(question)
         return a
 
-    session = Session(spec, cfg, on_event=ConsoleView(console), video=record, answer=answer,
-                      record_dataset=record_dataset)
+    session = _open_session(cfg, lambda: Session(spec, cfg, on_event=ConsoleView(console), video=record, answer=answer,
+                                                 record_dataset=record_dataset))
     console.print(f"[dim]session {session.id} · {len(script.instructions)} instruction(s)[/]")
     outcome = "done"
     for i, text in enumerate(script.instructions, 1):
