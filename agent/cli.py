@@ -353,6 +353,8 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
     if not text:
         from agent.evaluate_voice import SpeechKit, run_scenario_voice
 
+        _check_voice(voice_name)
+
         with console.status(f"loading speech models and the {voice_name} voice…"):
             try:
                 kit = SpeechKit(voice=voice_name, asr_model=asr_model).load()
@@ -387,6 +389,35 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
         report.write_text(json.dumps(out, indent=2))
         console.print(f"report: {report}", markup=False)
     raise typer.Exit(0 if all(r.success for r in results) else 1)
+
+
+def _check_voice(name: str) -> None:
+    """An unknown voice is reported with the voices there are, before any model is loaded."""
+    from speech.tts import make_tts
+
+    try:
+        make_tts(name).synthesize("ready")
+    except Exception as e:
+        _fail(f"the voice {name!r} cannot speak ({shown(e, 300)}). Voices: {', '.join(_voices())}")
+
+
+def _voices() -> list[str]:
+    """The names --voice-name takes: Piper's, and each English espeak-ng voice installed."""
+    import shutil
+    import subprocess
+
+    names = ["piper", "piper:steady"]
+    exe = shutil.which("espeak-ng") or shutil.which("espeak")
+    if exe is not None:
+        try:
+            out = subprocess.run([exe, "--voices=en"], capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        for row in out.splitlines()[1:]:
+            cols = row.split()
+            if len(cols) > 1 and f"espeak:{cols[1]}" not in names:
+                names.append(f"espeak:{cols[1]}")
+    return names
 
 
 def _latency_summary(results) -> dict:
