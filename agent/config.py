@@ -27,6 +27,10 @@ class SessionConfig(BaseModel):
     # (base_url, model, timeout_s, stream, fallback, ...); environment variables fill the rest.
     openai: dict[str, Any] = Field(default_factory=dict)
     transformers_path: Path | None = None
+    # The [policies] table: name -> {checkpoint | endpoint | plugin, ...}; see skills/policies/catalog.py.
+    # The planner chooses among these names only.
+    policies: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    policy_device: str | None = Field(default=None, description="auto | cpu | cuda | cuda:N | mps for local policies")
 
 
 def load_config(path: str | Path | None = None, **overrides: object) -> SessionConfig:

@@ -141,3 +141,11 @@ class PolicySkill(Skill):
                                    policy=meta.name, **streamer.stats.summary())
         finally:
             streamer.close()
+
+
+def install_policies(registry: Any, table: dict[str, Any] | None, device: str | None = None) -> PolicyCatalog:
+    """Register the `policy` skill limited to the configured policies (the `[policies]` table)."""
+    catalog = PolicyCatalog.from_config(table, device=device)
+    if "policy" in registry:
+        registry.skills["policy"] = PolicySkill.configured(catalog)
+    return catalog
