@@ -87,13 +87,18 @@ class PolicySkill(Skill):
                 ctx.find(obs, name)  # a missing object fails before the arm moves
         built: dict[int, dict[str, Any]] = {}  # one observation dict per tick, shared by observe and infer
 
+        # A robot may give policies its own units (a LeRobot arm: what its datasets record).
+        to_state: Callable[[Observation], Any] = getattr(ctx.robot, "policy_state", None) or state_vector
+        to_action: Callable[[Any], Any] = getattr(ctx.robot, "policy_action", None) or (
+            lambda row: action_from_row(row, n_joints))
+
         def obs_fn_for(o: Observation) -> Callable[[], dict[str, Any]]:
             def build() -> dict[str, Any]:
                 if id(o) not in built:
                     if any(c not in o.images for c in meta.cameras):
                         o.images = dict(ctx.robot.observe(render=True).images)  # the executor did not render
                     built.clear()
-                    built[id(o)] = observation_dict(o, instruction, meta.cameras)
+                    built[id(o)] = {**observation_dict(o, instruction, meta.cameras), "state": to_state(o)}
                 return built[id(o)]
             return build
 
@@ -111,7 +116,7 @@ class PolicySkill(Skill):
         held_for = 0
         limit = int(args.max_seconds * ctx.rate_hz)
         try:
-            streamer.start(obs_fn_for(obs), state_vector(obs))
+            streamer.start(obs_fn_for(obs), to_state(obs))
             for _ in range(limit):
                 try:
                     if history:
@@ -119,7 +124,7 @@ class PolicySkill(Skill):
                     row = streamer.tick(obs_fn_for(obs))
                 except PolicyError as e:
                     raise SkillFailure(str(e)) from None
-                obs = yield action_from_row(row, n_joints)
+                obs = yield to_action(row)
                 if expr is not None:
                     held_for = held_for + 1 if check(expr, obs) else 0
                     if held_for >= SETTLE_TICKS:
