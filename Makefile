@@ -9,7 +9,9 @@ EXTRAS ?= test,voice,local,policy
 # The CPU build of torch (what this machine's package index serves); the package itself takes any.
 TORCH  ?= torch==2.13.0
 # LeRobot needs Python 3.12 or later and its own torch, so its tests run in a second environment.
-LEROBOT_PYTHON ?= $(shell command -v python3.12 || command -v python3.13 || ls $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | head -1)
+LEROBOT_PYTHON ?= $(shell for p in python3.12 python3.13 $$HOME/.pyenv/versions/3.12*/bin/python3.12 \
+	$$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
+	$$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
 LEROBOT_VENV   := .venv-lerobot
 LEROBOT_BIN    := $(LEROBOT_VENV)/bin
 APT_PACKAGES := libegl1 libgl1 libegl-mesa0 libgles2 libosmesa6 espeak-ng libportaudio2
