@@ -74,8 +74,9 @@ test: setup setup-lerobot
 test-lerobot: setup-lerobot
 	$(LEROBOT_BIN)/python -m pytest -q -p no:cacheprovider -m lerobot tests/test_policy_lerobot_*.py
 
-bench: setup
+bench: setup setup-lerobot
 	$(BIN)/python -m bench
+	$(LEROBOT_BIN)/python -m bench.bench_policy --only lerobot
 
 train: setup
 	$(BIN)/hirobot train

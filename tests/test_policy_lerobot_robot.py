@@ -78,6 +78,17 @@ def test_a_learned_policy_skill_drives_the_arm_as_lerobot_would(arm, tmp_path):
     np.testing.assert_allclose(sent, expected.squeeze(0).numpy(), atol=1e-4)
 
 
+def test_a_success_predicate_the_arm_cannot_perceive_is_reported_unchecked(arm, tmp_path):
+    folder = save_act(tmp_path / "act", dim=len(MOTORS))
+    catalog = PolicyCatalog({"act-arm": PolicyEntry(checkpoint=folder, device="cpu")})
+    args = PolicyArgs(policy="act-arm", object="cube", relation="in", target="bowl", max_seconds=0.5)
+    outcome, _ = Executor(arm, clock=LockstepClock()).run(PolicySkill.configured(catalog)(), args,
+                                                          instruction="put the cube in the bowl",
+                                                          extras={"policy_blocking": True})
+    assert outcome.detail["checked"] is False and len(arm.robot.sent) >= 10
+    assert "in(cube, bowl) is not checked: this robot reports no object poses" in outcome.reason
+
+
 def test_a_policy_that_does_not_fit_the_arm_is_refused_before_it_moves(arm, tmp_path):
     folder = save_act(tmp_path / "act7")  # 7 state values, the arm has 6
     catalog = PolicyCatalog({"act-7": PolicyEntry(checkpoint=folder, device="cpu")})
