@@ -12,6 +12,8 @@ import json
 
 import numpy as np
 import pytest
+
+pytest.importorskip("lerobot", reason="runs in .venv-lerobot (make test builds it)")
 from lerobot.datasets.aggregate import aggregate_datasets
 from lerobot.datasets.lerobot_dataset import LeRobotDataset, LeRobotDatasetMetadata
 

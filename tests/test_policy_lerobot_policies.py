@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+pytest.importorskip("lerobot", reason="runs in .venv-lerobot (make test builds it)")
 import torch
 from lerobot.common.control_utils import predict_action
 from lerobot.policies.factory import get_policy_class, make_pre_post_processors

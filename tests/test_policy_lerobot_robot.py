@@ -11,6 +11,8 @@ import json
 
 import numpy as np
 import pytest
+
+pytest.importorskip("lerobot", reason="runs in .venv-lerobot (make test builds it)")
 import torch
 from lerobot.common.control_utils import predict_action
 from lerobot.configs.policies import PreTrainedConfig
