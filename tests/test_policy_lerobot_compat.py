@@ -37,10 +37,14 @@ def offline(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
-@pytest.fixture
-def session(tmp_path):
+@pytest.fixture(params=["lerobot", "hirobot"])
+def session(tmp_path, request):
+    """A recorded session, written by LeRobot's own writer (what hirobot uses where LeRobot is
+    installed) and by hirobot's (where it is not)."""
     root = tmp_path / "ds"
-    rec = DatasetRecorder.create(root, fps=20, joint_names=[f"j{i}" for i in range(6)], image_size=(SIZE, SIZE))
+    rec = DatasetRecorder.create(root, fps=20, joint_names=[f"j{i}" for i in range(6)], image_size=(SIZE, SIZE),
+                                 writer=request.param)
+    assert type(rec).__name__ == {"lerobot": "LeRobotRecorder", "hirobot": "DatasetRecorder"}[request.param]
     for task, n in (("put the red cup in the bin", 12), ("put the blue cup in the bin", 8)):
         rec.begin_episode(task)
         for i in range(n):

@@ -116,7 +116,7 @@ def _planner_stub(policy_name):
     return start_stub_server(lambda request: json.dumps(turn))
 
 
-def _do(tmp_path, monkeypatch, policy_name):
+def _do(tmp_path, monkeypatch, policy_name, *extra):
     from agent.cli import app
 
     folder = save_act(tmp_path / "act", dim=len(MOTORS))
@@ -129,17 +129,22 @@ def _do(tmp_path, monkeypatch, policy_name):
     try:
         result = CliRunner().invoke(app, ["do", "pick up the cube", "--robot", "hirobot_fake_arm", "--robot-port",
                                           "/dev/ttyFAKE", "--planner-url", url, "--planner-model", "stub",
-                                          "--config", str(config), "--no-input"])
+                                          "--config", str(config), "--no-input", *extra])
     finally:
         stop()
     return result, FakeArm.made[-1]
 
 
 def test_hirobot_do_runs_a_configured_policy_on_the_arm(tmp_path, monkeypatch):
-    result, fake = _do(tmp_path, monkeypatch, "act-arm")
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
+    result, fake = _do(tmp_path, monkeypatch, "act-arm", "--record-dataset", str(tmp_path / "session"))
     assert fake.config.port == "/dev/ttyFAKE" and not fake.is_connected  # connected, then let go at the end
     assert len(fake.sent) >= 10, result.output  # the policy moved the arm (a second of wall-clock ticks)
     assert "act-arm" in result.output
+    # the session on the arm, recorded by LeRobot's own writer, loads in LeRobot
+    ds = LeRobotDataset("local/session", root=tmp_path / "session")
+    assert ds.num_episodes == 1 and len(ds) >= 10 and ds[0]["task"] == "pick up the cube"
 
 
 def test_hirobot_do_refuses_a_policy_the_configuration_does_not_name(tmp_path, monkeypatch):

@@ -11,8 +11,9 @@ features, an openpi key map); a mismatch refuses the step with the list. Policie
 at a history of observations get every tick's observation.
 
 A robot without object perception (a LeRobot arm) cannot check `relation(object, target)`:
-then the step runs until the policy says it is done or for `max_seconds`, and its outcome
-says that the predicate was not checked and why.
+then, as for a step with no success condition at all, the step runs until the policy says it
+is done or for `max_seconds`, and its outcome (a success with `checked=False`) says that
+nothing was checked and why.
 
 Run-time knobs in `ctx.extras` (all optional):
     "policies":           {name: Policy}   instances to use instead of loading by name
@@ -77,7 +78,10 @@ class PolicySkill(Skill):
         n_joints = len(ctx.robot.joint_names)
         obs = ctx.first_observation
         unchecked = ""
-        if expr is not None and not obs.objects and custom_check is None:
+        if expr is None:
+            unchecked = (f"no success condition to check; the step ends when the policy says done or after "
+                         f"{args.max_seconds:g} s")
+        elif not obs.objects and custom_check is None:
             unchecked = (f"{expr} is not checked: this robot reports no object poses (it has no object "
                          "perception); the step ends when the policy says done or after "
                          f"{args.max_seconds:g} s")
@@ -133,9 +137,6 @@ class PolicySkill(Skill):
                     if unchecked:
                         return Outcome.success(f"{instruction}: the policy says done; {unchecked}", policy=meta.name,
                                                checked=False, **streamer.stats.summary())
-                    if expr is None:
-                        return Outcome.success(f"{instruction}: the policy says done", policy=meta.name,
-                                               **streamer.stats.summary())
                     return Outcome.failure(f"the policy stopped but {expr} does not hold", policy=meta.name,
                                            **streamer.stats.summary())
             if unchecked:

@@ -1,5 +1,9 @@
 """DatasetRecorder: a session written as a LeRobot v3.0 dataset, one episode per step.
 
+`DatasetRecorder.create` hands the writing to LeRobot's own writer when LeRobot is installed
+(`lerobot_writer.LeRobotRecorder`, same interface); this module writes the same format where
+it is not.
+
 A frame is an observation and the action the robot was given in answer to it, at the
 control rate; its task is the instruction of the step that produced it. Frames are written
 as they come (video frames straight to the encoder, vectors kept until the episode ends), so
@@ -52,11 +56,21 @@ class DatasetRecorder:
         self._write_meta()
 
     @classmethod
-    def create(cls, root: str | Path, fps: int = 20, joint_names: list[str] | None = None, **kw: Any) -> "DatasetRecorder":
+    def create(cls, root: str | Path, fps: int = 20, joint_names: list[str] | None = None, *, writer: str = "auto",
+               **kw: Any) -> Any:
+        """A recorder for a new dataset at `root`: LeRobot's own writer when LeRobot is installed
+        (writer="auto" or "lerobot"), else this one (writer="hirobot"), which writes the same
+        format, statistics with quantiles included."""
+        from skills.recording.lerobot_writer import LeRobotRecorder, lerobot_writer_available
+
         root = Path(root)
         if (root / layout.INFO_PATH).exists() and any((root / "data").glob("*/*.parquet")):
             raise FileExistsError(f"{root} already holds a dataset; record to a new folder")
         names = joint_names or [f"joint{i + 1}" for i in range(6)]
+        if writer not in ("auto", "lerobot", "hirobot"):
+            raise ValueError(f"unknown dataset writer {writer!r}: auto, lerobot or hirobot")
+        if writer == "lerobot" or (writer == "auto" and lerobot_writer_available()):
+            return LeRobotRecorder(root, fps, names, **kw)
         return cls(root, fps, names, **kw)
 
     # -- feeding -----------------------------------------------------------------------------
@@ -256,7 +270,7 @@ class RecordingRobot:
     executor may run with render=False. Everything else is passed through to the robot.
     """
 
-    def __init__(self, robot: Any, recorder: DatasetRecorder) -> None:
+    def __init__(self, robot: Any, recorder: Any) -> None:
         self._robot = robot
         self._recorder = recorder
         self._last_obs: Observation | None = None
