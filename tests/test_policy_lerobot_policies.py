@@ -123,3 +123,24 @@ def test_an_asked_for_gpu_that_is_absent_is_an_error_not_a_silent_cpu(tmp_path):
     with pytest.raises(PolicyError, match="no CUDA GPU"):
         load_checkpoint(folder, device="cuda")
     assert load_checkpoint(folder).metadata.device == "cpu"  # auto: CUDA when present, else the CPU
+
+
+def test_a_served_checkpoint_reports_its_device_and_timings(tmp_path):
+    from skills.policies.registry import load_source
+    from skills.policies.remote import RemotePolicy
+    from skills.policies.serve import PolicyServer
+
+    local = load_source(str(save_act(tmp_path / "act")), device="cpu")  # what `serve-policy FOLDER --device cpu` loads
+    server = PolicyServer(local, port=0)
+    port = server.start_in_thread()
+    remote = RemotePolicy(f"ws://127.0.0.1:{port}")
+    try:
+        assert remote.metadata.device == "cpu" and remote.metadata.action_horizon == 8
+        obs = observations(1)[0]
+        out = remote.infer(obs)
+        assert out["device"] == "cpu" and out["server_timing"]["infer_ms"] > 0
+        assert set(out["policy_timing"]) == {"preprocess_ms", "model_ms", "postprocess_ms"}
+        np.testing.assert_allclose(out["actions"], local.infer(obs)["actions"], atol=1e-6)
+    finally:
+        remote.close()
+        server.stop()
