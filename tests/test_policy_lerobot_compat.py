@@ -119,6 +119,19 @@ def test_hirobot_reads_a_dataset_lerobot_wrote(tmp_path):
     assert episodes[0].images["wrist"].shape == (6, SIZE, SIZE, 3)
 
 
+def test_lerobot_recomputes_the_stats_of_a_recorded_session_to_what_was_written(session):
+    from lerobot.datasets.dataset_tools import recompute_stats
+
+    written = LeRobotDatasetMetadata("local/session", root=session).stats
+    ds = recompute_stats(LeRobotDataset("local/session", root=session))
+    for key in ("observation.state", "action"):
+        for stat in ("min", "max", "mean", "std"):
+            np.testing.assert_allclose(np.asarray(ds.meta.stats[key][stat]), np.asarray(written[key][stat]), atol=1e-5)
+        for q in ("q01", "q50", "q99"):  # LeRobot's histogram quantiles against the written ones
+            np.testing.assert_allclose(np.asarray(ds.meta.stats[key][q]), np.asarray(written[key][q]), atol=0.01)
+    assert len(LeRobotDataset("local/session", root=session)) == 20  # still loads after the rewrite
+
+
 def test_what_lerobots_merge_keeps_and_drops_of_hirobots_extras(session, tmp_path):
     """The README states this: merging keeps frames, tasks, quantile stats and the
     hirobot/outcome episode column, and drops meta/dialogue.jsonl."""
