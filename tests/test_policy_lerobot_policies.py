@@ -144,3 +144,29 @@ def test_a_served_checkpoint_reports_its_device_and_timings(tmp_path):
     finally:
         remote.close()
         server.stop()
+
+
+def test_the_steps_instruction_reaches_the_policy_through_lerobots_tokenizer_step(tmp_path):
+    """A language-conditioned checkpoint's saved preprocessor holds LeRobot's tokenizer step
+    (SmolVLA's and pi0's do); hirobot's instruction becomes its language tokens. The tokenizer
+    is a small word-level one saved to disk (no model hub here)."""
+    pytest.importorskip("transformers")
+    from lerobot.processor import PolicyProcessorPipeline, TokenizerProcessorStep
+    from lerobot.utils.constants import OBS_LANGUAGE_TOKENS
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    words = ["[PAD]", "[UNK]", "put", "the", "cube", "in", "bowl", "pick", "up"]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]").save_pretrained(tmp_path / "tok")
+    folder = save_act(tmp_path / "act")
+    pre = PolicyProcessorPipeline.from_pretrained(str(folder), config_filename="policy_preprocessor.json")
+    pre.steps.insert(1, TokenizerProcessorStep(tokenizer_name=str(tmp_path / "tok"), max_length=8))
+    pre.save_pretrained(str(folder))
+
+    policy = load_checkpoint(folder, device="cpu")
+    obs = {**observations(1)[0], "prompt": "put the cube in the bowl"}
+    tokens = policy._preprocess(obs)[OBS_LANGUAGE_TOKENS]
+    assert tokens.tolist() == [[2, 3, 4, 5, 3, 6, 0, 0]]
+    assert policy.infer(obs)["actions"].shape == (8, STATE_DIM)
