@@ -89,7 +89,7 @@ class PolicySkill(Skill):
         for name in (args.object, args.target):
             if name and obs.objects:
                 ctx.find(obs, name)  # a missing object fails before the arm moves
-        built: dict[int, dict[str, Any]] = {}  # one observation dict per tick, shared by observe and infer
+        built: list[tuple[Observation, dict[str, Any]]] = []  # this tick's observation dict, shared by observe and infer
 
         # A robot may give policies its own units (a LeRobot arm: what its datasets record).
         to_state: Callable[[Observation], Any] = getattr(ctx.robot, "policy_state", None) or state_vector
@@ -98,12 +98,11 @@ class PolicySkill(Skill):
 
         def obs_fn_for(o: Observation) -> Callable[[], dict[str, Any]]:
             def build() -> dict[str, Any]:
-                if id(o) not in built:
+                if not built or built[0][0] is not o:
                     if any(c not in o.images for c in meta.cameras):
                         o.images = dict(ctx.robot.observe(render=True).images)  # the executor did not render
-                    built.clear()
-                    built[id(o)] = {**observation_dict(o, instruction, meta.cameras), "state": to_state(o)}
-                return built[id(o)]
+                    built[:] = [(o, {**observation_dict(o, instruction, meta.cameras), "state": to_state(o)})]
+                return built[0][1]
             return build
 
         try:
