@@ -145,6 +145,9 @@ def test_hirobot_do_runs_a_configured_policy_on_the_arm(tmp_path, monkeypatch):
     # the session on the arm, recorded by LeRobot's own writer, loads in LeRobot
     ds = LeRobotDataset("local/session", root=tmp_path / "session")
     assert ds.num_episodes == 1 and len(ds) >= 10 and ds[0]["task"] == "pick up the cube"
+    # in the arm's own units, as LeRobot records it: the first state is the arm's start pose in degrees
+    np.testing.assert_allclose(ds[0]["observation.state"].numpy(), [0.0, -30.0, 45.0, 0.0, 0.0, 10.0], atol=1e-4)
+    np.testing.assert_allclose(ds[0]["action"].numpy(), [fake.sent[0][f"{m}.pos"] for m in MOTORS], atol=1e-3)
 
 
 def test_hirobot_do_refuses_a_policy_the_configuration_does_not_name(tmp_path, monkeypatch):

@@ -75,7 +75,8 @@ class LeRobotRecorder:
                 self._finish(None)
             self._task = task
 
-    def on_tick(self, obs: Observation, action: Action | np.ndarray, instruction: str | None = None) -> None:
+    def on_tick(self, obs: Observation, action: Action | np.ndarray, instruction: str | None = None,
+                state: np.ndarray | None = None) -> None:
         with self._lock:
             if self._task is None:
                 if instruction is None:
@@ -84,7 +85,7 @@ class LeRobotRecorder:
             elif instruction is not None and instruction != self._task:
                 self._finish(None)
                 self._task = instruction
-            self._add(obs, action)
+            self._add(obs, action, state)
 
     def end_episode(self, outcome: Outcome | None = None) -> int | None:
         with self._lock:
@@ -109,7 +110,7 @@ class LeRobotRecorder:
                 _add_outcome_columns(self.root, self.outcomes)
 
     # -- writing ---------------------------------------------------------------------------------
-    def _add(self, obs: Observation, action: Action | np.ndarray) -> None:
+    def _add(self, obs: Observation, action: Action | np.ndarray, state: np.ndarray | None = None) -> None:
         from skills.policies.lerobot_checkpoint import resize_image
 
         frame: dict[str, Any] = {}
@@ -119,7 +120,9 @@ class LeRobotRecorder:
                 return  # a frame without its pictures is no use for training: skip it
             self._last_images[cam] = img
             frame[layout.image_key(cam)] = resize_image(np.asarray(img, np.uint8), *self.image_size)
-        frame[layout.STATE_KEY] = np.concatenate([np.asarray(obs.joints, np.float32), np.float32([obs.gripper])])
+        if state is None:
+            state = np.concatenate([np.asarray(obs.joints, np.float32), np.float32([obs.gripper])])
+        frame[layout.STATE_KEY] = np.asarray(state, np.float32).reshape(-1)
         if isinstance(action, Action):
             frame[layout.ACTION_KEY] = np.concatenate([np.asarray(action.joints, np.float32), np.float32([action.gripper])])
         else:

@@ -89,8 +89,11 @@ class DatasetRecorder:
             self._task = task
             self._open = _Episode(len(self.episodes), task, self)
 
-    def on_tick(self, obs: Observation, action: Action | np.ndarray, instruction: str | None = None) -> None:
-        """One frame: `obs` and the action decided from it. Ignored while no episode is open."""
+    def on_tick(self, obs: Observation, action: Action | np.ndarray, instruction: str | None = None,
+                state: np.ndarray | None = None) -> None:
+        """One frame: `obs` and the action decided from it. Ignored while no episode is open.
+        `state` (with `action` as a vector) records a robot in its own units instead of
+        hirobot's joints + gripper."""
         with self._lock:
             if self._open is None:
                 if instruction is None:
@@ -100,7 +103,7 @@ class DatasetRecorder:
             elif instruction is not None and instruction != self._open.task:
                 self._finish(None)
                 self._open = _Episode(len(self.episodes), instruction, self)
-            self._open.add(obs, action)
+            self._open.add(obs, action, state)
 
     def end_episode(self, outcome: Outcome | None = None) -> int | None:
         """Save the open episode; returns its index (None when it had no frames)."""
@@ -163,8 +166,10 @@ class _Episode:
     def n(self) -> int:
         return len(self.states)
 
-    def add(self, obs: Observation, action: Action | np.ndarray) -> None:
-        state = np.concatenate([np.asarray(obs.joints, np.float32), np.float32([obs.gripper])])
+    def add(self, obs: Observation, action: Action | np.ndarray, state: np.ndarray | None = None) -> None:
+        if state is None:
+            state = np.concatenate([np.asarray(obs.joints, np.float32), np.float32([obs.gripper])])
+        state = np.asarray(state, np.float32).reshape(-1)
         if isinstance(action, Action):
             act = np.concatenate([np.asarray(action.joints, np.float32), np.float32([action.gripper])])
         else:
@@ -286,5 +291,10 @@ class RecordingRobot:
     def act(self, action: Action) -> None:
         self._robot.act(action)
         if self._last_obs is not None and self._recorder.recording:
-            self._recorder.on_tick(self._last_obs, action)
+            native_state = getattr(self._robot, "policy_state", None)
+            if native_state is not None:  # a LeRobot arm: recorded in its own units, as LeRobot records it
+                self._recorder.on_tick(self._last_obs, self._robot.native_action(action),
+                                       state=native_state(self._last_obs))
+            else:
+                self._recorder.on_tick(self._last_obs, action)
             self._last_obs = None  # one frame per observation: a repeated act() is not a new frame
