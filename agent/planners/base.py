@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Callable, Protocol
 
 from agent.schema import PlannerInput, PlannerTurn, PlanStep
@@ -11,7 +12,16 @@ from agent.schema import PlannerInput, PlannerTurn, PlanStep
 StepCallback = Callable[[PlanStep], None]
 
 
+class PlannerCancelled(Exception):
+    pass
+
+
+class NotUnderstood(Exception):
+    pass
+
+
 class Planner(Protocol):
     name: str
 
-    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn: ...
+    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None,
+             cancel: threading.Event | None = None) -> PlannerTurn: ...
