@@ -42,7 +42,7 @@ def heldout_counts(handover: bool, verbose: bool = False) -> dict[str, Counter]:
     return out
 
 
-def length_timings(sizes: tuple[int, ...] = (250, 500, 1000, 2000)) -> list[tuple[int, float]]:
+def length_timings(sizes: tuple[int, ...] = (250, 500, 1000, 2000, 100_000)) -> list[tuple[int, float]]:
     """Seconds to plan a request of about `size` characters made of clauses joined by "and"."""
     from tests.test_rules_planner_support import Session, obj, scene
 

@@ -28,6 +28,12 @@ from agent.planners.rules.world import PlanWorld, the
 from agent.schema import Note, PlannerInput, PlannerTurn, PlanStep, SceneObject
 
 _MAX_QUESTIONS = 2
+# What one turn may say. A person's request, even a long job, is a few hundred characters; past
+# this the text is pasted or runaway input, and reading it would only delay the answer.
+MAX_UTTERANCE_CHARS = 1000
+# Other readings of a misheard turn tried at most: each is a whole re-plan, so the count must
+# not grow with the length of the turn.
+_MAX_READINGS = 8
 _FORGET = re.compile(r"^(?:please\s+)?(?:forget|ignore|drop|cancel|scrap|delete|remove|never mind)\s+(?:about\s+)?"
                      r"(?:the\s+|my\s+|that\s+|what i said about\s+|the rule about\s+|the note about\s+)?(?P<what>.*)$")
 # "Drop", "remove" and "scrap" also move things ("drop the block into the bowl"); they only
@@ -37,10 +43,19 @@ _ABOUT_NOTES = re.compile(r"\b(?:rule|rules|note|notes|preference|preferences|wh
                           r"instruction|instructions|habit)\b")
 
 
+def _too_long(inp: PlannerInput) -> PlannerTurn:
+    """Declined whole, with the plan left as it was: a clear message, nothing read."""
+    return PlannerTurn(say=f"That is too long for me to take in at once ({len(inp.utterance):,} characters; "
+                           f"I take up to {MAX_UTTERANCE_CHARS:,}). Please say it in shorter parts.",
+                       refused=True, steps=list(inp.pending))
+
+
 class RulesPlanner:
     name = "rules"
 
     def plan(self, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn:
+        if len(inp.utterance) > MAX_UTTERANCE_CHARS:
+            return _too_long(inp)
         turn = self._without_lost_phrases(inp) or self._as_heard(inp)
         if on_step is not None:
             for step in turn.steps:
@@ -51,7 +66,7 @@ class RulesPlanner:
         """"Ron one, I said the green block", "Alright, the one": the turn read without the
         clauses that only say "one" (see `_without_bare_ones`), when that reading stands on its
         own; what is left may rightly change nothing."""
-        for alt in _without_bare_ones(inp.utterance, inp.scene):
+        for alt in _without_bare_ones(inp.utterance, inp.scene)[:_MAX_READINGS]:
             turn = self._as_heard(inp.model_copy(update={"utterance": alt}))
             if not turn.refused and turn.question is None:
                 return turn
@@ -73,7 +88,7 @@ class RulesPlanner:
             alts = _in_for_and(inp.utterance, inp.scene)
         else:
             alts = _and_for_in(inp.utterance, only_impossible=inp.scene)
-        for alt in alts + _rules_misheard(inp.utterance, inp.scene):
+        for alt in (alts + _rules_misheard(inp.utterance, inp.scene))[:_MAX_READINGS]:
             other = self._safe_turn(inp.model_copy(update={"utterance": alt}))
             if not other.refused and other.question is None and other.steps and \
                     (turn.refused or len(other.steps) > len(turn.steps)):
