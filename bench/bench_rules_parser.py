@@ -24,21 +24,21 @@ HELDOUT = ["heldout_typed.jsonl", "heldout_spoken.jsonl"]
 VERDICTS = ["right", "handed_over", "declined", "acted_wrongly"]
 
 
-def heldout_counts(handover: bool, verbose: bool = False) -> dict[str, Counter]:
+def heldout_counts(handover: bool, verbose: bool = False, files: list[Path] | None = None) -> dict[str, Counter]:
     from tests.test_rules_planner_support import judge
 
     def factory() -> RulesPlanner:
         return RulesPlanner(handover=True) if handover else RulesPlanner()
 
     out: dict[str, Counter] = {}
-    for name in HELDOUT:
+    for path in files or [SETS / name for name in HELDOUT]:
         counts: Counter = Counter()
-        for sc in load_scenarios(SETS / name):
+        for sc in load_scenarios(path):
             outcome = judge(sc, factory)
             counts[outcome.verdict] += 1
             if verbose and outcome.verdict != "right":
                 print(f"  {sc.id:<14} {outcome.verdict:<13} {outcome.detail}")
-        out[name] = counts
+        out[path.name] = counts
     return out
 
 
@@ -61,11 +61,12 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--handover", action="store_true", help="only the hand-over mode (RulesPlanner(handover=True))")
     ap.add_argument("--verbose", action="store_true", help="print every scenario that is not right")
+    ap.add_argument("files", nargs="*", type=Path, help="scenario files instead of the held-out sets")
     args = ap.parse_args(argv)
     modes = [True] if args.handover else [False, True]
     for handover in modes:
         try:
-            counts = heldout_counts(handover, args.verbose)
+            counts = heldout_counts(handover, args.verbose, args.files or None)
         except TypeError:
             print("rules planner has no hand-over mode")
             continue
@@ -74,6 +75,8 @@ def main(argv: list[str] | None = None) -> None:
             total = sum(c.values())
             cells = "  ".join(f"{v} {c[v]}" for v in VERDICTS)
             print(f"{label:<20} {name:<22} {total:>3} scenarios  {cells}")
+    if args.files:
+        return
     for size, seconds in length_timings():
         print(f"plan a {size:>5}-character request: {seconds * 1000:8.1f} ms")
 

@@ -11,6 +11,11 @@ from agent.schema import PlannerInput, PlannerTurn, PlanStep
 StepCallback = Callable[[PlanStep], None]
 
 
+class NotUnderstood(Exception):
+    """A planner that answers only what it fully understands did not understand this turn;
+    the message says why. Another planner may take the turn."""
+
+
 class Planner(Protocol):
     name: str
 

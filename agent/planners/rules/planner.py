@@ -11,13 +11,15 @@ One call per utterance. The order of reading matters:
 from __future__ import annotations
 
 import re
+import threading
 
-from agent.planners.base import StepCallback
+from agent.planners.base import NotUnderstood, StepCallback
 from agent.planners.rules.build import PlanBuilder, describe_step
 from agent.planners.rules.catalog import Catalogue
 from agent.planners.rules.choices import Chooser, narrow
 from agent.planners.rules.dialogue import Context, context_of, control_of, question_chain
 from agent.planners.rules.grounding import Referents
+from agent.planners.rules.handover import UNREAD_CLAUSE, reason_not_understood
 from agent.planners.rules.notes import Rules, macro_for, preferences_in, read_notes
 from agent.planners.rules.outcomes import NeedQuestion, Refusal
 from agent.planners.rules.parse import Command, Exclusion, Parsed, parse_utterance
@@ -51,28 +53,44 @@ def _too_long(inp: PlannerInput) -> PlannerTurn:
 
 
 class RulesPlanner:
+    """With `handover=True` a turn the planner does not fully understand (see `handover.py`)
+    raises `NotUnderstood` instead of being answered, so that a model planner can take it;
+    without it, such a turn is answered as well as the rules can (a question, a refusal, or
+    the part that was read)."""
+
     name = "rules"
 
-    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn:
+    def __init__(self, handover: bool = False) -> None:
+        self.handover = handover
+
+    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None,
+             cancel: threading.Event | None = None) -> PlannerTurn:
+        # `cancel` is accepted for the planner protocol; a rules turn takes milliseconds.
         if len(inp.utterance) > MAX_UTTERANCE_CHARS:
             return _too_long(inp)
-        turn = self._without_lost_phrases(inp) or self._as_heard(inp)
+        turn, reading = self._without_lost_phrases(inp) or self._as_heard(inp)
+        if self.handover:
+            verbs = Catalogue.from_input(inp.skills).plugin_verbs()
+            why = reason_not_understood(inp, reading, turn, frozenset(w for v in verbs for w in v.split()))
+            if why is not None:
+                raise NotUnderstood(why)
         if on_step is not None:
             for step in turn.steps:
                 on_step(step)
         return turn
 
-    def _without_lost_phrases(self, inp: PlannerInput) -> PlannerTurn | None:
+    def _without_lost_phrases(self, inp: PlannerInput) -> tuple[PlannerTurn, str] | None:
         """"Ron one, I said the green block", "Alright, the one": the turn read without the
         clauses that only say "one" (see `_without_bare_ones`), when that reading stands on its
         own; what is left may rightly change nothing."""
         for alt in _without_bare_ones(inp.utterance, inp.scene)[:_MAX_READINGS]:
-            turn = self._as_heard(inp.model_copy(update={"utterance": alt}))
+            turn, reading = self._as_heard(inp.model_copy(update={"utterance": alt}))
             if not turn.refused and turn.question is None:
-                return turn
+                return turn, reading
         return None
 
-    def _as_heard(self, inp: PlannerInput) -> PlannerTurn:
+    def _as_heard(self, inp: PlannerInput) -> tuple[PlannerTurn, str]:
+        """The turn and the reading of the utterance it answers."""
         turn = self._safe_turn(inp)
         # Speech recognition confuses "and" with "in" ("the trash in the can" for "the trash
         # and the can"), "into" with "and to", and writes a place word as a sound-alike ("tree"
@@ -92,8 +110,8 @@ class RulesPlanner:
             other = self._safe_turn(inp.model_copy(update={"utterance": alt}))
             if not other.refused and other.question is None and other.steps and \
                     (turn.refused or len(other.steps) > len(turn.steps)):
-                return other
-        return turn
+                return other, alt
+        return turn, inp.utterance
 
     def _safe_turn(self, inp: PlannerInput) -> PlannerTurn:
         try:
@@ -294,7 +312,7 @@ class RulesPlanner:
         if remarks:
             say += " " + remarks
         if not_understood:
-            say += f" I didn't understand \"{not_understood[0]}\"."
+            say += f" {UNREAD_CLAUSE} \"{not_understood[0]}\"."
         return PlannerTurn(say=say, steps=steps, forget=builder.forget)
 
     # -- coaching while working ------------------------------------------------------------------
