@@ -24,7 +24,7 @@ from langgraph.types import interrupt
 from agent import events as ev
 from agent.dispatch import CORRECTED, dispatch_one, settle_early, start_early
 from agent.runtime import Runtime
-from agent.turns import ask_planner, dialogue_after, merge_notes, planner_input, speak
+from agent.turns import ask_planner, dialogue_after, merge_notes, planner_failed, planner_input, speak
 
 
 class JobState(TypedDict, total=False):
@@ -94,7 +94,7 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
         out["questions_asked"] = int(state.get("questions_asked", 0)) + 1
     elif turn.refused:
         out["pending"] = []
-        out["outcome"] = "refused"
+        out["outcome"] = "planner failed" if planner_failed(turn) else "refused"
     elif turn.steps or turn.control == "none":
         out["pending"] = [s.model_dump() for s in turn.steps]
     return out
