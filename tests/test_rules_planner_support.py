@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from agent.planners.rules import RulesPlanner
 from agent.schema import DialogueTurn, Note, PlannerInput, PlannerTurn, PlanStep, SceneObject, StepRecord
 from agent.validate import step_problems
-from sim.scenario import FIXED_KINDS, Scenario
+from sim.kinds import FIXED_KINDS
+from sim.scenario import Scenario
 from skills.api import Skill
 from skills.builtin.args import HomeArgs, PlaceArgs, PutBackArgs
 from skills.registry import SkillRegistry
