@@ -36,12 +36,16 @@ from pydantic import BaseModel, Field
 from agent.events import Reflex, Utterance
 
 from .asr import ASRConfig, REFLEX_WORDS, WhisperASR, build_prompt
-from .audio import SAMPLE_RATE
+from .audio import SAMPLE_RATE, clipped_fraction
 from .endpoint import FRAME_S, Endpointer, EndpointConfig, Segment
 from .gate import AudioGate
 from .reflexes import ReflexDeduper, match_reflex
 from .sources import AudioSource
 from .vad import Framer, SileroVAD
+
+# A turn with this share of its samples at full scale was heard through an overdriven
+# microphone: reported (log, `PipelineStats.clipped_turns`, `Utterance.clipped`).
+CLIPPED_WARN = 0.001
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +69,10 @@ class PipelineConfig(BaseModel):
     reflexes: bool = True
     spot_window_s: float = Field(1.6, gt=0.2, description="how much of a phrase's start the spotter reads")
     spot_hop_s: float = Field(0.2, gt=0.02, description="new audio between two spotter reads")
+    end_of_turn_model: bool = Field(
+        True, description="ask Smart Turn (speech.turn_end) after a short pause whether the turn is complete; "
+        "off: every turn ends after endpoint.end_silence_s")
+    end_of_turn_threshold: float = Field(0.5, ge=0, le=1, description="Smart Turn probability that counts as complete")
     speculative: bool = True
     partials: bool = True
     partial_interval_s: float = Field(1.0, gt=0.2)
@@ -80,7 +88,7 @@ class PipelineConfig(BaseModel):
     def spotter_asr(self) -> ASRConfig:
         """The reflex spotter's model: small and greedy, since it races the arm."""
         return self.asr.model_copy(update={"model": self.spotter_model, "cpu_threads": self.spotter_threads,
-                                           "beam_size": 1})
+                                           "beam_size": 1, "echo_confidence": 0.0})
 
 
 @dataclass
@@ -106,6 +114,8 @@ class PipelineStats:
     frames: int = 0
     gated_frames: int = 0
     errors: list[str] = field(default_factory=list)
+    clipped_turns: int = 0
+    turn_checks: collections.deque[bool] = field(default_factory=lambda: collections.deque(maxlen=200))
     spot_seconds: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=200))
     asr_seconds: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=200))
 
@@ -129,6 +139,7 @@ class SpeechPipeline:
         asr: WhisperASR | None = None,
         spotter: WhisperASR | None = None,
         vad: SileroVAD | None = None,
+        turn_model: Any = None,
         gates: Sequence[AudioGate] = (),
         on_speech_start: Callable[[int, float], None] | None = None,
         on_error: Callable[[str], None] | None = None,
@@ -143,6 +154,7 @@ class SpeechPipeline:
         self._asr = asr
         self._spotter = spotter
         self._vad = vad
+        self._turn_model = turn_model
         self._prompt = build_prompt(vocabulary)
         self.stats = PipelineStats()
 
@@ -153,7 +165,7 @@ class SpeechPipeline:
         self._job_cond = threading.Condition()
         self._spec: tuple[int, float, str] | None = None  # (turn_id, end, text)
         self._dedupe = ReflexDeduper()
-        self._endpointer = Endpointer(self.cfg.endpoint)
+        self._endpointer = Endpointer(self.cfg.endpoint, semantic=self.cfg.end_of_turn_model)
         self._phrase_id = 0
         self._capture_t = 0.0
         self._last_spot: tuple[int, int, int] = (-1, -1, 0)  # (turn, phrase, frames) last read
@@ -181,6 +193,11 @@ class SpeechPipeline:
             self._vad = SileroVAD()
         if self._asr is None:
             self._asr = WhisperASR(self.cfg.asr)
+        if self.cfg.end_of_turn_model and self._turn_model is None:
+            from .turn_end import SmartTurn
+
+            self._turn_model = SmartTurn()
+            self._turn_model.warmup()
         if self.cfg.reflexes and self._spotter is None:
             # A model of its own, so a reflex never waits behind a final transcription.
             self._spotter = WhisperASR(self.cfg.spotter_asr())
@@ -302,6 +319,7 @@ class SpeechPipeline:
                         if s == "opened":
                             state = "opened"
                     flushed = None
+                    turn_so_far = None
                     with self._cond:
                         if state == "closed":
                             self.stats.gated_frames += 1
@@ -316,6 +334,15 @@ class SpeechPipeline:
                                 self._phrase_id += 1
                             self._capture_t = t + FRAME_S
                             self._cond.notify_all()
+                            turn_so_far = ep.turn_audio() if ev.judge else None
+                    if turn_so_far is not None:
+                        # on this thread: 10-60 ms, and the verdict must come before the next frame
+                        complete = self._turn_model.probability(turn_so_far) >= cfg.end_of_turn_threshold
+                        self.stats.turn_checks.append(complete)
+                        with self._cond:
+                            seg = ep.judged(complete)
+                        if seg is not None:
+                            ev.segments.append(seg)
                     if state == "closed":
                         if flushed is not None:
                             self._submit_final(flushed)
@@ -437,7 +464,7 @@ class SpeechPipeline:
                 return  # the turn already ended; its final job does the work
             tr = self._asr.transcribe(job.audio, self._prompt)
             self.stats.asr_seconds.append(tr.seconds)
-            self._spec = (job.turn_id, job.end, tr.text)
+            self._spec = (job.turn_id, job.end, tr)
             return
         if job.kind == "partial":
             if job.turn_id != self._endpointer.turn_id or not self._endpointer.in_turn:
@@ -452,20 +479,24 @@ class SpeechPipeline:
             return
         spec = self._spec
         if spec is not None and spec[0] == job.turn_id and abs(spec[1] - job.end) < 1e-6:
-            text = spec[2]
+            tr = spec[2]
             self.stats.spec_hits += 1
         else:
             if self.cfg.speculative:
                 self.stats.spec_misses += 1
             tr = self._asr.transcribe(job.audio, self._prompt)
             self.stats.asr_seconds.append(tr.seconds)
-            text = tr.text
+        text = tr.text
         self._spec = None
         if not text:
             self.stats.dropped_segments += 1
             return
         latency = time.monotonic() - job.end_wall
         self.stats.finals += 1
+        if clipped_fraction(job.audio) >= CLIPPED_WARN:
+            self.stats.clipped_turns += 1
+            log.warning("the microphone clipped %.1f %% of turn %d: lower its gain or move it away from the speaker",
+                        100 * clipped_fraction(job.audio), job.turn_id)
         # A reflex the spotter missed (e.g. the phrase was too short to read in time)
         # still fires from the final transcript, once.
         m = match_reflex(text) if self.cfg.reflexes else None
@@ -480,6 +511,8 @@ class SpeechPipeline:
                 end=job.end,
                 source="voice",
                 latency_s=round(latency, 4),
+                confidence=round(tr.confidence, 3),
+                clipped=round(clipped_fraction(job.audio), 4),
                 session=self.cfg.session,
             ),
         )

@@ -343,11 +343,5 @@ def room_from_cli(name: str | None, seed: int) -> Room | None:
     return None if room.is_clean else room
 
 
-def clipped_fraction(x: np.ndarray, level: float = 0.99) -> float:
-    """Share of samples at or beyond `level` of full scale."""
-    x = np.asarray(x)
-    return float(np.mean(np.abs(x) >= level)) if len(x) else 0.0
-
-
 __all__ = ["PRESETS", "NOISE_KINDS", "Room", "RoomPreset", "Microphone", "preset", "room_from_cli",
-           "clipped_fraction", "active_rms", "pink_noise"]
+           "active_rms", "pink_noise"]
