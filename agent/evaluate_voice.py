@@ -86,6 +86,7 @@ def _halt_word_end_s(text: str, pcm: Any) -> float:
 def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit,
                        on_event: Callable[[Any], None] | None = None, timeout_s: float = 150.0,
                        record_dataset: Any = None) -> ScenarioResult:
+    from speech.addressee import confirmation_reply
     from speech.asr import scene_vocabulary
     from speech.pipeline import SpeechPipeline
     from speech.room import room_from_cli
@@ -157,12 +158,23 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
     pipeline = SpeechPipeline(source, on_utterance=link.on_utterance, on_reflex=link.on_reflex, vocabulary=vocab,
                               asr=kit.asr, spotter=kit.spotter, on_error=errors.append, gates=[tap])
     error = None
+    confirmations = 0
     try:
         pipeline.start()
         deadline = time.monotonic() + timeout_s
         left_waiting: float | None = None
+        answered: set[str] = set()
         while time.monotonic() < deadline:
-            if _quiet(link, source, pipeline, played) and _robot_waiting(session, link):
+            if link.confirming is not None and link.confirming not in answered and \
+                    _quiet(link, source, pipeline, played):
+                # "Did you say ...?": the person answers as a person would (speech.addressee)
+                answered.add(link.confirming)
+                reply = confirmation_reply(link.confirming, played[-1][0] if played else "", kit.synth)
+                if reply not in pcm:
+                    pcm[reply] = room.speech(kit.synth.synth(reply), key=reply) if room else kit.synth.synth(reply)
+                play(reply)
+                confirmations += 1
+            elif _quiet(link, source, pipeline, played) and _robot_waiting(session, link):
                 turn = turns.take_if(lambda t: t.when == "idle")
                 if turn is None:
                     turns.skip_unreachable()
@@ -209,6 +221,8 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
         spoken_end = first_idle.started_wall + len(dry[first_idle.label]) / 16000
         result.first_motion_s = round(m["first_motion"] - spoken_end, 3)
     result.transcripts = [{"said": text, "heard": _heard_for(turn, link.utterances)} for text, turn in played]
+    result.confirmations = confirmations
+    result.ignored = [u.text for u in link.ignored]
     result.final_transcript_s = [round(u.latency_s, 3) for u in link.utterances if u.latency_s is not None]
     return result
 
