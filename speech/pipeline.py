@@ -41,6 +41,7 @@ from .endpoint import FRAME_S, Endpointer, EndpointConfig, Segment
 from .gate import AudioGate
 from .reflexes import ReflexDeduper, match_reflex
 from .sources import AudioSource
+from .turn_end import looks_unfinished
 from .vad import Framer, SileroVAD
 
 # A turn with this share of its samples at full scale was heard through an overdriven
@@ -115,6 +116,9 @@ class PipelineStats:
     gated_frames: int = 0
     errors: list[str] = field(default_factory=list)
     clipped_turns: int = 0
+    held_turns: int = 0  # ended by the end-of-turn model, but the words stopped mid-sentence
+    # (why a turn ended, silence heard after its last voiced frame when it did)
+    turn_ends: collections.deque[tuple[str, float]] = field(default_factory=lambda: collections.deque(maxlen=200))
     turn_checks: collections.deque[bool] = field(default_factory=lambda: collections.deque(maxlen=200))
     spot_seconds: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=200))
     asr_seconds: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=200))
@@ -163,7 +167,8 @@ class SpeechPipeline:
         self._jobs: collections.deque[_Job] = collections.deque()
         self._partial: _Job | None = None
         self._job_cond = threading.Condition()
-        self._spec: tuple[int, float, str] | None = None  # (turn_id, end, text)
+        self._spec: tuple[int, float, Any] | None = None  # (turn_id, end, Transcript)
+        self._held: tuple[Utterance, float] | None = None  # an unfinished sentence, until (audio time)
         self._dedupe = ReflexDeduper()
         self._endpointer = Endpointer(self.cfg.endpoint, semantic=self.cfg.end_of_turn_model)
         self._phrase_id = 0
@@ -247,6 +252,7 @@ class SpeechPipeline:
                 if left is not None and left <= 0:
                     return False
                 self._job_cond.wait(0.05 if left is None else min(0.05, left))
+        self._release_held()  # the source ended: nobody will go on with a held sentence
         return True
 
     def __enter__(self) -> "SpeechPipeline":
@@ -378,7 +384,10 @@ class SpeechPipeline:
                     for seg in ev.segments:
                         for g in self.gates:
                             g.turn_ended()
+                        self.stats.turn_ends.append((seg.reason, round(self._capture_t - seg.end, 3)))
                         self._submit_final(seg)
+                    if self._held is not None and not self._jobs:
+                        self._release_held()
                     t += FRAME_S
         finally:
             if self.source.error:
@@ -488,8 +497,12 @@ class SpeechPipeline:
             self.stats.asr_seconds.append(tr.seconds)
         text = tr.text
         self._spec = None
+        with self._lock:
+            held, self._held = self._held, None
         if not text:
             self.stats.dropped_segments += 1
+            if held is not None:
+                self._emit(self.on_utterance, held[0])
             return
         latency = time.monotonic() - job.end_wall
         self.stats.finals += 1
@@ -502,20 +515,43 @@ class SpeechPipeline:
         m = match_reflex(text) if self.cfg.reflexes else None
         if m is not None and not self._dedupe.fired_in_turn(job.turn_id, m.command):
             self._fire(m.command, m.word, job.end, job.turn_id, 0)
-        self._emit(
-            self.on_utterance,
-            Utterance(
-                text=text,
-                final=True,
-                start=job.start,
-                end=job.end,
-                source="voice",
-                latency_s=round(latency, 4),
-                confidence=round(tr.confidence, 3),
-                clipped=round(clipped_fraction(job.audio), 4),
-                session=self.cfg.session,
-            ),
+        u = Utterance(
+            text=text,
+            final=True,
+            start=job.start,
+            end=job.end,
+            source="voice",
+            latency_s=round(latency, 4),
+            confidence=round(tr.confidence, 3),
+            clipped=round(clipped_fraction(job.audio), 4),
+            session=self.cfg.session,
         )
+        if held is not None:  # the first part of this sentence, held back below
+            prev = held[0]
+            u = u.model_copy(update={"text": f"{prev.text} {u.text}", "start": prev.start,
+                                     "confidence": min(prev.confidence or 1.0, u.confidence or 1.0),
+                                     "clipped": max(prev.clipped or 0.0, u.clipped or 0.0)})
+        if job.segment is not None and job.segment.reason == "complete" and looks_unfinished(u.text) \
+                and not self._capture_done.is_set():
+            # The end-of-turn model ended the turn, but the words stop mid-sentence ("Clean
+            # up:", "... into the"): hold it until the person goes on (the next turn is
+            # joined to it) or the unfinished-turn silence passes.
+            self.stats.held_turns += 1
+            with self._lock:
+                self._held = (u, job.end + self.cfg.endpoint.incomplete_silence_s)
+            return
+        self._emit(self.on_utterance, u)
+
+    def _release_held(self) -> None:
+        """Capture thread: publish a held sentence once nobody went on with it in time."""
+        if self._held is None:
+            return
+        with self._lock:
+            held = self._held
+            if held is None or self._endpointer.in_turn or (self._capture_t < held[1] and not self._capture_done.is_set()):
+                return
+            self._held = None
+        self._emit(self.on_utterance, held[0])
 
     def _fire(self, command: str, word: str, heard_at: float, turn_id: int, phrase: int) -> None:
         if not self._dedupe.should_fire(turn_id, phrase, command):  # type: ignore[arg-type]

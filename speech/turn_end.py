@@ -76,3 +76,23 @@ class SmartTurn:
 
     def warmup(self) -> None:
         self.probability(np.zeros(SAMPLE_RATE, np.float32))
+
+
+# Words a sentence does not end on: articles, prepositions, conjunctions, possessives.
+_DANGLING = frozenset(
+    "the a an to into onto in on of at from for with by and or but then so if than that this these those "
+    "my your his her its our their each every both some which".split()
+)
+
+
+def looks_unfinished(text: str) -> bool:
+    """Whether a transcript stops mid-sentence: on a comma, colon, dash or ellipsis, or on a
+    word no sentence ends with ("... into the"). Whisper punctuates what it hears, so a
+    sentence cut at a breath usually ends in a comma."""
+    t = text.strip()
+    if not t:
+        return False
+    if t.endswith((",", ":", ";", "-", "—", "...")):
+        return True
+    last = t.rstrip(".!?").split()[-1].lower().strip("\"'") if t.rstrip(".!?").split() else ""
+    return last in _DANGLING
