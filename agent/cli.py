@@ -257,7 +257,16 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
              text: bool = typer.Option(True, "--text/--voice", help="type the turns (default) or speak them"),
              voice_name: str = typer.Option("piper", "--voice-name",
                                             help="voice for --voice: piper (bundled), piper:steady (the same "
-                                                 "delivery every run) or espeak:VOICE, e.g. espeak:en-gb"),
+                                                 "delivery every run), espeak:VOICE, flite:VOICE, festival:kal|slt, "
+                                                 "nanotts:en-US|en-GB, or cmd:'COMMAND {text} {wav}' (any program "
+                                                 "that writes a WAV)"),
+             audio_dir: Optional[Path] = typer.Option(None, "--audio-dir",
+                                                      help="--voice: play recorded turns from DIR/manifest.jsonl "
+                                                           "instead of a voice"),
+             room: Optional[str] = typer.Option(None, "--room",
+                                                help="--voice: hear the turns in a simulated room: clean, reverb, "
+                                                     "reverb+20db, reverb+10db"),
+             room_seed: int = typer.Option(0, "--room-seed", help="which room (reproducible)"),
              report: Optional[Path] = typer.Option(None, help="write the JSON report here"),
              only: Optional[list[str]] = typer.Option(None, "--only", help="run only these scenario ids"),
              tag: Optional[list[str]] = typer.Option(None, "--tag", help="run only scenarios with this tag"),
@@ -286,6 +295,8 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
         scenarios = [s for s in scenarios if set(tag) & set(s.tags)]
     if not scenarios:
         _fail("no scenarios to run (check --only / --tag)")
+    if text and (audio_dir or room):
+        _fail("--audio-dir and --room are for spoken turns: add --voice")
     cfg = _config(None, planner, False, home=home, perception=perception, planner_url=planner_url,
                   planner_model=planner_model, model_path=model_path)
     results = []
@@ -296,8 +307,10 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
 
         with console.status(f"loading speech models and the {voice_name} voice…"):
             try:
-                kit = SpeechKit(voice=voice_name, asr_model=asr_model).load()
-            except ValueError as e:  # an unknown --asr-model
+                kit = SpeechKit(voice=voice_name, asr_model=asr_model, audio_dir=audio_dir, room=room,
+                                room_seed=room_seed).load()
+                _check_recordings(kit, scenarios)
+            except ValueError as e:  # an unknown --asr-model, voice or room; a bad audio folder
                 _fail(str(e))
             except Exception as e:
                 _fail(f"voice mode needs the speech models: {e}. Run 'make setup' (or pip install -e '.[voice]').")
@@ -317,7 +330,9 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
                                + ("; ".join(r.problems) if r.problems else "")))
     _print_eval_table(results)
     totals = totals_by_tag(results)
-    out = {"mode": "text" if text else "voice", "voice": None if text else voice_name,
+    out = {"mode": "text" if text else "voice",
+           "voice": None if text else (f"recordings:{audio_dir}" if audio_dir else voice_name),
+           "room": None if text else {"preset": room or "clean", "seed": room_seed},
            "scenarios": [r.model_dump() for r in results], "totals": totals,
            "passed": sum(r.success for r in results), "total": len(results)}
     if not text:
@@ -328,6 +343,17 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
         report.write_text(json.dumps(out, indent=2))
         console.print(f"report: {report}", markup=False)
     raise typer.Exit(0 if all(r.success for r in results) else 1)
+
+
+def _check_recordings(kit, scenarios) -> None:
+    """Every turn needs a recording before the first scenario starts."""
+    missing = getattr(kit.synth, "missing", None)
+    if missing is None:
+        return
+    lost = missing(t.say for sc in scenarios for t in sc.turns)
+    if lost:
+        raise ValueError(f"{kit.audio_dir}: no recording of {len(lost)} turn(s), e.g. {lost[0]!r}; "
+                         "add them to manifest.jsonl")
 
 
 def _latency_summary(results) -> dict:
@@ -452,6 +478,9 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
            planner: Optional[str] = typer.Option(None), planner_url: Optional[str] = PLANNER_URL,
            planner_model: Optional[str] = PLANNER_MODEL,
            user: Optional[str] = typer.Option(None, help="whose remembered preferences apply"),
+           audio: Optional[Path] = typer.Option(None, "--audio",
+                                                help="play this sound file into the pipeline in real time, as a "
+                                                     "microphone would, instead of listening; ends with the file"),
            asr_model: str = ASR_MODEL) -> None:
     """A live session: speak to the robot through the microphone; it answers aloud."""
     from agent.console import ConsoleView
@@ -486,10 +515,14 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
             gates.append(WakeWordGate())
         dev = int(device) if device and device.isdigit() else device
         tap = sound_tap(session)
-        io = VoiceIO.microphone(link.on_event, device=dev, speaker_device=speaker, vocabulary=vocab,
-                                wav_dir=session.dir / "speech", gates=gates, taps=[tap],
-                                config=_speech_config(asr_model))
-    except MicrophoneError as e:
+        if audio is not None:
+            io = VoiceIO.from_file(audio, link.on_event, vocabulary=vocab, wav_dir=session.dir / "speech", gates=gates,
+                               taps=[tap], config=_speech_config(asr_model))
+        else:
+            io = VoiceIO.microphone(link.on_event, device=dev, speaker_device=speaker, vocabulary=vocab,
+                                    wav_dir=session.dir / "speech", gates=gates, taps=[tap],
+                                    config=_speech_config(asr_model))
+    except (MicrophoneError, OSError, ValueError) as e:
         tap.stop()
         session.close()
         _fail(str(e))
@@ -497,10 +530,13 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
     link.speak = io.say
     session.bus.subscribe(link._speak_event)
     io.start()
-    console.print("[bold green]listening[/] — speak to the robot; Ctrl-C to end. "
+    console.print(f"[bold green]playing {audio}[/] into the robot's ears in real time" if audio else
+                  "[bold green]listening[/] — speak to the robot; Ctrl-C to end. "
                   + ("Say 'hey jarvis' first." if wake_word else ""))
     try:
-        while True:
+        if audio is not None:
+            io.wait_played(link.wait_idle)
+        while audio is None:
             time.sleep(0.2)
     except KeyboardInterrupt:
         console.print("ending the session…")
