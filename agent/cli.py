@@ -96,6 +96,41 @@ def _console_answer(no_input: bool, answers: list[str] | None):
     return answer
 
 
+ROBOT = typer.Option(None, "--robot", help="drive a LeRobot robot instead of the simulator, by its LeRobot "
+                     "type: so101_follower, so100_follower, koch_follower ... (needs the lerobot extra)")
+ROBOT_PORT = typer.Option(None, "--robot-port", help="the robot's serial port, e.g. /dev/ttyACM0")
+
+
+def _real_robot(robot: Optional[str], robot_port: Optional[str], cfg: SessionConfig):
+    """The LeRobot robot asked for (with the [robot] table's id and cameras), or None for the
+    simulator. A real robot runs on the wall clock."""
+    if robot is None:
+        return None
+    from skills.robots.lerobot_robot import make_lerobot_robot
+
+    opts = dict(cfg.robot)
+    opts.pop("type", None)
+    port = robot_port or opts.pop("port", None)
+    opts.pop("port", None)
+    cfg.realtime = True
+    try:
+        with console.status(f"connecting to the {robot}…"):
+            return make_lerobot_robot(robot, port, robot_id=opts.pop("id", None), cameras=opts.pop("cameras", None),
+                                      **opts)
+    except ValueError as e:
+        _fail(str(e))
+        raise
+
+
+def _robot_scene(robot_adapter, spec):
+    """A real robot's scene is what it perceives: nothing, for an arm without object perception."""
+    if robot_adapter is None:
+        return spec
+    from sim.scenario import SceneSpec
+
+    return SceneSpec(objects=[])
+
+
 @app.command("do")
 def do(text: str = typer.Argument(..., help="what to do, in plain English"),
        scene: Optional[Path] = typer.Option(None, help="scene JSON (a scene object or a whole scenario)"),
@@ -112,8 +147,9 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
        planner_url: Optional[str] = PLANNER_URL, planner_model: Optional[str] = PLANNER_MODEL,
        model_path: Optional[Path] = MODEL_PATH, perception: Optional[str] = PERCEPTION,
        user: Optional[str] = typer.Option(None, help="whose remembered preferences apply"),
+       robot: Optional[str] = ROBOT, robot_port: Optional[str] = ROBOT_PORT,
        verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
-    """Run one job in the simulated tabletop and show the plan and each step."""
+    """Run one job in the simulated tabletop (or on a LeRobot robot) and show the plan and each step."""
     from agent.console import ConsoleView
     from agent.session import Session
 
@@ -122,9 +158,11 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
     cfg = _config(config_file, planner, realtime, perception=perception, planner_url=planner_url,
                   planner_model=planner_model, model_path=model_path, user=user)
     spec, _ = _scene_from(scene, scenario, scenarios)
+    real = _real_robot(robot, robot_port, cfg)
+    spec = _robot_scene(real, spec)
     answer_lines = answers.read_text().splitlines() if answers else None
-    with console.status("building the simulated tabletop…"):
-        session = Session(spec, cfg, on_event=ConsoleView(console, verbose), video=record,
+    with console.status("building the simulated tabletop…" if real is None else "starting the session…"):
+        session = Session(spec, cfg, on_event=ConsoleView(console, verbose), video=record, robot=real,
                           answer=_console_answer(no_input, answer_lines), record_dataset=record_dataset)
     console.print(line((f"session {session.id} · log ", "dim"), str(session.dir / "events.jsonl")))
     try:
@@ -134,7 +172,9 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
         err.print(f"[yellow]interrupted; continue with: hirobot resume {session.id}[/]")
         raise typer.Exit(130)
     session.close()
-    if record:
+    if real is not None:
+        real.close()
+    if record and real is None:
         path = session.write_video(record)
         console.print(f"video: {path}", markup=False)
     if record_dataset:
@@ -481,6 +521,8 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
            audio: Optional[Path] = typer.Option(None, "--audio",
                                                 help="play this sound file into the pipeline in real time, as a "
                                                      "microphone would, instead of listening; ends with the file"),
+           robot: Optional[str] = ROBOT, robot_port: Optional[str] = ROBOT_PORT,
+           config_file: Optional[Path] = typer.Option(None, "--config", help="TOML config file"),
            asr_model: str = ASR_MODEL) -> None:
     """A live session: speak to the robot through the microphone; it answers aloud."""
     from agent.console import ConsoleView
@@ -501,8 +543,11 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
             console.print("no audio input devices found: plug in a microphone (and check that PortAudio sees it)")
         return
     spec, _ = _scene_from(scene, scenario, scenarios)
-    cfg = _config(None, planner, True, planner_url=planner_url, planner_model=planner_model, user=user)
-    session = Session(spec, cfg, on_event=ConsoleView(console), video=record, record_dataset=record_dataset)
+    cfg = _config(config_file, planner, True, planner_url=planner_url, planner_model=planner_model, user=user)
+    real = _real_robot(robot, robot_port, cfg)
+    spec = _robot_scene(real, spec)
+    session = Session(spec, cfg, on_event=ConsoleView(console), video=record, record_dataset=record_dataset,
+                      robot=real)
     link = VoiceLink(session)
     vocab = scene_vocabulary([o.model_dump() for o in spec.objects]) + session.registry.names()
     try:
@@ -544,7 +589,9 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
         io.stop()
         tap.stop()
         session.close()
-        if record:
+        if real is not None:
+            real.close()
+        if record and real is None:
             console.print(f"video: {session.write_video(record)}", markup=False)
 
 
