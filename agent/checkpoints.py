@@ -8,6 +8,7 @@ state.
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,20 @@ KEEP = 2  # the newest checkpoint and its parent
 
 
 class PrunedSqliteSaver(SqliteSaver):
+    # Set once the session's disk failed: no later state is saved, so the last good checkpoint
+    # (from before the failure) is what a resume continues from, not a job ended by the failure.
+    refuse_writes: bool = False
+
+    def _check_writable(self) -> None:
+        if self.refuse_writes:
+            raise OSError(errno.ENOSPC, "No space left on device (the session stopped saving its state)")
+
+    def put_writes(self, config: Any, writes: Any, task_id: str, task_path: str = "") -> None:
+        self._check_writable()
+        super().put_writes(config, writes, task_id, task_path)
+
     def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+        self._check_writable()
         saved = super().put(config, checkpoint, metadata, new_versions)
         thread = str(saved["configurable"]["thread_id"])
         ns = saved["configurable"]["checkpoint_ns"]

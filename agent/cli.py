@@ -35,17 +35,35 @@ def _fail(message: str, code: int = 2) -> None:
 def _config(config_file: Optional[Path], planner: Optional[str], realtime: Optional[bool],
             home: Optional[Path] = None, perception: Optional[str] = None, planner_url: Optional[str] = None,
             planner_model: Optional[str] = None, model_path: Optional[Path] = None, **extra) -> SessionConfig:
+    from agent.config import ConfigError, check_openai_settings, default_home
+
+    source = config_file or default_home() / "config.toml"
     try:
         cfg = load_config(config_file, planner=planner, realtime=realtime, home=home, perception=perception,
                           transformers_path=model_path, **extra)
-    except Exception as e:
-        _fail(f"bad configuration: {e}")
+        if planner_url or planner_model:
+            cfg.openai = {**cfg.openai, **{k: v for k, v in (("base_url", planner_url), ("model", planner_model)) if v}}
+            if planner is None and cfg.planner == "rules":
+                cfg.planner = "openai"
+        check_openai_settings(cfg, source)
+    except ConfigError as e:
+        _fail(str(e))
         raise
-    if planner_url or planner_model:
-        cfg.openai = {**cfg.openai, **{k: v for k, v in (("base_url", planner_url), ("model", planner_model)) if v}}
-        if planner is None and cfg.planner == "rules":
-            cfg.planner = "openai"
+    _check_home(cfg.home)
     return cfg
+
+
+def _check_home(home: Path) -> None:
+    """The data folder must take writes (sessions, checkpoints, memory): say so now, not mid-job."""
+    import tempfile
+
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=home):
+            pass
+    except OSError as e:
+        _fail(f"{home}: the data folder cannot be written ({e.strerror or e}): set HIROBOT_HOME (or --home) "
+              "to a writable folder")
 
 
 PLANNER_URL = typer.Option(None, "--planner-url", help="OpenAI-compatible endpoint, e.g. http://gpu:8000/v1 "
@@ -66,14 +84,38 @@ def _scene_from(scene: Optional[Path], scenario: Optional[str], scenarios: Optio
         if scene is not None and scenario is not None:
             _fail("give either --scene or --scenario, not both")
         if scene is not None:
-            return load_scene(scene), None
+            return _fits(load_scene(scene), scene), None
         if scenario is not None:
             path = scenarios or Path(os.environ.get("HIROBOT_SCENARIOS", DEFAULT_SCENARIOS))
             for sc in load_scenarios(path):
                 if sc.id == scenario:
-                    return sc.scene, sc
+                    return _fits(sc.scene, path), sc
             _fail(f"no scenario {scenario!r} in {path}")
         return default_scene(), None
+    except ScenarioError as e:
+        _fail(str(e))
+        raise
+
+
+def _fits(spec, source: Path):
+    """The scene, once its objects are known to fit on the table (a clear error otherwise)."""
+    from sim.layout import layout
+    from sim.scenario import ScenarioError
+
+    try:
+        layout(spec)
+    except ScenarioError as e:
+        raise ScenarioError(f"{source}: {e}") from None
+    return spec
+
+
+def _answer_lines(path: Optional[Path]) -> list[str] | None:
+    from sim.scenario import ScenarioError, read_text_file
+
+    if path is None:
+        return None
+    try:
+        return read_text_file(path, "answers").splitlines()
     except ScenarioError as e:
         _fail(str(e))
         raise
@@ -160,10 +202,11 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
     spec, _ = _scene_from(scene, scenario, scenarios)
     real = _real_robot(robot, robot_port, cfg)
     spec = _robot_scene(real, spec)
-    answer_lines = answers.read_text().splitlines() if answers else None
+    answer_lines = _answer_lines(answers)
     with console.status("building the simulated tabletop…" if real is None else "starting the session…"):
-        session = Session(spec, cfg, on_event=ConsoleView(console, verbose), video=record, robot=real,
-                          answer=_console_answer(no_input, answer_lines), record_dataset=record_dataset)
+        session = _open_session(cfg, lambda: Session(spec, cfg, on_event=ConsoleView(console, verbose), video=record,
+                                                     robot=real, answer=_console_answer(no_input, answer_lines),
+                                                     record_dataset=record_dataset))
     console.print(line((f"session {session.id} · log ", "dim"), str(session.dir / "events.jsonl")))
     try:
         result = session.say(text)
@@ -183,6 +226,20 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
     raise typer.Exit(_exit_status(result))
 
 
+def _open_session(cfg: SessionConfig, make):
+    """A new or resumed session; a disk that is full (or failing) is one line, not a traceback."""
+    from agent.storage import storage_problem
+
+    try:
+        return make()
+    except Exception as e:
+        problem = storage_problem(e)
+        if problem is None:
+            raise
+        _fail(f"{cfg.home}: cannot save the session ({problem}): free some space, or set HIROBOT_HOME to "
+              "a folder on another disk, and try again", code=1)
+
+
 def _exit_status(result) -> int:
     """0 only for a job that got done; refused, stopped, unanswered or failed jobs are 1."""
     return 0 if result.outcome == "done" else 1
@@ -191,6 +248,8 @@ def _exit_status(result) -> int:
 def _failure_reason(result) -> str:
     if result.outcome == "planner failed":
         return next((e for e in result.errors if e.startswith("planner")), "") or "the planner gave no answer"
+    if result.outcome == "disk full":
+        return next((e for e in result.errors if e.startswith("storage")), "the disk is full")
     if result.outcome == "refused":
         return result.said[-1] if result.said else "the request was refused"
     if result.errors:
@@ -225,8 +284,8 @@ def resume(session_id: Optional[str] = typer.Argument(None, help="session id (de
     if sid is None:
         _fail(f"no unfinished session under {cfg.home / 'sessions'}")
     try:
-        session = Session.resume(sid, cfg, on_event=ConsoleView(console), video=record,
-                                 answer=_console_answer(no_input, None))
+        session = _open_session(cfg, lambda: Session.resume(sid, cfg, on_event=ConsoleView(console), video=record,
+                                                            answer=_console_answer(no_input, None)))
     except FileNotFoundError as e:
         _fail(str(e))
         raise
@@ -345,6 +404,8 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
     if not text:
         from agent.evaluate_voice import SpeechKit, run_scenario_voice
 
+        _check_voice(voice_name)
+
         with console.status(f"loading speech models and the {voice_name} voice…"):
             try:
                 kit = SpeechKit(voice=voice_name, asr_model=asr_model, audio_dir=audio_dir, room=room,
@@ -394,6 +455,37 @@ def _check_recordings(kit, scenarios) -> None:
     if lost:
         raise ValueError(f"{kit.audio_dir}: no recording of {len(lost)} turn(s), e.g. {lost[0]!r}; "
                          "add them to manifest.jsonl")
+
+
+def _check_voice(name: str) -> None:
+    """An unknown voice is reported with the voices there are, before any model is loaded."""
+    from speech.tts import make_tts
+
+    try:
+        make_tts(name).synthesize("ready")
+    except Exception as e:
+        _fail(f"the voice {name!r} cannot speak ({shown(e, 300)}). Voices: {', '.join(_voices())}")
+
+
+def _voices() -> list[str]:
+    """The names --voice-name takes: Piper's, and each English espeak-ng voice installed."""
+    import shutil
+    import subprocess
+
+    from speech.voices import KNOWN_VOICES
+
+    names = list(KNOWN_VOICES)
+    exe = shutil.which("espeak-ng") or shutil.which("espeak")
+    if exe is not None:
+        try:
+            out = subprocess.run([exe, "--voices=en"], capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        for row in out.splitlines()[1:]:
+            cols = row.split()
+            if len(cols) > 1 and f"espeak:{cols[1]}" not in names:
+                names.append(f"espeak:{cols[1]}")
+    return names
 
 
 def _latency_summary(results) -> dict:
@@ -652,8 +744,17 @@ def memory_forget(what: str = typer.Argument(..., help="an id from 'memory list'
                   user: str = typer.Option("default"), home: Optional[Path] = typer.Option(None)) -> None:
     """Forget a remembered preference."""
     store, _ = _memory(home)
-    gone = store.forget(user, what)
+    try:
+        gone = store.forget(user, what)
+    except ValueError as e:
+        _fail(str(e))
+        raise
     if not gone:
+        candidates = store.matching(user, what)
+        if candidates:
+            which = "; ".join(f"{m.id}: {m.text}" for m in candidates[:10])
+            _fail(f"{what!r} is only part of a preference; which one? {which}. Forget it by id, e.g. "
+                  f"hirobot memory forget {candidates[0].id} --user {user}", code=1)
         _fail(f"nothing remembered for {user!r} matches {what!r}; see: hirobot memory list --user {user}", code=1)
     for m in gone:
         console.print(line("forgot: ", m.text))
@@ -685,7 +786,7 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
         raise
     scene_path = scene or script.scene
     try:
-        spec = load_scene(scene_path) if scene_path else None
+        spec = _fits(load_scene(scene_path), scene_path) if scene_path else None
     except ScenarioError as e:
         _fail(str(e))
         raise
@@ -693,7 +794,7 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
         spec, _ = _scene_from(None, None, None)
     cfg = _config(config_file, planner, None, user=user, perception=perception, planner_url=planner_url,
                   planner_model=planner_model, model_path=model_path)
-    lines = answers.read_text().splitlines() if answers else None
+    lines = _answer_lines(answers)
     asked_without_answer: list[str] = []
     base_answer = _console_answer(no_input, lines)
 
@@ -703,8 +804,8 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
             asked_without_answer.append(question)
         return a
 
-    session = Session(spec, cfg, on_event=ConsoleView(console), video=record, answer=answer,
-                      record_dataset=record_dataset)
+    session = _open_session(cfg, lambda: Session(spec, cfg, on_event=ConsoleView(console), video=record, answer=answer,
+                                                 record_dataset=record_dataset))
     console.print(f"[dim]session {session.id} · {len(script.instructions)} instruction(s)[/]")
     outcome = "done"
     for i, text in enumerate(script.instructions, 1):

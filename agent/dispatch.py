@@ -193,6 +193,13 @@ def _abandon(rt: Runtime, early: EarlyStep) -> None:
                                duration_s=round(time.perf_counter() - early.t0, 3)))
 
 
+def abandon_early(rt: Runtime) -> None:
+    """Stop a step started early whose plan will not be run (the job ended another way)."""
+    if rt.early is not None:
+        _abandon(rt, rt.early)
+        rt.early = None
+
+
 def settle_early(rt: Runtime, first: PlanStep | None) -> None:
     """After the turn: keep an early step the plan still starts with, stop any other."""
     if rt.early is not None and (first is None or rt.early.step != first):

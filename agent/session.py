@@ -8,6 +8,7 @@ and offers the three ways in: `say` for something said while idle (runs the job 
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from agent.memory import MemoryStore
 from agent.planners.base import Planner
 from agent.runtime import Inbox, Runtime
 from agent.schema import Note
+from agent.storage import storage_problem
 from agent.validate import note_problems
 from sim.scenario import SceneSpec
 from skills.executor import Executor, LockstepClock, RealtimeClock
@@ -100,7 +102,8 @@ class Session:
         self.dir = self.config.home / "sessions" / self.id
         self.dir.mkdir(parents=True, exist_ok=True)
         self.bus = ev.Bus()
-        self.log = EventLog(self.dir / "events.jsonl", session=self.id)
+        self.storage_error: str | None = None  # set when the disk filled up: the session stops
+        self.log = EventLog(self.dir / "events.jsonl", session=self.id, on_failure=self._storage_failed)
         self.bus.subscribe(self.log.append)
         if on_event is not None:
             self.bus.subscribe(on_event)
@@ -224,10 +227,30 @@ class Session:
     def _remember(self, e: Any) -> None:
         """User-scoped notes outlive the session: they go to the per-user memory."""
         if isinstance(e, ev.Note) and e.scope == "user":
-            if e.forgotten:
-                self.memory.forget(self.config.user, e.text)
-            else:
-                self.memory.add(self.config.user, e.text)
+            try:
+                if e.forgotten:
+                    self.memory.forget(self.config.user, e.text)
+                else:
+                    self.memory.add(self.config.user, e.text)
+            except sqlite3.OperationalError as err:
+                if storage_problem(err) is None:
+                    raise
+                self._storage_failed(err)
+
+    def _storage_failed(self, e: BaseException) -> None:
+        """The disk is full (or failing): stop the arm, end the job, keep what was saved so a
+        resume after freeing space continues from the last checkpoint."""
+        if self.storage_error is None:
+            self.storage_error = storage_problem(e) or str(e)
+        runtime, executor = getattr(self, "runtime", None), getattr(self, "executor", None)
+        checkpointer = getattr(self, "checkpointer", None)
+        if checkpointer is not None:
+            checkpointer.refuse_writes = True
+        if runtime is not None:
+            runtime.closing.set()
+        h = executor.current if executor is not None else None
+        if h is not None and not h.done:
+            h.cancel("the disk is full")
 
     def _first_input(self, text: str, source: str) -> dict:
         st = self.state()
@@ -257,7 +280,14 @@ class Session:
                 self.bus.publish(ev.ErrorEvent(message=full, where="limits"))
                 self.bus.publish(ev.Spoken(text="This session has saved as much as it may; please start a new one."))
                 return JobResult(outcome="refused", errors=[f"limits: {full}"])
-            return self._drive(self._first_input(text, source), answer or self.answer_fn)
+            try:
+                first = self._first_input(text, source)
+            except Exception as e:  # the checkpoint store could not even be opened
+                if storage_problem(e) is None:
+                    raise
+                self._storage_failed(e)
+                return self._disk_full([], [], [])
+            return self._drive(first, answer or self.answer_fn)
 
     def _state_too_big(self) -> str:
         from agent.checkpoints import checkpoint_bytes
@@ -328,8 +358,14 @@ class Session:
                 reply = self._ask(q, answer, questions)
                 result = self.graph.invoke(Command(resume=reply), self._thread, context=self.runtime,
                                            durability="sync")
+        except Exception as e:  # a checkpoint or snapshot that could not be written
+            if storage_problem(e) is None:
+                raise
+            self._storage_failed(e)
         finally:
             unsub()
+        if self.storage_error is not None:
+            return self._disk_full(said, questions, errors)
         st = self.state()
         return JobResult(outcome=st.get("outcome") or "done", said=said, questions=questions,
                          steps=st.get("done", [])[start_done:], pending=st.get("pending", []),
@@ -340,6 +376,25 @@ class Session:
         questions.append(question)
         reply = answer(question) if answer is not None else None
         return reply or ""
+
+    def _disk_full(self, said: list[str], questions: list[str], errors: list[str]) -> JobResult:
+        """End a job the disk could not hold: the arm at rest, and what to do about it."""
+        from agent.dispatch import abandon_early
+
+        if self.runtime.early is not None:
+            abandon_early(self.runtime)  # a step started mid-plan ends (and says so) like any other
+        h = self.executor.current
+        if h is not None and not h.done:
+            h.cancel("the disk is full")
+            h.wait(5.0)
+        try:
+            resumable = self.unfinished()
+        except Exception:
+            resumable = False
+        then = f"continue with: hirobot resume {self.id}" if resumable else "give the instruction again"
+        message = (f"the disk holding {self.dir} is full or failing ({self.storage_error}); the arm was stopped "
+                   f"at rest. Free some space, then {then}")
+        return JobResult(outcome="disk full", said=said, questions=questions, errors=errors + [f"storage: {message}"])
 
     # -- ending --------------------------------------------------------------------------------
     def write_video(self, path: Path | None = None) -> Path | None:
@@ -360,7 +415,10 @@ class Session:
         if self.dataset is not None:
             self.dataset.close()
         self.log.close()
-        self.memory.close()
+        try:
+            self.memory.close()
+        except sqlite3.Error:
+            pass
         try:
             self.checkpointer.conn.close()
         except Exception:
