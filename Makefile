@@ -52,8 +52,8 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps $(NODEPS_PACKAGES)
 	@touch $@
 
-# hirobot[lerobot] beside LeRobot 0.6 on Python 3.12. openpi-client declares numpy<2, which
-# LeRobot's numpy>=2 excludes; its code runs on numpy 2, so it goes in without its dependencies.
+# hirobot[lerobot] beside LeRobot 0.6 on Python 3.12: what `pip install "hirobot[lerobot]"` gives a
+# LeRobot user. Only the tests that need LeRobot run here (tests/test_policy_lerobot_*.py).
 setup-lerobot: system-deps $(LEROBOT_VENV)/.installed
 
 $(LEROBOT_VENV)/.installed: pyproject.toml
@@ -61,7 +61,6 @@ $(LEROBOT_VENV)/.installed: pyproject.toml
 	$(LEROBOT_PYTHON) -m venv $(LEROBOT_VENV)
 	$(LEROBOT_BIN)/python -m pip install -q --upgrade pip
 	$(LEROBOT_BIN)/python -m pip install -q -e ".[lerobot,test]"
-	$(LEROBOT_BIN)/python -m pip install -q --no-deps openpi-client==0.1.2
 	@touch $@
 
 demo: setup
