@@ -18,7 +18,6 @@ import torch
 from lerobot.common.control_utils import predict_action
 from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 
-from skills.api import Action, Outcome
 from skills.policies.base import PolicyError
 from skills.policies.lerobot_policy import load_checkpoint
 from tests.lerobot_checkpoints import STATE_DIM, SIZE, save_act, save_diffusion
