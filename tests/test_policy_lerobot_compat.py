@@ -146,3 +146,8 @@ def test_what_lerobots_merge_keeps_and_drops_of_hirobots_extras(session, tmp_pat
     assert [e.task for e in episodes][:2] == ["put the red cup in the bin", "put the blue cup in the bin"]
     assert not (merged / "meta" / "dialogue.jsonl").exists()
     assert [e.outcome for e in episodes] == ["success"] * 4
+    # `hirobot train --dataset <merged>` learns from it (it ended in a traceback before)
+    from skills.policies.train import train
+
+    report = train(merged, tmp_path / "ckpt", steps=2, batch=4)
+    assert report.episodes == 4 and (tmp_path / "ckpt" / "model.safetensors").exists()
