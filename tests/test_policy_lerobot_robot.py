@@ -157,3 +157,17 @@ def test_hirobot_do_refuses_a_policy_the_configuration_does_not_name(tmp_path, m
     # the planner's step was rejected with the names there are (and the planner asked again)
     assert "argument policy: Input should be 'act-arm' or 'learned-place'" in log.read_text()
     assert "0 step(s) done" in result.output
+
+
+def test_a_real_so101_without_its_hardware_is_one_clear_error(tmp_path, monkeypatch):
+    """LeRobot's own so101_follower, built by its factory, on a port with nothing behind it."""
+    from agent.cli import app
+
+    monkeypatch.setenv("HIROBOT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HF_LEROBOT_CALIBRATION", str(tmp_path / "calibration"))
+    result = CliRunner().invoke(app, ["do", "pick up the cube", "--robot", "so101_follower",
+                                      "--robot-port", str(tmp_path / "ttyACM0")])
+    assert result.exit_code == 2
+    assert "could not start the so101_follower robot" in result.output and "Traceback" not in result.output
+    unknown = CliRunner().invoke(app, ["do", "x", "--robot", "so102_follower"])
+    assert unknown.exit_code == 2 and "so101_follower" in unknown.output  # the known types are listed

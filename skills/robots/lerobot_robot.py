@@ -187,7 +187,8 @@ def make_lerobot_robot(kind: str, port: str | None = None, *, robot_id: str | No
         if connect:
             robot.connect()
     except Exception as e:
-        raise ValueError(f"could not start the {kind} robot: {type(e).__name__}: {e}") from None
+        said = " ".join(str(e).replace("\\n", " ").split())  # one line, whatever the driver wrote
+        raise ValueError(f"could not start the {kind} robot: {type(e).__name__}: {said}") from None
     return LeRobotRobot(robot)
 
 
