@@ -138,6 +138,41 @@ def _console_answer(no_input: bool, answers: list[str] | None):
     return answer
 
 
+ROBOT = typer.Option(None, "--robot", help="drive a LeRobot robot instead of the simulator, by its LeRobot "
+                     "type: so101_follower, so100_follower, koch_follower ... (needs the lerobot extra)")
+ROBOT_PORT = typer.Option(None, "--robot-port", help="the robot's serial port, e.g. /dev/ttyACM0")
+
+
+def _real_robot(robot: Optional[str], robot_port: Optional[str], cfg: SessionConfig):
+    """The LeRobot robot asked for (with the [robot] table's id and cameras), or None for the
+    simulator. A real robot runs on the wall clock."""
+    if robot is None:
+        return None
+    from skills.robots.lerobot_robot import make_lerobot_robot
+
+    opts = dict(cfg.robot)
+    opts.pop("type", None)
+    port = robot_port or opts.pop("port", None)
+    opts.pop("port", None)
+    cfg.realtime = True
+    try:
+        with console.status(f"connecting to the {robot}…"):
+            return make_lerobot_robot(robot, port, robot_id=opts.pop("id", None), cameras=opts.pop("cameras", None),
+                                      **opts)
+    except ValueError as e:
+        _fail(str(e))
+        raise
+
+
+def _robot_scene(robot_adapter, spec):
+    """A real robot's scene is what it perceives: nothing, for an arm without object perception."""
+    if robot_adapter is None:
+        return spec
+    from sim.scenario import SceneSpec
+
+    return SceneSpec(objects=[])
+
+
 @app.command("do")
 def do(text: str = typer.Argument(..., help="what to do, in plain English"),
        scene: Optional[Path] = typer.Option(None, help="scene JSON (a scene object or a whole scenario)"),
@@ -154,8 +189,9 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
        planner_url: Optional[str] = PLANNER_URL, planner_model: Optional[str] = PLANNER_MODEL,
        model_path: Optional[Path] = MODEL_PATH, perception: Optional[str] = PERCEPTION,
        user: Optional[str] = typer.Option(None, help="whose remembered preferences apply"),
+       robot: Optional[str] = ROBOT, robot_port: Optional[str] = ROBOT_PORT,
        verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
-    """Run one job in the simulated tabletop and show the plan and each step."""
+    """Run one job in the simulated tabletop (or on a LeRobot robot) and show the plan and each step."""
     from agent.console import ConsoleView
     from agent.session import Session
 
@@ -164,10 +200,12 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
     cfg = _config(config_file, planner, realtime, perception=perception, planner_url=planner_url,
                   planner_model=planner_model, model_path=model_path, user=user)
     spec, _ = _scene_from(scene, scenario, scenarios)
+    real = _real_robot(robot, robot_port, cfg)
+    spec = _robot_scene(real, spec)
     answer_lines = _answer_lines(answers)
-    with console.status("building the simulated tabletop…"):
+    with console.status("building the simulated tabletop…" if real is None else "starting the session…"):
         session = _open_session(cfg, lambda: Session(spec, cfg, on_event=ConsoleView(console, verbose), video=record,
-                                                     answer=_console_answer(no_input, answer_lines),
+                                                     robot=real, answer=_console_answer(no_input, answer_lines),
                                                      record_dataset=record_dataset))
     console.print(line((f"session {session.id} · log ", "dim"), str(session.dir / "events.jsonl")))
     try:
@@ -177,7 +215,9 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
         err.print(f"[yellow]interrupted; continue with: hirobot resume {session.id}[/]")
         raise typer.Exit(130)
     session.close()
-    if record:
+    if real is not None:
+        real.close()
+    if record and real is None:
         path = session.write_video(record)
         console.print(f"video: {path}", markup=False)
     if record_dataset:
@@ -316,7 +356,16 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
              text: bool = typer.Option(True, "--text/--voice", help="type the turns (default) or speak them"),
              voice_name: str = typer.Option("piper", "--voice-name",
                                             help="voice for --voice: piper (bundled), piper:steady (the same "
-                                                 "delivery every run) or espeak:VOICE, e.g. espeak:en-gb"),
+                                                 "delivery every run), espeak:VOICE, flite:VOICE, festival:kal|slt, "
+                                                 "nanotts:en-US|en-GB, or cmd:'COMMAND {text} {wav}' (any program "
+                                                 "that writes a WAV)"),
+             audio_dir: Optional[Path] = typer.Option(None, "--audio-dir",
+                                                      help="--voice: play recorded turns from DIR/manifest.jsonl "
+                                                           "instead of a voice"),
+             room: Optional[str] = typer.Option(None, "--room",
+                                                help="--voice: hear the turns in a simulated room: clean, reverb, "
+                                                     "reverb+20db, reverb+10db"),
+             room_seed: int = typer.Option(0, "--room-seed", help="which room (reproducible)"),
              report: Optional[Path] = typer.Option(None, help="write the JSON report here"),
              only: Optional[list[str]] = typer.Option(None, "--only", help="run only these scenario ids"),
              tag: Optional[list[str]] = typer.Option(None, "--tag", help="run only scenarios with this tag"),
@@ -345,6 +394,8 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
         scenarios = [s for s in scenarios if set(tag) & set(s.tags)]
     if not scenarios:
         _fail("no scenarios to run (check --only / --tag)")
+    if text and (audio_dir or room):
+        _fail("--audio-dir and --room are for spoken turns: add --voice")
     cfg = _config(None, planner, False, home=home, perception=perception, planner_url=planner_url,
                   planner_model=planner_model, model_path=model_path)
     results = []
@@ -357,8 +408,10 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
 
         with console.status(f"loading speech models and the {voice_name} voice…"):
             try:
-                kit = SpeechKit(voice=voice_name, asr_model=asr_model).load()
-            except ValueError as e:  # an unknown --asr-model
+                kit = SpeechKit(voice=voice_name, asr_model=asr_model, audio_dir=audio_dir, room=room,
+                                room_seed=room_seed).load()
+                _check_recordings(kit, scenarios)
+            except ValueError as e:  # an unknown --asr-model, voice or room; a bad audio folder
                 _fail(str(e))
             except Exception as e:
                 _fail(f"voice mode needs the speech models: {e}. Run 'make setup' (or pip install -e '.[voice]').")
@@ -378,7 +431,9 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
                                + ("; ".join(r.problems) if r.problems else "")))
     _print_eval_table(results)
     totals = totals_by_tag(results)
-    out = {"mode": "text" if text else "voice", "voice": None if text else voice_name,
+    out = {"mode": "text" if text else "voice",
+           "voice": None if text else (f"recordings:{audio_dir}" if audio_dir else voice_name),
+           "room": None if text else {"preset": room or "clean", "seed": room_seed},
            "scenarios": [r.model_dump() for r in results], "totals": totals,
            "passed": sum(r.success for r in results), "total": len(results)}
     if not text:
@@ -389,6 +444,17 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
         report.write_text(json.dumps(out, indent=2))
         console.print(f"report: {report}", markup=False)
     raise typer.Exit(0 if all(r.success for r in results) else 1)
+
+
+def _check_recordings(kit, scenarios) -> None:
+    """Every turn needs a recording before the first scenario starts."""
+    missing = getattr(kit.synth, "missing", None)
+    if missing is None:
+        return
+    lost = missing(t.say for sc in scenarios for t in sc.turns)
+    if lost:
+        raise ValueError(f"{kit.audio_dir}: no recording of {len(lost)} turn(s), e.g. {lost[0]!r}; "
+                         "add them to manifest.jsonl")
 
 
 def _check_voice(name: str) -> None:
@@ -406,7 +472,9 @@ def _voices() -> list[str]:
     import shutil
     import subprocess
 
-    names = ["piper", "piper:steady"]
+    from speech.voices import KNOWN_VOICES
+
+    names = list(KNOWN_VOICES)
     exe = shutil.which("espeak-ng") or shutil.which("espeak")
     if exe is not None:
         try:
@@ -542,6 +610,11 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
            planner: Optional[str] = typer.Option(None), planner_url: Optional[str] = PLANNER_URL,
            planner_model: Optional[str] = PLANNER_MODEL,
            user: Optional[str] = typer.Option(None, help="whose remembered preferences apply"),
+           audio: Optional[Path] = typer.Option(None, "--audio",
+                                                help="play this sound file into the pipeline in real time, as a "
+                                                     "microphone would, instead of listening; ends with the file"),
+           robot: Optional[str] = ROBOT, robot_port: Optional[str] = ROBOT_PORT,
+           config_file: Optional[Path] = typer.Option(None, "--config", help="TOML config file"),
            asr_model: str = ASR_MODEL) -> None:
     """A live session: speak to the robot through the microphone; it answers aloud."""
     from agent.console import ConsoleView
@@ -562,8 +635,11 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
             console.print("no audio input devices found: plug in a microphone (and check that PortAudio sees it)")
         return
     spec, _ = _scene_from(scene, scenario, scenarios)
-    cfg = _config(None, planner, True, planner_url=planner_url, planner_model=planner_model, user=user)
-    session = Session(spec, cfg, on_event=ConsoleView(console), video=record, record_dataset=record_dataset)
+    cfg = _config(config_file, planner, True, planner_url=planner_url, planner_model=planner_model, user=user)
+    real = _real_robot(robot, robot_port, cfg)
+    spec = _robot_scene(real, spec)
+    session = Session(spec, cfg, on_event=ConsoleView(console), video=record, record_dataset=record_dataset,
+                      robot=real)
     link = VoiceLink(session)
     vocab = scene_vocabulary([o.model_dump() for o in spec.objects]) + session.registry.names()
     try:
@@ -576,10 +652,14 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
             gates.append(WakeWordGate())
         dev = int(device) if device and device.isdigit() else device
         tap = sound_tap(session)
-        io = VoiceIO.microphone(link.on_event, device=dev, speaker_device=speaker, vocabulary=vocab,
-                                wav_dir=session.dir / "speech", gates=gates, taps=[tap],
-                                config=_speech_config(asr_model))
-    except MicrophoneError as e:
+        if audio is not None:
+            io = VoiceIO.from_file(audio, link.on_event, vocabulary=vocab, wav_dir=session.dir / "speech", gates=gates,
+                               taps=[tap], config=_speech_config(asr_model))
+        else:
+            io = VoiceIO.microphone(link.on_event, device=dev, speaker_device=speaker, vocabulary=vocab,
+                                    wav_dir=session.dir / "speech", gates=gates, taps=[tap],
+                                    config=_speech_config(asr_model))
+    except (MicrophoneError, OSError, ValueError) as e:
         tap.stop()
         session.close()
         _fail(str(e))
@@ -587,10 +667,13 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
     link.speak = io.say
     session.bus.subscribe(link._speak_event)
     io.start()
-    console.print("[bold green]listening[/] — speak to the robot; Ctrl-C to end. "
+    console.print(f"[bold green]playing {audio}[/] into the robot's ears in real time" if audio else
+                  "[bold green]listening[/] — speak to the robot; Ctrl-C to end. "
                   + ("Say 'hey jarvis' first." if wake_word else ""))
     try:
-        while True:
+        if audio is not None:
+            io.wait_played(link.wait_idle)
+        while audio is None:
             time.sleep(0.2)
     except KeyboardInterrupt:
         console.print("ending the session…")
@@ -598,7 +681,9 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
         io.stop()
         tap.stop()
         session.close()
-        if record:
+        if real is not None:
+            real.close()
+        if record and real is None:
             console.print(f"video: {session.write_video(record)}", markup=False)
 
 

@@ -44,6 +44,13 @@ class SessionConfig(BaseModel):
     openai: dict[str, Any] = Field(default_factory=dict)
     transformers_path: Path | None = None
     limits: Limits = Field(default_factory=Limits)
+    # The [policies] table: name -> {checkpoint | endpoint | plugin, ...}; see skills/policies/catalog.py.
+    # The planner chooses among these names only.
+    policies: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    policy_device: str | None = Field(default=None, description="auto | cpu | cuda | cuda:N | mps for local policies")
+    # The [robot] table for --robot: port, id, cameras = {front = {type = "opencv", index_or_path = 0, ...}}, and
+    # any other field of the LeRobot robot's config.
+    robot: dict[str, Any] = Field(default_factory=dict)
 
 
 class ConfigError(ValueError):

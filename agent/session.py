@@ -108,6 +108,9 @@ class Session:
         if on_event is not None:
             self.bus.subscribe(on_event)
         self.registry = registry or load_registry()
+        from skills.policies.skill import install_policies
+
+        self.policies = install_policies(self.registry, self.config.policies, device=self.config.policy_device)
         for problem in self.registry.problems:
             self.bus.publish(ev.ErrorEvent(message=problem, where="skills"))
         if robot is None:

@@ -23,11 +23,9 @@ KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 COLORS: tuple[str, ...] = Color.__args__  # type: ignore[attr-defined]
 REGIONS: tuple[str, ...] = Region.__args__  # type: ignore[attr-defined]
 
-# Kinds that hold other objects inside them, and kinds that hold things on top.
-CONTAINERS: frozenset[str] = frozenset({"bin", "basket", "bowl"})
-SURFACES: frozenset[str] = frozenset({"tray", "plate", "block"})
-# Kinds the gripper never lifts.
-FIXED_KINDS: frozenset[str] = frozenset({"bin", "basket", "tray"})
+# What each kind is (container, surface, graspable) lives in sim/kinds.py; re-exported here for
+# the modules that read it from the scenario format.
+from sim.kinds import CONTAINERS, FIXED_KINDS, SURFACES  # noqa: E402,F401
 
 
 class ObjectSpec(BaseModel):
