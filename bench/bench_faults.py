@@ -509,7 +509,9 @@ def row15(tmp: Path) -> tuple[bool, str]:
     done = check_all(["in(red cup, bin)"], session.robot.state())[0]
     replies = [p for p in plans if (p.say or p.question) and not p.steps]  # said something, planned nothing
     heard = "; ".join(repr(p.utterance[:60]) for p in plans)
-    return done and not replies, f"replies to talk not addressed to the robot: {len(replies)}; the command after it " \
+    said = "; ".join(repr((p.question or p.say)[:60]) for p in replies)
+    return done and not replies, f"replies to talk not addressed to the robot: {len(replies)}" \
+                                 f"{' (' + said + ')' if said else ''}; the command after it " \
                                  f"{'was run' if done else 'was not run'} (planned from: {heard or 'nothing'})"
 
 
