@@ -40,15 +40,20 @@ def _config(config_file: Optional[Path], planner: Optional[str], realtime: Optio
         raise
     if planner_url or planner_model:
         cfg.openai = {**cfg.openai, **{k: v for k, v in (("base_url", planner_url), ("model", planner_model)) if v}}
-        if planner is None and cfg.planner == "rules":
+        if planner is None and cfg.planner in ("rules", "hybrid"):
             cfg.planner = "openai"
+    if model_path is not None and cfg.planner in ("local", "hybrid"):
+        cfg.local = {**cfg.local, "model_path": str(model_path)}  # a GGUF file for the local model
     return cfg
 
 
 PLANNER_URL = typer.Option(None, "--planner-url", help="OpenAI-compatible endpoint, e.g. http://gpu:8000/v1 "
                            "(implies --planner openai)")
 PLANNER_MODEL = typer.Option(None, "--planner-model", help="model name as the server knows it")
-MODEL_PATH = typer.Option(None, "--model-path", help="local model folder for --planner transformers")
+PLANNER_HELP = ("hybrid (default: rules first, the local model for what they hand over), rules, openai, "
+                "local or transformers")
+MODEL_PATH = typer.Option(None, "--model-path", help="a GGUF file for --planner local (and the hybrid's model), "
+                          "or a model folder for --planner transformers")
 PERCEPTION = typer.Option(None, "--perception", help="state (simulator oracle, default) or vision (cameras)")
 ASR_MODEL = typer.Option("base", "--asr-model",
                          help='speech recognition: "base" (default), "tiny.en" (faster, less accurate), '
@@ -101,7 +106,7 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
        record: Optional[Path] = typer.Option(None, help="write a video of the episode (.mp4 or .gif)"),
        record_dataset: Optional[Path] = typer.Option(None, "--record-dataset",
                                                      help="write the session as a LeRobot dataset here"),
-       planner: Optional[str] = typer.Option(None, help="rules (default), openai or transformers"),
+       planner: Optional[str] = typer.Option(None, help=PLANNER_HELP),
        realtime: Optional[bool] = typer.Option(None, "--realtime/--fast", help="pace the simulator by the clock"),
        answers: Optional[Path] = typer.Option(None, help="a file with one answer per line for questions"),
        no_input: bool = typer.Option(False, "--no-input", help="never prompt; a question ends the job"),
@@ -236,7 +241,12 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
              report: Optional[Path] = typer.Option(None, help="write the JSON report here"),
              only: Optional[list[str]] = typer.Option(None, "--only", help="run only these scenario ids"),
              tag: Optional[list[str]] = typer.Option(None, "--tag", help="run only scenarios with this tag"),
-             planner: Optional[str] = typer.Option(None),
+             planner: Optional[str] = typer.Option(None, help=PLANNER_HELP),
+             config_file: Optional[Path] = typer.Option(None, "--config",
+                                                        help="TOML config file (default $HIROBOT_HOME/config.toml)"),
+             allow_fallback: bool = typer.Option(False, "--allow-fallback",
+                                                 help="with --planner openai or local, count turns another planner "
+                                                      "answered after the model failed (default: they fail)"),
              videos: Optional[Path] = typer.Option(None, help="write a video per scenario into this folder"),
              record_dataset: Optional[Path] = typer.Option(None, "--record-dataset",
                                                            help="write each scenario as a LeRobot dataset in PATH/<id>"),
@@ -248,6 +258,7 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
     """Run scenarios end to end and check the world afterwards."""
     from agent.console import ConsoleView
     from agent.evaluate import run_scenario, totals_by_tag
+    from agent.planners.report import planner_summary, planner_summary_line, turn_lines
     from sim.scenario import ScenarioError, load_scenarios
 
     try:
@@ -261,7 +272,7 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
         scenarios = [s for s in scenarios if set(tag) & set(s.tags)]
     if not scenarios:
         _fail("no scenarios to run (check --only / --tag)")
-    cfg = _config(None, planner, False, home=home, perception=perception, planner_url=planner_url,
+    cfg = _config(config_file, planner, False, home=home, perception=perception, planner_url=planner_url,
                   planner_model=planner_model, model_path=model_path)
     results = []
     view = ConsoleView(console) if verbose else None
@@ -285,15 +296,22 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
                                        record_dataset=record_dataset / sc.id if record_dataset else None)
             else:
                 r = run_scenario(sc, cfg, on_event=view, video=video,
-                                 record_dataset=record_dataset / sc.id if record_dataset else None)
+                                 record_dataset=record_dataset / sc.id if record_dataset else None,
+                                 allow_fallback=allow_fallback)
             results.append(r)
             mark = "[green]pass[/]" if r.success else "[red]FAIL[/]"
-            console.print(f"{mark} {sc.id:<10} {r.wall_s:6.1f} s  " + ("; ".join(r.problems) if r.problems else ""))
+            console.print(f"{mark} {sc.id:<10} {r.wall_s:6.1f} s  " + ("; ".join(r.problems) if r.problems else ""),
+                          markup=True)
+            for line in turn_lines(r.planner_turns):
+                console.print(line, markup=False, highlight=False)
     _print_eval_table(results)
     totals = totals_by_tag(results)
     out = {"mode": "text" if text else "voice", "voice": None if text else voice_name,
+           "planner": cfg.planner, "allow_fallback": allow_fallback,
            "scenarios": [r.model_dump() for r in results], "totals": totals,
+           "planner_summary": planner_summary(results),
            "passed": sum(r.success for r in results), "total": len(results)}
+    console.print(planner_summary_line(out["planner_summary"]), markup=False, highlight=False)
     if not text:
         out["latency"] = _latency_summary(results)
         console.print(_latency_line(out["latency"]))

@@ -23,8 +23,14 @@ class ConsoleView:
         if isinstance(e, ev.Utterance) and e.final:
             c.print(f"[bold cyan]you[/]   {e.text}")
         elif isinstance(e, ev.PlanMade):
+            from agent.planners.report import turn_line, turn_record, who_answered
+
+            if e.metrics:  # which planner answered, fallbacks, latency and tokens: every turn
+                c.print(turn_line(turn_record(e.planner, e.utterance, e.metrics)), style="dim", markup=False,
+                        highlight=False)
             if e.steps:
-                t = Table(title=f"plan ({e.planner})", show_header=True, header_style="bold", expand=False)
+                t = Table(title=f"plan ({who_answered(e.planner, e.metrics)})", show_header=True,
+                          header_style="bold", expand=False)
                 t.add_column("#", justify="right")
                 t.add_column("skill")
                 t.add_column("arguments")

@@ -1,0 +1,69 @@
+"""The planner a session's configuration asks for."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from agent.planners.base import Planner
+from skills.registry import SkillRegistry
+
+HYBRID_MODEL_ENV = "HIROBOT_HYBRID_MODEL"
+
+
+def model_planner(kind: str, config: Any, registry: SkillRegistry, **fallback: Any) -> Planner:
+    """A model-backed planner: "openai", "local" or "transformers"."""
+    if kind == "openai":
+        from agent.planners.openai_backend import OpenAIPlanner, OpenAIPlannerConfig
+
+        return OpenAIPlanner(OpenAIPlannerConfig.load(**{**config.openai, **fallback.get("overrides", {})}),
+                             registry=registry, fallback_planner=fallback.get("planner"))
+    if kind == "local":
+        from agent.planners.local_backend import LocalPlanner, LocalPlannerConfig
+
+        return LocalPlanner(LocalPlannerConfig.model_validate({**config.local, **fallback.get("overrides", {})}),
+                            registry=registry, fallback_planner=fallback.get("planner"))
+    if kind == "transformers":
+        from agent.planners.transformers_backend import TransformersPlanner, TransformersPlannerConfig
+
+        settings = {**config.transformers, **fallback.get("overrides", {})}
+        if config.transformers_path is not None:
+            settings.setdefault("model_path", str(config.transformers_path))
+        if not settings.get("model_path"):
+            raise ValueError("the transformers planner needs a model folder: pass --model-path PATH")
+        return TransformersPlanner(TransformersPlannerConfig.model_validate(settings), registry=registry,
+                                   fallback_planner=fallback.get("planner"))
+    raise ValueError(f"unknown model planner {kind!r}")
+
+
+def make_planner(config: Any, registry: SkillRegistry) -> Planner:
+    if config.planner == "rules":
+        from agent.planners.hybrid import rules_planner
+
+        return rules_planner(registry, handover=False)
+    if config.planner == "hybrid":
+        return hybrid_planner(config, registry)
+    return model_planner(config.planner, config, registry)
+
+
+def hybrid_planner(config: Any, registry: SkillRegistry) -> Planner:
+    from agent.planners.hybrid import HybridPlanner, rules_planner
+
+    kind = os.environ.get(HYBRID_MODEL_ENV) or config.hybrid_model
+    alone = rules_planner(registry, handover=False)
+    factory = None
+    if kind != "none":
+        # The rules parser already declined the turn: if the model fails too, the rules
+        # parser's own answer (a question or refusal) is the fallback, said as such.
+        def factory() -> Planner:
+            return model_planner(kind, config, registry, planner=alone)
+
+    return HybridPlanner(rules_planner(registry, handover=True), factory, registry, rules_alone=alone)
+
+
+def wants_images(config: Any) -> bool:
+    """Whether the planner may look at camera frames (rendering them costs every turn)."""
+    kind = config.planner
+    if kind == "hybrid":
+        kind = os.environ.get(HYBRID_MODEL_ENV) or config.hybrid_model
+    return kind in ("openai", "transformers")
