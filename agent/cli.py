@@ -276,6 +276,10 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
                   planner_model=planner_model, model_path=model_path)
     results = []
     view = ConsoleView(console) if verbose else None
+    from agent.planners.factory import PlannerPool
+    from skills.registry import load_registry
+
+    pool = PlannerPool(cfg, load_registry())  # a model loads once for all the scenarios
     kit = None
     if not text:
         from agent.evaluate_voice import SpeechKit, run_scenario_voice
@@ -297,7 +301,7 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
             else:
                 r = run_scenario(sc, cfg, on_event=view, video=video,
                                  record_dataset=record_dataset / sc.id if record_dataset else None,
-                                 allow_fallback=allow_fallback)
+                                 allow_fallback=allow_fallback, planner=pool.planner())
             results.append(r)
             mark = "[green]pass[/]" if r.success else "[red]FAIL[/]"
             console.print(f"{mark} {sc.id:<10} {r.wall_s:6.1f} s  " + ("; ".join(r.problems) if r.problems else ""),

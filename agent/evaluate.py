@@ -77,9 +77,10 @@ class _Turns:
 
 def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[Any], None] | None = None,
                  video: Path | None = None, record_dataset: Path | None = None,
-                 allow_fallback: bool = False) -> ScenarioResult:
+                 allow_fallback: bool = False, planner: Any | None = None) -> ScenarioResult:
     """`allow_fallback`: under a model planner (openai, local, transformers), a turn that
-    another planner answered because the model failed fails the scenario unless this is set."""
+    another planner answered because the model failed fails the scenario unless this is set.
+    `planner`: one to use instead of building one from `config` (a model shared by scenarios)."""
     t_wall = time.perf_counter()
     turns = _Turns(scenario)
     steps_done = [0]
@@ -129,7 +130,8 @@ def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[
     config = config.model_copy(update={"user": f"eval-{scenario.id}-{uuid.uuid4().hex[:8]}"})
     try:
         session = Session(scenario.scene, config, perturbation=scenario.perturbation, on_event=watch,
-                          on_tick=on_tick, answer=answer, video=video, record_dataset=record_dataset)
+                          on_tick=on_tick, answer=answer, video=video, record_dataset=record_dataset,
+                          planner=planner)
     except Exception as e:  # e.g. a scene the simulator cannot build: this scenario fails, the rest run
         return ScenarioResult(id=scenario.id, tags=scenario.tags, success=False, questions=0,
                               expected_questions=scenario.expect.asks, steps=0,

@@ -197,3 +197,12 @@ def test_pause_while_a_step_runs_is_accepted(made):
     p = planner(stub, fallback="none")
     turn = p.plan(planner_input("Wait.", running=RED_TO_BIN))
     assert turn.control == "pause" and p.last_metrics["attempts"] == 1
+
+
+def test_a_control_turn_that_also_refuses_is_reasked(made):
+    server, planner = made
+    stub = server(scripted(turn_json([], control="stop", refused=True, say="No."),
+                           turn_json([], control="stop", say="Stopping.")))
+    p = planner(stub, fallback="none")
+    turn = p.plan(planner_input("Stop!", running=RED_TO_BIN))
+    assert turn.control == "stop" and not turn.refused and p.last_metrics["attempts"] == 2

@@ -46,19 +46,71 @@ def make_planner(config: Any, registry: SkillRegistry) -> Planner:
     return model_planner(config.planner, config, registry)
 
 
-def hybrid_planner(config: Any, registry: SkillRegistry) -> Planner:
+def hybrid_planner(config: Any, registry: SkillRegistry, model: Planner | None = None) -> Planner:
+    """`model`: an already built model planner to hand over to (shared between sessions)."""
     from agent.planners.hybrid import HybridPlanner, rules_planner
 
-    kind = os.environ.get(HYBRID_MODEL_ENV) or config.hybrid_model
+    kind = hybrid_model_kind(config)
     alone = rules_planner(registry, handover=False)
     factory = None
-    if kind != "none":
+    if model is not None:
+        def factory() -> Planner:
+            return model
+    elif kind != "none":
         # The rules parser already declined the turn: if the model fails too, the rules
         # parser's own answer (a question or refusal) is the fallback, said as such.
         def factory() -> Planner:
             return model_planner(kind, config, registry, planner=alone)
 
     return HybridPlanner(rules_planner(registry, handover=True), factory, registry, rules_alone=alone)
+
+
+def hybrid_model_kind(config: Any) -> str:
+    return os.environ.get(HYBRID_MODEL_ENV) or config.hybrid_model
+
+
+class PlannerPool:
+    """Model planners built once and shared by many sessions (an evaluation runs one session
+    per scenario): a model loads once and keeps its prompt cache. Sessions get their own
+    rules and hybrid wrappers; only the model behind them is shared."""
+
+    def __init__(self, config: Any, registry: SkillRegistry) -> None:
+        self.config = config
+        self.registry = registry
+        self._model: Planner | None = None
+        self._error: Exception | None = None
+
+    def _shared_model(self, kind: str) -> Planner | None:
+        if self._model is None and self._error is None:
+            try:
+                fallback = {}
+                if self.config.planner == "hybrid":
+                    from agent.planners.hybrid import rules_planner
+
+                    fallback["planner"] = rules_planner(self.registry, handover=False)
+                self._model = model_planner(kind, self.config, self.registry, **fallback)
+            except Exception as e:
+                self._error = e
+                if self.config.planner != "hybrid":
+                    raise
+        return self._model
+
+    def planner(self) -> Planner | None:
+        """The planner for the next session; None: let the session build its own."""
+        kind = self.config.planner
+        if kind in ("openai", "local", "transformers"):
+            return self._shared_model(kind)
+        if kind == "hybrid":
+            model_kind = hybrid_model_kind(self.config)
+            if model_kind == "none":
+                return None
+            return hybrid_planner(self.config, self.registry, model=self._shared_model(model_kind))
+        return None
+
+    def close(self) -> None:
+        close = getattr(self._model, "close", None)
+        if close is not None:
+            close()
 
 
 def wants_images(config: Any) -> bool:

@@ -90,6 +90,7 @@ def planner_summary(results: Iterable[Any]) -> dict[str, Any]:
 
 def planner_summary_line(s: dict[str, Any]) -> str:
     c, w = s["model_turn_s_cold"], s["model_turn_s_cached"]
+    f = s["model_first_step_s"]
     return (f"planner: {s['turns']} turns answered by {s['answered_by']}; fallbacks {s['fallbacks']}, "
             f"hand-overs {s['handovers']}; model turn p50/p90 cold {c['p50']}/{c['p90']} s (n={c['n']}), "
-            f"cached {w['p50']}/{w['p90']} s (n={w['n']})")
+            f"cached {w['p50']}/{w['p90']} s (n={w['n']}); first step p50/p90 {f['p50']}/{f['p90']} s")
