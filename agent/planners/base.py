@@ -13,11 +13,12 @@ StepCallback = Callable[[PlanStep], None]
 
 
 class PlannerCancelled(Exception):
-    pass
+    """The planner call was cancelled (its `cancel` event was set) before it answered."""
 
 
 class NotUnderstood(Exception):
-    pass
+    """A planner that answers only what it fully understands did not understand this turn;
+    the message says why. Another planner may take the turn."""
 
 
 class Planner(Protocol):

@@ -52,6 +52,8 @@ def hybrid_planner(config: Any, registry: SkillRegistry, model: Planner | None =
 
     kind = hybrid_model_kind(config)
     alone = rules_planner(registry, handover=False)
+    if model is None and kind == "none":
+        return alone  # no model configured: the rules parser answers everything, as on its own
     factory = None
     if model is not None:
         def factory() -> Planner:
