@@ -130,3 +130,30 @@ def test_eval_fails_a_turn_the_model_did_not_answer_unless_fallback_is_allowed(t
     assert turn["answered_by"] == "rules (fallback)" and turn["faults"][0].startswith("connect")
     allowed = run_scenario(sc, cfg, allow_fallback=True)
     assert allowed.success, allowed.problems
+
+
+def test_with_the_real_rules_parser_only_what_it_does_not_understand_reaches_the_model():
+    from agent.planners.hybrid import rules_planner
+
+    model = ModelDouble()
+    h = HybridPlanner(rules_planner(registry(), handover=True), lambda: model, registry())
+    answered = h.plan(planner_input("Put the red cup in the bin."))
+    assert answered.steps == [RED_TO_BIN] and model.calls == 0 and h.last_metrics["planner"] == "rules"
+    asked = h.plan(planner_input("Put the cup in the bin."))  # a question the scene bears out: two cups
+    assert asked.question and model.calls == 0
+    handed = h.plan(planner_input("Kindly yeet the red cup toward the bin."))
+    assert handed.steps == [BLOCK_TO_TRAY] and model.calls == 1
+    assert "yeet" in h.last_metrics["handover"] and h.last_metrics["planner"] == "local"
+
+
+def test_the_hybrid_default_without_a_model_configured_is_the_rules_parser(monkeypatch, tmp_path):
+    from agent.planners.factory import make_planner
+
+    monkeypatch.setenv("HIROBOT_HYBRID_MODEL", "none")
+    p = make_planner(SessionConfig(home=tmp_path), registry())
+    assert p.name == "rules" and p.handover is False
+    monkeypatch.setenv("HIROBOT_HYBRID_MODEL", "local")
+    h = make_planner(SessionConfig(home=tmp_path, local={"model_path": str(tmp_path / "missing.gguf")}), registry())
+    assert h.name == "hybrid"
+    turn = h.plan(planner_input("Kindly yeet the red cup toward the bin."))  # the model file is missing
+    assert "no planning model" in turn.say and "missing.gguf" in h.last_metrics["faults"][0]
