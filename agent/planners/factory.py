@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+import threading
+from typing import Any, Callable
 
 from agent.planners.base import Planner
 from skills.registry import SkillRegistry
@@ -46,19 +47,16 @@ def make_planner(config: Any, registry: SkillRegistry) -> Planner:
     return model_planner(config.planner, config, registry)
 
 
-def hybrid_planner(config: Any, registry: SkillRegistry, model: Planner | None = None) -> Planner:
-    """`model`: an already built model planner to hand over to (shared between sessions)."""
+def hybrid_planner(config: Any, registry: SkillRegistry, shared: Callable[[], Planner] | None = None) -> Planner:
+    """`shared`: builds (once) or returns the model planner shared between sessions."""
     from agent.planners.hybrid import HybridPlanner, rules_planner
 
     kind = hybrid_model_kind(config)
     alone = rules_planner(registry, handover=False)
-    if model is None and kind == "none":
+    if kind == "none":
         return alone  # no model configured: the rules parser answers everything, as on its own
-    factory = None
-    if model is not None:
-        def factory() -> Planner:
-            return model
-    elif kind != "none":
+    factory = shared
+    if factory is None:
         # The rules parser already declined the turn: if the model fails too, the rules
         # parser's own answer (a question or refusal) is the fallback, said as such.
         def factory() -> Planner:
@@ -81,21 +79,24 @@ class PlannerPool:
         self.registry = registry
         self._model: Planner | None = None
         self._error: Exception | None = None
+        self._lock = threading.Lock()
 
-    def _shared_model(self, kind: str) -> Planner | None:
-        if self._model is None and self._error is None:
-            try:
+    def _shared_model(self, kind: str) -> Planner:
+        with self._lock:
+            if self._error is not None:
+                raise self._error  # the hybrid says it once per session and answers by rules
+            if self._model is None:
                 fallback = {}
                 if self.config.planner == "hybrid":
                     from agent.planners.hybrid import rules_planner
 
                     fallback["planner"] = rules_planner(self.registry, handover=False)
-                self._model = model_planner(kind, self.config, self.registry, **fallback)
-            except Exception as e:
-                self._error = e
-                if self.config.planner != "hybrid":
+                try:
+                    self._model = model_planner(kind, self.config, self.registry, **fallback)
+                except Exception as e:
+                    self._error = e
                     raise
-        return self._model
+            return self._model
 
     def planner(self) -> Planner | None:
         """The planner for the next session; None: let the session build its own."""
@@ -106,7 +107,8 @@ class PlannerPool:
             model_kind = hybrid_model_kind(self.config)
             if model_kind == "none":
                 return None
-            return hybrid_planner(self.config, self.registry, model=self._shared_model(model_kind))
+            # Built on the first hand-over of any session, then shared.
+            return hybrid_planner(self.config, self.registry, shared=lambda: self._shared_model(model_kind))
         return None
 
     def close(self) -> None:

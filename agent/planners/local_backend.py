@@ -40,6 +40,23 @@ from skills.registry import SkillRegistry, load_registry
 log = logging.getLogger(__name__)
 
 
+_BACKEND_LOCK = threading.Lock()
+
+
+def _backend_ready(llama_cls: Any) -> None:
+    """Initialise llama.cpp's backend once, here. llama-cpp-python does it inside the first
+    `Llama()` with stdout and stderr redirected to /dev/null (sys.stdout swapped and fds 1 and 2
+    dup2'd), which, when a model loads in a worker thread, swallows what other threads print
+    and can leave sys.stdout pointing at /dev/null for good (seen: an evaluation printed
+    nothing). Doing it first, without the redirection, makes the Llama() skip it."""
+    import llama_cpp  # noqa: PLC0415
+
+    with _BACKEND_LOCK:
+        if not getattr(llama_cls, "_Llama__backend_initialized", False):
+            llama_cpp.llama_backend_init()
+            llama_cls._Llama__backend_initialized = True
+
+
 def default_threads() -> int:
     """Half the cores. llama.cpp's worker threads spin at a barrier after every layer: on a
     2-core machine shared with other work, 2 threads decoded at 1.5 tokens/s and 1 thread at
@@ -140,6 +157,7 @@ class LocalPlanner:
             except ImportError as e:
                 raise ModelFault("load", f"llama-cpp-python is not installed ({e}); run `make setup`",
                                  retryable=False) from None
+            _backend_ready(Llama)
             cfg = self.config
             t = time.monotonic()
             try:
