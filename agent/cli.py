@@ -51,6 +51,13 @@ def _config(config_file: Optional[Path], planner: Optional[str], realtime: Optio
         raise
     if model_path is not None and cfg.planner in ("local", "hybrid"):
         cfg.local = {**cfg.local, "model_path": str(model_path)}  # a GGUF file for the local model
+    if cfg.planner == "local":  # the model file is checked now: one line, not a traceback later
+        from agent.planners.local_model import ModelUnavailable, check_gguf, default_model_path
+
+        try:
+            check_gguf(Path(cfg.local.get("model_path") or default_model_path()))
+        except ModelUnavailable as e:
+            _fail(str(e))
     _check_home(cfg.home)
     return cfg
 

@@ -157,3 +157,13 @@ def test_the_hybrid_default_without_a_model_configured_is_the_rules_parser(monke
     assert h.name == "hybrid"
     turn = h.plan(planner_input("Kindly yeet the red cup toward the bin."))  # the model file is missing
     assert "no planning model" in turn.say and "missing.gguf" in h.last_metrics["faults"][0]
+
+
+def test_planner_local_with_no_model_file_is_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from agent.cli import app
+
+    r = CliRunner().invoke(app, ["do", "put the red cup in the bin", "--planner", "local",
+                                 "--model-path", str(tmp_path / "none.gguf")], env={"HIROBOT_HOME": str(tmp_path)})
+    assert r.exit_code == 2 and "make local-model" in r.output and "Traceback" not in r.output

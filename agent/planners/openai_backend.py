@@ -314,8 +314,8 @@ class OpenAIPlanner:
             self._system = system_prompt(skills)
             self._schema = turn_schema(skills, per_skill=self.config.schema_per_skill, strict=self.config.strict_schema)
             self._rendered_for = key
-        # Images are attached when sending, so a step-down mid-call takes effect on the next attempt.
-        return build_prompt(inp, skills, with_images=True, system=self._system)
+        # A step-down during this call also strips the frames from its later requests (`_body`).
+        return build_prompt(inp, skills, with_images=self.images, system=self._system)
 
     def _body(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         cfg = self.config
