@@ -167,3 +167,32 @@ def test_planner_local_with_no_model_file_is_one_line(tmp_path):
     r = CliRunner().invoke(app, ["do", "put the red cup in the bin", "--planner", "local",
                                  "--model-path", str(tmp_path / "none.gguf")], env={"HIROBOT_HOME": str(tmp_path)})
     assert r.exit_code == 2 and "make local-model" in r.output and "Traceback" not in r.output
+
+
+def test_eval_reads_the_config_file_and_reports_each_turn(tmp_path):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from agent.cli import app
+
+    scenarios = tmp_path / "one.jsonl"
+    scenarios.write_text(
+        '{"id": "put-x", "tags": ["single-step"], "scene": {"objects": [{"name": "red cup", "kind": "cup", '
+        '"color": "red"}, {"name": "bin", "kind": "bin", "at": "right"}], "seed": 0}, '
+        '"turns": [{"say": "Put the red cup in the bin."}], "expect": {"holds": ["in(red cup, bin)"]}}\n')
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text('planner = "rules"\n')
+    other = tmp_path / "other.toml"
+    other.write_text('planner = "hybrid"\nhybrid_model = "none"\n')
+    runner = CliRunner()
+    for args, want in (([], "rules"), (["--config", str(other)], "hybrid")):
+        report = tmp_path / f"{want}.json"
+        r = runner.invoke(app, ["eval", str(scenarios), "--report", str(report), *args], env={"HIROBOT_HOME": str(home)})
+        assert r.exit_code == 0, r.output
+        out = json.loads(Path(report).read_text())
+        assert out["planner"] == want
+        (turn,) = out["scenarios"][0]["planner_turns"]
+        assert turn["answered_by"] == "rules" and turn["latency_total_s"] is not None
+        assert "planner: by rules" in r.output and "1 turns answered by {'rules': 1}" in r.output

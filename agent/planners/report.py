@@ -22,6 +22,8 @@ def who_answered(planner: str, metrics: dict[str, Any]) -> str:
 def turn_record(planner: str, utterance: str, metrics: dict[str, Any]) -> dict[str, Any]:
     rec = {"utterance": utterance, "session_planner": planner, "answered_by": who_answered(planner, metrics)}
     rec.update({k: metrics.get(k) for k in _KEYS})
+    if rec["latency_total_s"] is None:
+        rec["latency_total_s"] = metrics.get("total_s")  # what ask_planner measures for any planner
     return rec
 
 
