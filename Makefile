@@ -53,8 +53,8 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps $(NODEPS_PACKAGES)
 	@touch $@
 
-# hirobot[lerobot] beside LeRobot 0.6 on Python 3.12. openpi-client declares numpy<2, which
-# LeRobot's numpy>=2 excludes; its code runs on numpy 2, so it goes in without its dependencies.
+# hirobot[lerobot] beside LeRobot 0.6 on Python 3.12: what `pip install "hirobot[lerobot]"` gives a
+# LeRobot user. Only the tests that need LeRobot run here (tests/test_policy_lerobot_*.py).
 setup-lerobot: system-deps $(LEROBOT_VENV)/.installed
 
 $(LEROBOT_VENV)/.installed: pyproject.toml
@@ -62,7 +62,6 @@ $(LEROBOT_VENV)/.installed: pyproject.toml
 	$(LEROBOT_PYTHON) -m venv $(LEROBOT_VENV)
 	$(LEROBOT_BIN)/python -m pip install -q --upgrade pip
 	$(LEROBOT_BIN)/python -m pip install -q -e ".[lerobot,test]"
-	$(LEROBOT_BIN)/python -m pip install -q --no-deps openpi-client==0.1.2
 	@touch $@
 
 # The local planner's default model, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB, Apache-2.0),
