@@ -61,6 +61,8 @@ def test_answers_under_the_grammar_and_reuses_the_system_prompt(planner):
         # The grammar admits only planner turns: unless cut at max_tokens, the answer parses.
         if not cut:
             assert not [f for f in m["faults"] if "JSON" in f or "field " in f], m["faults"]
+        # Nor can it write a contradictory turn: the schema admits one kind of turn at a time.
+        assert not [f for f in m["faults"] if "not both" in f or "an answer by itself" in f], m["faults"]
         assert m["tokens_in"] > 1000 and m["tokens_out"] > 0
     # The second turn evaluates only its own text: the system prompt is in the KV cache.
     stable_tokens_at_least = first["tokens_in"] * first["prompt_stable_fraction"] * 0.9
