@@ -48,7 +48,8 @@ _BARE_ANSWERS = frozenset({"Okay.", "There's nothing to do.", "There's nothing l
 # Words after which a thing is named only to place or pick out another ("the can next to the
 # basket", "everything on the tray"), or to be corrected away ("in the bin, no, in the basket").
 _ASIDE_BEFORE = sorted({p for p, _ in lx.RELATION_PHRASES} | {p for p, _ in lx.SIDE_PHRASES} |
-                       {"from", "closest to", "nearest to", "farthest from", "furthest from", "but", "than"},
+                       {"from", "closest to", "nearest to", "farthest from", "furthest from", "but", "than",
+                        "instead of", "rather than"},
                        key=len, reverse=True)
 _CORRECTION_MARK = re.compile(r"\b(?:no|nope|i mean|i meant|rather|sorry|make that|instead of|rather than|"
                               r"actually|not)\b")
@@ -71,9 +72,13 @@ def reason_not_understood(inp: PlannerInput, reading: str, turn: PlannerTurn,
     text = _words(reading)
     said = (turn.question or turn.say).lower()
     unseen = _CANT_SEE.match(said)
-    unknown = [w for w in text if not _known(w) and w not in extra_words and w not in _scene_words(inp)]
+    unknown = [w for w in text if not known_word(w) and w not in extra_words and w not in _scene_words(inp)]
     # "I can't see a spoon": the word it does not know is the very thing it says is not there.
-    if unknown and not (turn.refused and unseen and set(unknown) <= set(_words(unseen.group("np")))):
+    # Not so when the rest of that phrase fits something here ("a blue blog" by a blue block):
+    # the unknown word may be a slip for it.
+    grounded_unseen = turn.refused and unseen is not None and set(unknown) <= set(_words(unseen.group("np"))) and \
+        not _fits_something(unseen.group("np"), inp.scene)
+    if unknown and not grounded_unseen:
         return f"unknown word {unknown[0]!r}"
     if UNREAD_CLAUSE in turn.say:
         return "a clause was not read"
@@ -164,7 +169,7 @@ def _scene_words(inp: PlannerInput) -> frozenset[str]:
     return frozenset(out)
 
 
-def _known(word: str) -> bool:
+def known_word(word: str) -> bool:
     """A word of the parser's vocabulary, or a regular inflection of one ("putting", "cups")."""
     known = _known_words()
     if word in known:
@@ -191,6 +196,16 @@ def _kinds_named_aside(reading: str) -> set[str]:
     if last is not None:
         out |= _kinds_named(t[: last.start()])
     return out
+
+
+def _fits_something(np_text: str, scene: list[SceneObject]) -> bool:
+    """Whether the known words of a phrase (a colour, a kind) describe an object here."""
+    ws = set(_words(np_text))
+    colors = {lx.COLOR_WORDS[w] for w in ws if w in lx.COLOR_WORDS}
+    kinds = {lx.KIND_WORDS[w][0] for w in ws if w in lx.KIND_WORDS}
+    if not colors and not kinds:
+        return False
+    return any((not colors or o.color in colors) and (not kinds or o.kind in kinds) for o in scene)
 
 
 def _names_a_thing(np_text: str) -> bool:
