@@ -190,3 +190,24 @@ NP_FILLERS: frozenset[str] = frozenset({
     "same", "kind", "sort", "type", "for", "me", "real", "quick", "quickly", "carefully", "gently",
     "then", "and", "or", "lying", "sitting", "standing", "around", "lonely", "poor", "old", "new",
 })
+
+# -- towers (read by the grammar in towers.py) ---------------------------------------------------
+# Words that join the items of a tower, in the order they are stacked.
+TOWER_SEPARATORS: tuple[str, ...] = ("and then", "then", "next", "followed by", "and finally", "finally",
+                                     "on top of that", "on top of it", "above it", "and")
+# "red on green on blue": items chained by "on" name the top first.
+TOWER_CHAIN: tuple[str, ...] = ("on top of", "onto", "on")
+# Copulas inside an item ("the orange one is at the bottom") add nothing to it.
+TOWER_ITEM_VERBS: tuple[str, ...] = ("is", "are", "goes", "go", "sits", "sit", "comes", "come", "should be",
+                                     "should go", "must be", "will be", "needs to be", "has to be", "ends up")
+# Words that say where an item sits in the tower.
+TOWER_POSITION_WORDS: tuple[str, ...] = ("bottom", "top", "middle", "base", "underneath", "highest", "lowest",
+                                         "uppermost")
+# Phrases that say which end the list starts from.
+TOWER_ORDER_TOP_FIRST: tuple[str, ...] = tuple(
+    [f"from {the}top" + (f" to {the2}bottom" if to else "") for the in ("", "the ") for the2 in ("", "the ")
+     for to in (False, True)] + ["top to bottom", "top down", "from the top down", "from top down"])
+TOWER_ORDER_BOTTOM_FIRST: tuple[str, ...] = tuple(
+    [f"from {the}bottom" + (f" to {the2}top" if to else "") for the in ("", "the ") for the2 in ("", "the ")
+     for to in (False, True)] + ["bottom to top", "bottom up", "from the bottom up", "from bottom up", "in that order",
+                                 "in this order"])
