@@ -211,3 +211,34 @@ TOWER_ORDER_BOTTOM_FIRST: tuple[str, ...] = tuple(
     [f"from {the}bottom" + (f" to {the2}top" if to else "") for the in ("", "the ") for the2 in ("", "the ")
      for to in (False, True)] + ["bottom to top", "bottom up", "from the bottom up", "from bottom up", "in that order",
                                  "in this order"])
+
+# -- exclusions (read by the grammar in exclusions.py) -------------------------------------------
+# "Don't touch the plate": a negation, then a verb of handling.
+EXCLUDE_NEGATIONS: tuple[str, ...] = ("do not", "dont", "do not you")
+EXCLUDE_HANDLING_VERBS: tuple[str, ...] = (
+    "touch", "move", "take", "use", "pick up", "grab", "disturb", "bother with", "handle", "put away", "throw away",
+    "throw out", "mess with", "lift", "remove", "shift", "go near", "knock over", "include")
+EXCLUDE_HANDLING_TAILS: tuple[str, ...] = ("at all", "please", "either")
+# "Leave the plate where it is", "keep the cup there".
+EXCLUDE_LEAVE_VERBS: tuple[str, ...] = ("leave", "leaving")
+EXCLUDE_LEAVE_TAILS: tuple[str, ...] = (
+    "where it is", "where they are", "where it was", "alone", "there", "in place", "as it is", "as they are",
+    "as is", "be", "untouched", "on the table", "where it stands", "in its place", "where it belongs",
+    "right where it is", "out of it", "out", "exactly where it is", "for now", "in peace", "on its own")
+EXCLUDE_KEEP_VERBS: tuple[str, ...] = ("keep", "keeping")
+EXCLUDE_KEEP_TAILS: tuple[str, ...] = ("where it is", "where they are", "there", "in place", "as it is", "untouched",
+                                       "on the table", "out of it", "out")
+# "Except the red one", "not the plate".
+EXCLUDE_EXCEPT_WORDS: tuple[str, ...] = (
+    "not", "except", "except for", "apart from", "other than", "without", "save", "save for", "excluding",
+    "barring", "aside from", "besides", "not counting", "minus")
+# "Skip the white one", "leave out the forks": drop it from the job.
+EXCLUDE_SKIP_VERBS: tuple[str, ...] = (
+    "skip", "skipping", "omit", "omitting", "exclude", "leave out", "leaving out", "forget about", "ignore",
+    "ignoring", "pass on", "do not bother with", "never mind")
+EXCLUDE_SKIP_TAILS: tuple[str, ...] = ("for now", "this time")
+# "The plate stays".
+EXCLUDE_STAY_VERBS: tuple[str, ...] = (
+    "stays", "stay", "should stay", "must stay", "can stay", "remains", "remain", "is staying", "stays put",
+    "stay put", "is not to be touched", "should not be touched", "must not be touched", "should not move",
+    "must not move", "does not move", "is off limits", "are off limits")
