@@ -242,3 +242,12 @@ EXCLUDE_STAY_VERBS: tuple[str, ...] = (
     "stays", "stay", "should stay", "must stay", "can stay", "remains", "remain", "is staying", "stays put",
     "stay put", "is not to be touched", "should not be touched", "must not be touched", "should not move",
     "must not move", "does not move", "is off limits", "are off limits")
+
+# -- routines (read by the grammar in routines.py) -----------------------------------------------
+# "When I say set the table, ...": a phrase of the person's own that stands for a job.
+ROUTINE_WHEN: tuple[str, ...] = ("when", "if")
+# Words that make it a habit: "whenever you tidy up, ..." names a job of the robot's own.
+ROUTINE_HABIT: tuple[str, ...] = ("whenever", "each time", "every time")
+ROUTINE_ASKED: tuple[str, ...] = ("i say", "i tell you to", "i tell you", "i ask you to", "i ask for", "i ask you",
+                                  "i ask")
+ROUTINE_MEANS: tuple[str, ...] = ("means", "should mean", "is when")
