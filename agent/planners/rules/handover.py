@@ -58,6 +58,10 @@ _CORRECTION_MARK = re.compile(r"\b(?:no|nope|i mean|i meant|rather|sorry|make th
 _KEEP_MARKS = sorted(set(EXCEPT_MARKERS) - {"but", "but the"} | {
     "not", "leave", "keep", "do not touch", "do not move", "never touch", "never move", "skip", "without"},
     key=len, reverse=True)
+# Compiled once: there are more of them than the re module caches.
+_ASIDE_PATTERNS = [re.compile(r"(?<![a-z])" + re.escape(p) + r" (?:the |a |an |my )?(?P<rest>[a-z]+(?: [a-z]+)?)")
+                   for p in _ASIDE_BEFORE]
+_KEEP_PATTERNS = [re.compile(r"(?<![a-z])" + re.escape(m) + r"\s+(?=\S)") for m in _KEEP_MARKS]
 _STAYS = re.compile(r"(?P<np>(?:the|that|this|my)\s+[a-z ]+?)\s+(?:stays|stay|should stay|remains|is staying)\b")
 _CLAUSE_END = re.compile(r"\s*(?:,|;|\band\b|\bgoes\b|\bgo\b|\bshould\b|\bthen\b|\bbut\b|\bplease\b|\bwhere\b|\balone\b|\bout\b|\bhere\b|"
                          r"\bthere\b|\bas it is\b|\bin place\b|$)")
@@ -186,9 +190,8 @@ def _kinds_named_aside(reading: str) -> set[str]:
     """Kinds named only as a landmark ("next to the basket"), or before a correction."""
     t = " ".join(_words(reading))
     out: set[str] = set()
-    for phrase in _ASIDE_BEFORE:
-        for m in re.finditer(r"(?<![a-z])" + re.escape(phrase) + r" (?:the |a |an |my )?(?P<rest>[a-z]+(?: [a-z]+)?)",
-                             t):
+    for pattern in _ASIDE_PATTERNS:
+        for m in pattern.finditer(t):
             out |= _kinds_named(m.group("rest"))
     last = None
     for last in _CORRECTION_MARK.finditer(t):
@@ -254,8 +257,8 @@ def _kept(reading: str, scene: list[SceneObject]) -> list[SceneObject]:
     spans: list[str] = []
     for sentence in re.split(r"[.!?;:]+", normalize(reading)):
         t = " " + strip_punct(sentence) + " "
-        for mark in _KEEP_MARKS:
-            for m in re.finditer(r"(?<![a-z])" + re.escape(mark) + r"\s+(?=\S)", t):
+        for pattern in _KEEP_PATTERNS:
+            for m in pattern.finditer(t):
                 rest = t[m.end():]
                 end = _CLAUSE_END.search(rest)
                 spans.append(rest[: end.start()] if end else rest)
