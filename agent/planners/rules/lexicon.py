@@ -251,3 +251,21 @@ ROUTINE_HABIT: tuple[str, ...] = ("whenever", "each time", "every time")
 ROUTINE_ASKED: tuple[str, ...] = ("i say", "i tell you to", "i tell you", "i ask you to", "i ask for", "i ask you",
                                   "i ask")
 ROUTINE_MEANS: tuple[str, ...] = ("means", "should mean", "is when")
+
+# -- corrections -----------------------------------------------------------------------------------
+# Words that, said in the middle of a request, start a clause replacing part of what came before
+# ("put the cup in the bin, no, in the basket").
+CORRECTION_MARKERS: tuple[str, ...] = ("no", "nope", "sorry", "oops", "i mean", "i meant", "or rather", "make that",
+                                       "wait no", "no wait", "correction")
+# Said alone, a correction marker that waits for what it corrects ("no, no, the basket").
+BARE_CORRECTIONS: tuple[str, ...] = CORRECTION_MARKERS + ("rather", "no no", "oh no", "sorry no", "no sorry")
+# Words anywhere in a clause that make it a correction of what is under way.
+CORRECTION_WORDS: tuple[str, ...] = ("instead", "actually", "rather", "no no", "i meant", "i mean", "wrong", "oops",
+                                     "sorry", "not that", "make that", "make it", "i said", "i wanted", "i asked for",
+                                     "i told you")
+# Of the goes-verbs: "the cups go on the tray", "cans belong in the basket".
+GOES_VERBS: tuple[str, ...] = (
+    "goes", "go", "should go", "must go", "need to go", "needs to go", "has to go", "have to go", "will go", "belong",
+    "belongs", "should be", "must be", "are to go", "is to go", "gets", "get", "should end up", "go back",
+    "goes back", "ends up", "end up", "should be put", "must be put", "are put", "is put", "can go",
+    "should be placed", "must be placed", "is placed", "are placed", "live", "lives")

@@ -61,24 +61,26 @@ _CONNECTORS = re.compile(
     r"|,?\s*\band after that\b,?|,?\s*\bnext\b(?!\s+to\b),?|,?\s*\band finally\b,?|,?\s*\bfinally\b,?"
     r"|,?\s*\blastly\b,?|,?\s*\bonce that is done\b,?|,?\s*\bwhen you are done\b,?|,?\s*\band also\b"
     r"|,?\s*\band last\b,?|,?\s*\bafter this\b,?|,?\s*\bfollowed by\b)\s*")
-_CORRECTION = re.compile(r"\b(?:instead|actually|rather|no no|i meant|i mean|wrong|oops|sorry|not that|make that|"
-                         r"make it|i said|i wanted|i asked for|i told you)\b")
+
+
+def _any_of(words: tuple[str, ...]) -> str:
+    """A group matching any of the words, tried in the table's order."""
+    return "(?:" + "|".join(re.escape(w) for w in words) + ")"
+
+
+_CORRECTION = re.compile(r"\b" + _any_of(lx.CORRECTION_WORDS) + r"\b")
 # A correction said in the middle of a sentence ("put the cup in the bin, no, in the basket"):
 # the marker starts a new clause that replaces part of the one before it.
-_SELF_CORRECTION = re.compile(r"(?:\s*,\s*|\s+)(?=(?:no|nope|sorry|oops|i mean|i meant|or rather|make that|"
-                              r"wait no|no wait|correction)\b\s*,?\s*\S)")
-_MARKER_COMMA = re.compile(r"^((?:no|nope|sorry|oops|i mean|i meant|or rather|make that|wait no|no wait|correction)"
-                           r"(?:\s+(?:no|wait|sorry))*)\s*,\s*")
-_BARE_CORRECTION = re.compile(r"^(?:no|nope|sorry|oops|i mean|i meant|or rather|rather|make that|wait no|no wait|"
-                              r"correction|no no|oh no|sorry no|no sorry)$")
-_GOES_VERB = re.compile(r"\s+(?:goes|go|should go|must go|need to go|needs to go|has to go|have to go|"
-                        r"will go|belong|belongs|should be|must be|are to go|is to go|gets|get|should end up|"
-                        r"go back|goes back|ends up|end up|should be put|must be put|are put|is put|can go|"
-                        r"should be placed|must be placed|is placed|are placed|live|lives)\s+")
+_SELF_CORRECTION = re.compile(r"(?:\s*,\s*|\s+)(?=" + _any_of(lx.CORRECTION_MARKERS) + r"\b\s*,?\s*\S)")
+_MARKER_COMMA = re.compile(r"^(" + _any_of(lx.CORRECTION_MARKERS) + r"(?:\s+(?:no|wait|sorry))*)\s*,\s*")
+_BARE_CORRECTION = re.compile(r"^" + _any_of(lx.BARE_CORRECTIONS) + r"$")
+_GOES_VERB = re.compile(r"\s+" + _any_of(lx.GOES_VERBS) + r"\s+")
 # Words a subject noun phrase cannot end with: "the trash and the can go ..." is not "the trash
 # and the" + "can go ...".
 _NP_CANNOT_END = frozenset({"the", "a", "an", "and", "or", "of", "my", "your", "this", "that", "these", "those",
                             "all", "both", "each", "every", "some", "any"})
+
+
 def parse_utterance(text: str, skill_verbs: dict[str, str] | None = None) -> Parsed:
     """All commands and exclusions of an utterance, in the order they were said."""
     out = Parsed()
