@@ -25,8 +25,7 @@ from agent.planners.rules.notes import Rules, macro_for, preferences_in, read_no
 from agent.planners.rules.outcomes import NeedQuestion, Refusal
 from agent.planners.rules.parse import Command, Exclusion, Parsed, parse_utterance
 from agent.planners.rules import lexicon as lx
-from agent.planners.rules.text import (edit_distance, normalize, sound_skeleton, sounds_alike, strip_fillers,
-                                      strip_punct)
+from agent.planners.rules.text import edit_distance, normalize, sound_skeleton, strip_fillers, strip_punct
 from agent.planners.rules.world import PlanWorld, the
 from agent.schema import Note, PlannerInput, PlannerTurn, PlanStep, SceneObject
 
