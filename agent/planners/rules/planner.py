@@ -20,12 +20,11 @@ from agent.planners.rules.choices import Chooser, narrow
 from agent.planners.rules.dialogue import Context, context_of, control_of, question_chain
 from agent.planners.rules.grounding import Referents
 from agent.planners.rules.handover import UNREAD_CLAUSE, known_word, reason_not_understood
-from agent.planners.rules.readings import naming_words, other_readings, words_respelled
+from agent.planners.rules.readings import other_readings, rules_misheard, without_bare_ones, words_respelled
 from agent.planners.rules.notes import Rules, macro_for, preferences_in, read_notes
 from agent.planners.rules.outcomes import NeedQuestion, Refusal
 from agent.planners.rules.parse import Command, Exclusion, Parsed, parse_utterance
-from agent.planners.rules import lexicon as lx
-from agent.planners.rules.text import edit_distance, normalize, sound_skeleton, strip_fillers, strip_punct
+from agent.planners.rules.text import normalize, strip_fillers, strip_punct
 from agent.planners.rules.world import PlanWorld, the
 from agent.schema import Note, PlannerInput, PlannerTurn, PlanStep, SceneObject
 
@@ -94,9 +93,9 @@ class RulesPlanner:
 
     def _without_lost_phrases(self, inp: PlannerInput) -> tuple[PlannerTurn, str] | None:
         """"Ron one, I said the green block", "Alright, the one": the turn read without the
-        clauses that only say "one" (see `_without_bare_ones`), when that reading stands on its
+        clauses that only say "one" (see `readings.without_bare_ones`), when that reading stands on its
         own; what is left may rightly change nothing."""
-        for alt in _without_bare_ones(inp.utterance, inp.scene)[:_MAX_READINGS]:
+        for alt in without_bare_ones(inp.utterance, inp.scene)[:_MAX_READINGS]:
             turn, reading = self._as_heard(inp.model_copy(update={"utterance": alt}))
             if not turn.refused and turn.question is None:
                 return turn, reading
@@ -112,7 +111,7 @@ class RulesPlanner:
         # rest of the request can be done; then the other reading must do more.
         only = "all" if turn.refused else "places" if turn.question else "impossible"
         alts = [r.text for r in other_readings(inp.utterance, inp.scene, known_word, only)]
-        for alt in (alts + _rules_misheard(inp.utterance, inp.scene))[:_MAX_READINGS]:
+        for alt in (alts + rules_misheard(inp.utterance, inp.scene, known_word))[:_MAX_READINGS]:
             other = self._safe_turn(inp.model_copy(update={"utterance": alt}))
             if not other.refused and other.question is None and other.steps and \
                     (turn.refused or len(other.steps) > len(turn.steps)):
@@ -453,73 +452,3 @@ def _names(objs: list[SceneObject]) -> str:
 def _without(text: str, phrase: str) -> str:
     out = re.sub(r"(?<![a-z])" + re.escape(phrase) + r"(?![a-z])", " ", strip_punct(text))
     return strip_fillers(out)
-
-
-_BARE_ONE = re.compile(r"^(?:[a-z']+\s+)?ones?$")
-# Words that make "X one" pick something out or say something: kept.
-_SAYS_WHICH = {"no", "not", "don't", "dont", "never", "nope", "that", "this", "which", "other", "another",
-               "same", "next", "last", "first", "second", "third", "left", "right", "front", "back",
-               "middle", "big", "bigger", "biggest", "small", "smaller", "smallest", "little", "large",
-               "tall", "short", "empty", "full", "each", "every", "any", "either", "neither", "new", "old",
-               "near", "far", "closest", "nearest", "only", "just", "wrong", "correct"}
-
-
-def _without_bare_ones(utterance: str, scene: list[SceneObject]) -> list[str]:
-    """"Ron one, I said the green block", "Okay, the one": a clause of at most two words
-    ending in "one" that names no colour, no side, nothing on the table is a short phrase the
-    recognizer lost. "<word> one" is read as "wrong one", the phrase of that shape a person
-    coaching a robot says most ("run one", "from one"), then without the clause; "the one"
-    ("go on") only without it. "That one", "the other one", "not one" and the rest of the turn
-    are kept; a turn that is nothing but such clauses is left as heard."""
-    clauses = [c.strip() for c in re.split(r"[,.;!?]+", utterance) if c.strip()]
-    named = naming_words(scene)
-
-    def bare(clause: str) -> bool:
-        ws = clause.lower().split()
-        return bool(_BARE_ONE.match(" ".join(ws))) and not (set(ws) & (named | _SAYS_WHICH))
-
-    if not any(bare(c) for c in clauses) or all(bare(c) for c in clauses):
-        return []
-    dropped = ". ".join(c for c in clauses if not bare(c)) + "."
-    wrong = ", ".join("wrong one" if bare(c) and c.lower().split()[0] not in ("the", "a", "one") else c
-                      for c in clauses) + "."
-    return ([wrong] if wrong != ", ".join(clauses) + "." else []) + [dropped]
-
-
-# The one-word sorts of thing that move, with how they sound: category words and plural kinds.
-# What goes somewhere is moved, so the fixed kinds (bins, trays) are not among them.
-_MOVABLE_SORTS = [(w, sound_skeleton(w)) for w in
-                  [w for w, kinds in lx.CATEGORY_WORDS.items() if not kinds & lx.FIXED_KINDS] +
-                  [k for k, (kind, plural) in lx.KIND_WORDS.items() if plural and kind not in lx.FIXED_KINDS]
-                  if " " not in w]
-_GOES_SUBJECT = re.compile(r"(?:^|(?<=[.,;:!?]))\s*(?P<subj>[a-z']+(?:\s+[a-z']+)?)\s+(?=(?:go|goes|going)\b)",
-                           re.IGNORECASE)
-
-
-def _rules_misheard(utterance: str, scene: list[SceneObject]) -> list[str]:
-    """"Dishes go on the tray" heard as "This is going the tray": in a clause that says where a
-    sort of thing goes, words before "go" that name nothing are read as the one sort word that
-    sounds like them ("this is" / "dishes", "cuts" / "cups"), and "going the <place>", which
-    says nothing, as "go to the <place>"."""
-    named = naming_words(scene) | set(lx.CATEGORY_WORDS) | set(lx.EVERYTHING_WORDS)
-    pronouns = set(lx.PRONOUNS) | set(lx.PLURAL_PRONOUNS)
-    out = utterance
-    for m in reversed(list(_GOES_SUBJECT.finditer(utterance))):
-        said = m.group("subj").lower().split()
-        # "This goes on the tray" names something; "this is go on the tray" does not.
-        if set(said) & named or (len(said) == 1 and said[0] in pronouns) or \
-                said[0] in ("the", "a", "and", "then", "it", "they", "everything", "all"):
-            continue
-        heard = sound_skeleton("".join(said))
-        near = [w for w, sound in _MOVABLE_SORTS if len(heard) >= 3 and edit_distance(heard, sound) <= 1]
-        meanings = {lx.CATEGORY_WORDS.get(w) or frozenset({lx.KIND_WORDS[w][0]}) for w in near}
-        if len(meanings) == 1:  # "kens": "cans" or "tins", the same sort either way
-            out = out[:m.start("subj")] + near[0] + out[m.end("subj"):]
-    # "Going the other way" is English; "going the tray" is "go on the tray" with a word lost. The
-    # place may itself be misheard ("going the tree"), so it is read as a place word in turn.
-    out = re.sub(r"\b(?:going|goin|gone)\s+the\s+(?!(?:other|same|wrong|right|way|distance|extra)\b)(?=[a-z]+\b)",
-                 "go to the ", out, flags=re.IGNORECASE)
-    if out == utterance:
-        return []
-    respelled = words_respelled(out, scene, known_word)
-    return [out] + ([respelled.text] if respelled is not None and respelled.text != out else [])

@@ -194,3 +194,75 @@ def _named_after(after: str, scene: list[SceneObject]) -> list[SceneObject]:
         kind = lx.KIND_WORDS[ws[0]][0]
         named = [o for o in scene if o.kind == kind and (color is None or o.color == color)]
     return named
+
+
+# -- phrases the recognizer loses or garbles ---------------------------------------------------------
+
+_BARE_ONE = re.compile(r"^(?:[a-z']+\s+)?ones?$")
+# Words that make "X one" pick something out or say something: kept.
+_SAYS_WHICH = {"no", "not", "don't", "dont", "never", "nope", "that", "this", "which", "other", "another",
+               "same", "next", "last", "first", "second", "third", "left", "right", "front", "back",
+               "middle", "big", "bigger", "biggest", "small", "smaller", "smallest", "little", "large",
+               "tall", "short", "empty", "full", "each", "every", "any", "either", "neither", "new", "old",
+               "near", "far", "closest", "nearest", "only", "just", "wrong", "correct"}
+
+
+def without_bare_ones(utterance: str, scene: list[SceneObject]) -> list[str]:
+    """"Ron one, I said the green block", "Okay, the one": a clause of at most two words
+    ending in "one" that names no colour, no side, nothing on the table is a short phrase the
+    recognizer lost. "<word> one" is read as "wrong one", the phrase of that shape a person
+    coaching a robot says most ("run one", "from one"), then without the clause; "the one"
+    ("go on") only without it. "That one", "the other one", "not one" and the rest of the turn
+    are kept; a turn that is nothing but such clauses is left as heard."""
+    clauses = [c.strip() for c in re.split(r"[,.;!?]+", utterance) if c.strip()]
+    named = naming_words(scene)
+
+    def bare(clause: str) -> bool:
+        ws = clause.lower().split()
+        return bool(_BARE_ONE.match(" ".join(ws))) and not (set(ws) & (named | _SAYS_WHICH))
+
+    if not any(bare(c) for c in clauses) or all(bare(c) for c in clauses):
+        return []
+    dropped = ". ".join(c for c in clauses if not bare(c)) + "."
+    wrong = ", ".join("wrong one" if bare(c) and c.lower().split()[0] not in ("the", "a", "one") else c
+                      for c in clauses) + "."
+    return ([wrong] if wrong != ", ".join(clauses) + "." else []) + [dropped]
+
+
+# The one-word sorts of thing that move, with how they sound: category words and plural kinds.
+# What goes somewhere is moved, so the fixed kinds (bins, trays) are not among them.
+_MOVABLE_SORTS = [(w, sound_skeleton(w)) for w in
+                  [w for w, kinds in lx.CATEGORY_WORDS.items() if not kinds & lx.FIXED_KINDS] +
+                  [k for k, (kind, plural) in lx.KIND_WORDS.items() if plural and kind not in lx.FIXED_KINDS]
+                  if " " not in w]
+_GOES_SUBJECT = re.compile(r"(?:^|(?<=[.,;:!?]))\s*(?P<subj>[a-z']+(?:\s+[a-z']+)?)\s+(?=(?:go|goes|going)\b)",
+                           re.IGNORECASE)
+
+
+def rules_misheard(utterance: str, scene: list[SceneObject], known: Callable[[str], bool]) -> list[str]:
+    """"Dishes go on the tray" heard as "This is going the tray": in a clause that says where a
+    sort of thing goes, words before "go" that name nothing are read as the one sort word that
+    sounds like them ("this is" / "dishes", "cuts" / "cups"), and "going the <place>", which
+    says nothing, as "go to the <place>"."""
+    named = naming_words(scene) | set(lx.CATEGORY_WORDS) | set(lx.EVERYTHING_WORDS)
+    pronouns = set(lx.PRONOUNS) | set(lx.PLURAL_PRONOUNS)
+    out = utterance
+    for m in reversed(list(_GOES_SUBJECT.finditer(utterance))):
+        said = m.group("subj").lower().split()
+        # "This goes on the tray" names something; "this is go on the tray" does not.
+        if set(said) & named or (len(said) == 1 and said[0] in pronouns) or \
+                said[0] in ("the", "a", "and", "then", "it", "they", "everything", "all"):
+            continue
+        heard = sound_skeleton("".join(said))
+        near = [w for w, sound in _MOVABLE_SORTS if len(heard) >= 3 and edit_distance(heard, sound) <= 1]
+        meanings = {lx.CATEGORY_WORDS.get(w) or frozenset({lx.KIND_WORDS[w][0]}) for w in near}
+        if len(meanings) == 1:  # "kens": "cans" or "tins", the same sort either way
+            out = out[:m.start("subj")] + near[0] + out[m.end("subj"):]
+    # "Going the other way" is English; "going the tray" is "go on the tray" with a word lost. The
+    # place may itself be misheard ("going the tree"), so it is read as a place word in turn.
+    out = re.sub(r"\b(?:going|goin|gone)\s+the\s+(?!(?:other|same|wrong|right|way|distance|extra)\b)(?=[a-z]+\b)",
+                 "go to the ", out, flags=re.IGNORECASE)
+    if out == utterance:
+        return []
+    respelled = words_respelled(out, scene, known)
+    return [out] + ([respelled.text] if respelled is not None and respelled.text != out else [])
