@@ -12,7 +12,6 @@ can save it after every node: a process killed mid-step resumes at that step.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -187,6 +186,6 @@ def build_graph(checkpointer: Any | None = None):
 
 
 def sqlite_checkpointer(path: str | Path) -> SqliteSaver:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), check_same_thread=False)
-    return SqliteSaver(conn)
+    from agent.checkpoints import sqlite_checkpointer as pruned
+
+    return pruned(path)  # keeps the latest states only: the file does not grow per step

@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from agent.config import Limits
 from agent.planners.base import Planner
 from perception.base import Perception
 from skills.api import Robot
@@ -74,3 +75,4 @@ class Runtime:
     closing: threading.Event = field(default_factory=threading.Event)  # the session is ending
     idle: threading.Event = field(default_factory=threading.Event)
     max_retries: int = 1
+    limits: Limits = field(default_factory=Limits)  # caps on what one planner turn may hold

@@ -9,7 +9,7 @@ from agent import events as ev
 from agent.planners.base import StepCallback
 from agent.runtime import Runtime
 from agent.schema import (DialogueTurn, Note, PlannerInput, PlannerTurn, PlanStep, StepRecord)
-from agent.validate import turn_problems
+from agent.validate import note_problems, turn_problems
 
 
 def planner_input(state: dict[str, Any], rt: Runtime, utterance: str, running: PlanStep | None = None,
@@ -54,7 +54,7 @@ def ask_planner(rt: Runtime, inp: PlannerInput, on_step: StepCallback | None = N
                              refused=True)
         failed._planner_failed = True
         return failed
-    problems = turn_problems(turn, rt.registry, inp.scene)
+    problems = turn_problems(turn, rt.registry, inp.scene, rt.limits)
     metrics: dict[str, Any] = dict(getattr(rt.planner, "last_metrics", {}) or {})
     metrics.setdefault("total_s", round(time.perf_counter() - t0, 4))
     if problems:
@@ -77,10 +77,17 @@ def merge_notes(state: dict[str, Any], turn: PlannerTurn, rt: Runtime) -> list[d
             notes.append(n)
     have = {n["text"] for n in notes}
     for n in turn.notes:
-        if n.text not in have:
-            notes.append(n.model_dump())
-            have.add(n.text)
-            rt.publish(ev.Note(text=n.text, scope=n.scope))
+        if n.text in have:
+            continue
+        problems = note_problems(n, rt.limits)
+        if not problems and len(notes) >= rt.limits.notes_per_session:
+            problems = [f"the session already holds {len(notes)} notes (limits.notes_per_session)"]
+        if problems:  # a note is a preference about objects and places, checked before it is kept
+            rt.publish(ev.ErrorEvent(message=f"note not kept: {problems[0]}", where="validate"))
+            continue
+        notes.append(n.model_dump())
+        have.add(n.text)
+        rt.publish(ev.Note(text=n.text, scope=n.scope))
     return notes
 
 

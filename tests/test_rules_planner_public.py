@@ -10,7 +10,8 @@ import pytest
 from sim.scenario import Scenario, load_scenarios
 from tests.test_rules_planner_support import play
 
-PUBLIC = Path("/work/shared/eval/public.jsonl")
+# The public scenarios live beside the checkout (../shared), wherever it was cloned.
+PUBLIC = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "public.jsonl"
 SCENARIOS = load_scenarios(PUBLIC) if PUBLIC.exists() else []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Callable, Protocol
 
 from agent.schema import PlannerInput, PlannerTurn, PlanStep
@@ -9,6 +10,10 @@ from agent.schema import PlannerInput, PlannerTurn, PlanStep
 # Called with each step as soon as it is complete and validated, before the rest of the
 # turn is known, so the first step can start while a streaming model is still writing.
 StepCallback = Callable[[PlanStep], None]
+
+
+class PlannerCancelled(Exception):
+    """The planner call was cancelled (its `cancel` event was set) before it answered."""
 
 
 class NotUnderstood(Exception):
@@ -19,4 +24,5 @@ class NotUnderstood(Exception):
 class Planner(Protocol):
     name: str
 
-    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn: ...
+    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None,
+             cancel: threading.Event | None = None) -> PlannerTurn: ...
