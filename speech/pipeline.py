@@ -41,6 +41,7 @@ from .endpoint import FRAME_S, Endpointer, EndpointConfig, Segment
 from .gate import AudioGate
 from .reflexes import ReflexDeduper, match_reflex
 from .sources import AudioSource
+from .level_gate import LevelGate
 from .turn_end import looks_unfinished
 from .vad import Framer, SileroVAD
 
@@ -105,6 +106,10 @@ class PipelineConfig(BaseModel):
     reflexes: bool = True
     spot_window_s: float = Field(1.6, gt=0.2, description="how much of a phrase's start the spotter reads")
     spot_hop_s: float = Field(0.2, gt=0.02, description="new audio between two spotter reads")
+    level_margin_db: float | None = Field(
+        6.0, description="a frame counts as speech only this far above the room's level (speech.level_gate); "
+        "None: the VAD alone. Measured on the public turns in reverb rooms: 6 dB keeps 0.90 of the speech frames "
+        "at 20 dB SNR and lets through 1 % of background-talk frames (the VAD alone: 91-98 %)")
     end_of_turn_model: bool = Field(
         True, description="ask Smart Turn (speech.turn_end) after a short pause whether the turn is complete; "
         "off: every turn ends after endpoint.end_silence_s")
@@ -343,6 +348,7 @@ class SpeechPipeline:
         framer = Framer()
         ep = self._endpointer
         cfg = self.cfg
+        level = LevelGate(cfg.level_margin_db) if cfg.level_margin_db is not None else None
         partial_frames = int(cfg.partial_interval_s / FRAME_S)
         try:
             for chunk in self.source.chunks():
@@ -351,6 +357,8 @@ class SpeechPipeline:
                 t = chunk.t - (len(framer._rest) / SAMPLE_RATE)
                 for frame in framer.push(chunk.samples):
                     prob = self._vad(frame)
+                    if level is not None:
+                        prob = level(frame, prob)
                     self.stats.frames += 1
                     state = "open"
                     for g in self.gates:
