@@ -154,7 +154,7 @@ def begin_step(rt: Runtime, step: PlanStep, index: int) -> tuple[StepHandle, flo
     skill_cls = rt.registry.get(step.skill)
     args = skill_cls.Args.model_validate(step.args)
     if rt.snapshot is not None:
-        rt.snapshot()
+        rt.snapshot(index - 1)
     begin = getattr(rt.robot, "begin_step", None)
     if begin is not None:
         begin(index - 1)  # the simulator keys its perturbations to step indices
@@ -180,16 +180,30 @@ def start_early(rt: Runtime, step: PlanStep, index: int) -> bool:
     return True
 
 
-def _abandon(early: EarlyStep) -> None:
-    """The finished turn did not keep the step started early: stop it, arm at rest."""
+def _abandon(rt: Runtime, early: EarlyStep) -> None:
+    """The finished turn did not keep the step started early: stop it, arm at rest, and log
+    its end (every started step has a `step_finished`)."""
     early.handle.cancel("the plan changed")
     early.handle.wait(10.0)
+    outcome = early.handle.outcome
+    rt.publish(ev.StepFinished(index=early.index, skill=early.step.skill, args=early.step.args,
+                               status=outcome.status.value if outcome else "cancelled",
+                               reason=outcome.reason if outcome else "the plan changed",
+                               ticks=early.handle.stats.ticks, overruns=early.handle.stats.overruns,
+                               duration_s=round(time.perf_counter() - early.t0, 3)))
+
+
+def abandon_early(rt: Runtime) -> None:
+    """Stop a step started early whose plan will not be run (the job ended another way)."""
+    if rt.early is not None:
+        _abandon(rt, rt.early)
+        rt.early = None
 
 
 def settle_early(rt: Runtime, first: PlanStep | None) -> None:
     """After the turn: keep an early step the plan still starts with, stop any other."""
     if rt.early is not None and (first is None or rt.early.step != first):
-        _abandon(rt.early)
+        _abandon(rt, rt.early)
         rt.early = None
 
 
@@ -237,7 +251,9 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
 
     step = job.pending[0]
     scene = rt.perception.scene()
-    _notice_changes(rt, scene, set())
+    # A step a streaming planner started early is already moving its objects: that is the
+    # robot's own move, not someone reaching in.
+    _notice_changes(rt, scene, set(objects_of(rt.early.step)) if rt.early is not None else set())
     problems = step_problems(step, rt.registry, scene)
     if problems:
         speak(rt, f"I can't run '{step.instruction or step.skill}': {problems[0]}.")
@@ -252,7 +268,7 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
         handle, t0 = early.handle, early.t0  # started while the planner was still writing
     else:
         if early is not None:
-            _abandon(early)
+            _abandon(rt, early)
         handle, t0 = begin_step(rt, step, index)
     fate = "keep"
     while not handle.done:
@@ -280,6 +296,8 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
                                overruns=handle.stats.overruns, duration_s=round(time.perf_counter() - t0, 3)))
     record = StepRecord(step=step, status=outcome.status.value, reason=reason).model_dump()
     job.done.append(record)
+    if rt.snapshot is not None:
+        rt.snapshot(len(job.done))  # the world this step left, before the checkpoint marks it done
 
     if fate in ("preempt", "stop"):
         # The plan was already rewritten by what was said; the running step is not retried.
@@ -314,11 +332,13 @@ def _after_failure(job: _Job, rt: Runtime, step: PlanStep, outcome: Outcome) -> 
         job.attempts += 1
         speak(rt, f"That did not work ({outcome.reason}). Trying again.")
         return
+    retried = job.attempts > 0
     job.attempts = 0
     request = job.state.get("request")
     if request and not job.replanned:
         job.replanned = True
-        speak(rt, f"That failed again ({outcome.reason}). Let me look at the table and plan again.")
+        # "again" only after a retry: a skill that gave up before moving is replanned at once.
+        speak(rt, f"That failed{' again' if retried else ''} ({outcome.reason}). Let me look at the table and plan again.")
         inp = planner_input(job.view(), rt, request, pending=[])
         turn = ask_planner(rt, inp)
         if turn.steps and not turn.question and not turn.refused:

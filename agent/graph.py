@@ -12,7 +12,6 @@ can save it after every node: a process killed mid-step resumes at that step.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -24,7 +23,7 @@ from langgraph.types import interrupt
 from agent import events as ev
 from agent.dispatch import CORRECTED, dispatch_one, settle_early, start_early
 from agent.runtime import Runtime
-from agent.turns import ask_planner, dialogue_after, merge_notes, planner_input, speak
+from agent.turns import ask_planner, dialogue_after, merge_notes, planner_failed, planner_input, speak
 
 
 class JobState(TypedDict, total=False):
@@ -94,7 +93,7 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
         out["questions_asked"] = int(state.get("questions_asked", 0)) + 1
     elif turn.refused:
         out["pending"] = []
-        out["outcome"] = "refused"
+        out["outcome"] = "planner failed" if planner_failed(turn) else "refused"
     elif turn.steps or turn.control == "none":
         out["pending"] = [s.model_dump() for s in turn.steps]
     return out
@@ -187,6 +186,6 @@ def build_graph(checkpointer: Any | None = None):
 
 
 def sqlite_checkpointer(path: str | Path) -> SqliteSaver:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), check_same_thread=False)
-    return SqliteSaver(conn)
+    from agent.checkpoints import sqlite_checkpointer as pruned
+
+    return pruned(path)  # keeps the latest states only: the file does not grow per step

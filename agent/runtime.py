@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from agent.config import Limits
 from agent.planners.base import Planner
 from perception.base import Perception
 from skills.api import Robot
@@ -65,7 +66,7 @@ class Runtime:
     # Steps are one skill run each; hooks let a driver (evaluation, UI) react at boundaries.
     on_step_started: Callable[[int, Any], None] | None = None
     on_step_finished: Callable[[int, Any], None] | None = None
-    snapshot: Callable[[], None] | None = None  # save the world so a killed job can resume
+    snapshot: Callable[[int], None] | None = None  # save the world (keyed by steps done) for a resume
     skill_extras: dict[str, Any] = field(default_factory=dict)
     watcher: Any | None = None  # perception.changes.ChangeWatcher: things moved by someone else
     early: Any | None = None  # agent.dispatch.EarlyStep: a first step started mid-stream
@@ -74,3 +75,4 @@ class Runtime:
     closing: threading.Event = field(default_factory=threading.Event)  # the session is ending
     idle: threading.Event = field(default_factory=threading.Event)
     max_retries: int = 1
+    limits: Limits = field(default_factory=Limits)  # caps on what one planner turn may hold

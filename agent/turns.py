@@ -9,7 +9,7 @@ from agent import events as ev
 from agent.planners.base import StepCallback
 from agent.runtime import Runtime
 from agent.schema import (DialogueTurn, Note, PlannerInput, PlannerTurn, PlanStep, StepRecord)
-from agent.validate import turn_problems
+from agent.validate import note_problems, turn_problems
 
 
 def planner_input(state: dict[str, Any], rt: Runtime, utterance: str, running: PlanStep | None = None,
@@ -35,16 +35,26 @@ def _catalogue(rt: Runtime):
     return [SkillInfo(name=c["name"], description=c["description"], args=c["args"]) for c in rt.registry.catalogue()]
 
 
+def planner_failed(turn: PlannerTurn) -> bool:
+    """The turn stands in for a planner that gave no answer (see `ask_planner`)."""
+    return turn._planner_failed
+
+
 def ask_planner(rt: Runtime, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn:
     """A validated turn. A planner that fails or returns steps that do not check out yields a
-    turn that says so and plans nothing: the robot never moves on an unchecked step."""
+    turn that says so and plans nothing: the robot never moves on an unchecked step. A failed
+    planner's turn declines (the plan that runs goes on unchanged) and `planner_failed` tells it
+    apart from a refusal, so the job can end as failed."""
     t0 = time.perf_counter()
     try:
         turn = rt.planner.plan(inp, on_step=on_step)
     except Exception as e:
         rt.publish(ev.ErrorEvent(message=f"the {rt.planner.name} planner failed: {type(e).__name__}: {e}", where="planner"))
-        return PlannerTurn(say="Sorry, I could not work out a plan for that. Could you say it another way?")
-    problems = turn_problems(turn, rt.registry, inp.scene)
+        failed = PlannerTurn(say="Sorry, I could not work out a plan for that. Could you say it another way?",
+                             refused=True)
+        failed._planner_failed = True
+        return failed
+    problems = turn_problems(turn, rt.registry, inp.scene, rt.limits)
     metrics: dict[str, Any] = dict(getattr(rt.planner, "last_metrics", {}) or {})
     metrics.setdefault("total_s", round(time.perf_counter() - t0, 4))
     if problems:
@@ -67,10 +77,17 @@ def merge_notes(state: dict[str, Any], turn: PlannerTurn, rt: Runtime) -> list[d
             notes.append(n)
     have = {n["text"] for n in notes}
     for n in turn.notes:
-        if n.text not in have:
-            notes.append(n.model_dump())
-            have.add(n.text)
-            rt.publish(ev.Note(text=n.text, scope=n.scope))
+        if n.text in have:
+            continue
+        problems = note_problems(n, rt.limits)
+        if not problems and len(notes) >= rt.limits.notes_per_session:
+            problems = [f"the session already holds {len(notes)} notes (limits.notes_per_session)"]
+        if problems:  # a note is a preference about objects and places, checked before it is kept
+            rt.publish(ev.ErrorEvent(message=f"note not kept: {problems[0]}", where="validate"))
+            continue
+        notes.append(n.model_dump())
+        have.add(n.text)
+        rt.publish(ev.Note(text=n.text, scope=n.scope))
     return notes
 
 

@@ -1,6 +1,6 @@
 """Speech: recognition accuracy, latency and reflex speed on the public scenarios' turns.
 
-Every turn of /work/shared/eval/public.jsonl (or --scenarios) is synthesized with the
+Every turn of ../shared/eval/public.jsonl (or --scenarios) is synthesized with the
 bundled Piper voice and two espeak-ng voices and fed through the real SpeechPipeline.
 
 - pauses: the longest silence *inside* each synthesized turn, per voice (silero VAD below
@@ -48,7 +48,8 @@ from speech.synth_turns import TurnSynth, first_word_end_s
 from speech.vad import FRAME, SileroVAD
 from speech.wer import edit_distance, norm_words
 
-DEFAULT_SCENARIOS = Path("/work/shared/eval/public.jsonl")
+# The public scenarios live beside the checkout (../shared), wherever it was cloned.
+DEFAULT_SCENARIOS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "public.jsonl"
 VOICES = ["piper", "espeak:en-us", "espeak:en-gb"]
 REFLEX_TURNS = ["Stop!", "Wait.", "Hold on.", "Freeze!", "Stop, and then I want you to put the green block in the blue bowl."]
 

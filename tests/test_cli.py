@@ -79,7 +79,7 @@ def test_do_runs_a_job_shows_the_plan_and_writes_a_video(home, tmp_path):
 def test_a_refusal_is_said_and_nothing_moves(home, tmp_path):
     p = scene_file(tmp_path, CUP_AND_BIN)
     r = run("do", "put the banana in the bin", "--scene", str(p))
-    assert r.exit_code == 0
+    assert r.exit_code == 1  # a refused job is not a job done
     assert "banana" in r.output and "step 1" not in r.output
 
 
@@ -105,7 +105,9 @@ def test_memory_list_and_forget(home, tmp_path):
     assert r.exit_code == 0, r.output
     r = run("memory", "list")
     assert "cups go in the bin" in r.output
-    r = run("memory", "forget", "cups")
+    r = run("memory", "forget", "cups")  # part of a preference: asks which, forgets nothing
+    assert r.exit_code == 1 and "which one" in r.output and "cups go in the bin" in run("memory", "list").output
+    r = run("memory", "forget", "cups go in the bin")
     assert r.exit_code == 0 and "forgot" in r.output
     assert "nothing remembered" in run("memory", "list").output
     r = run("memory", "forget", "anything")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Callable, Protocol
 
 from agent.schema import PlannerInput, PlannerTurn, PlanStep
@@ -11,7 +12,17 @@ from agent.schema import PlannerInput, PlannerTurn, PlanStep
 StepCallback = Callable[[PlanStep], None]
 
 
+class PlannerCancelled(Exception):
+    """The planner call was cancelled (its `cancel` event was set) before it answered."""
+
+
+class NotUnderstood(Exception):
+    """A planner that answers only what it fully understands did not understand this turn;
+    the message says why. Another planner may take the turn."""
+
+
 class Planner(Protocol):
     name: str
 
-    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn: ...
+    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None,
+             cancel: threading.Event | None = None) -> PlannerTurn: ...

@@ -243,7 +243,7 @@ def _write_tasks(path: Path, tasks: dict[str, int]) -> None:
 def _write_episodes(path: Path, rows: list[dict[str, Any]], ep_stats: list[dict[str, dict[str, np.ndarray]]]) -> None:
     cols: dict[str, list] = {k: [r.get(k) for r in rows] for k in rows[0]}
     for key in ep_stats[0]:
-        for s in ("min", "max", "mean", "std", "count"):
+        for s in stats.STAT_KEYS:
             cols[f"stats/{key}/{s}"] = [np.asarray(e[key][s]).tolist() for e in ep_stats]
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.table(cols), path)
