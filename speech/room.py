@@ -276,6 +276,8 @@ class Room:
                 # typing in bursts: ~7 keys a second, pauses of up to 1.5 s
                 t += int(SAMPLE_RATE * (rng.exponential(0.14) if rng.random() > 0.05 else rng.uniform(0.5, 1.5)))
                 c = clicks[int(rng.integers(len(clicks)))] * rng.uniform(0.5, 1.0)
+                if t >= n:
+                    break
                 out[t : t + len(c)] += c[: len(out) - t]
             return out[:n]
         if kind == "babble":
