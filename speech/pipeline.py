@@ -388,6 +388,9 @@ class SpeechPipeline:
                     if turn_so_far is not None:
                         # on this thread: 10-60 ms, and the verdict must come before the next frame
                         complete = self._turn_model.probability(turn_so_far) >= cfg.end_of_turn_threshold
+                        spec = self._spec
+                        if complete and spec is not None and spec[0] == ep.turn_id and looks_unfinished(spec[2].text):
+                            complete = False  # the words so far stop mid-sentence ("Clean up:")
                         self.stats.turn_checks.append(complete)
                         with self._cond:
                             seg = ep.judged(complete)
