@@ -32,7 +32,8 @@ class Limits(BaseModel):
 
 
 class SessionConfig(BaseModel):
-    planner: Literal["rules", "openai", "transformers"] = "rules"
+    # hybrid: the rules parser first, a model for what it hands over (see agent/planners/hybrid.py).
+    planner: Literal["hybrid", "rules", "openai", "local", "transformers"] = "hybrid"
     perception: Literal["state", "vision"] = "state"
     realtime: bool = Field(default=False, description="pace the simulated world by the wall clock")
     render: bool = Field(default=False, description="render camera images every control tick")
@@ -43,6 +44,13 @@ class SessionConfig(BaseModel):
     # (base_url, model, timeout_s, stream, fallback, ...); environment variables fill the rest.
     openai: dict[str, Any] = Field(default_factory=dict)
     transformers_path: Path | None = None
+    # The [local] table: any field of agent.planners.local_backend.LocalPlannerConfig
+    # (model_path, n_ctx, n_threads, max_tokens, timeout_s, fallback, ...).
+    local: dict[str, Any] = Field(default_factory=dict)
+    # The [transformers] table: any field of agent.planners.transformers_backend.TransformersPlannerConfig.
+    transformers: dict[str, Any] = Field(default_factory=dict)
+    # Which model the hybrid planner hands over to ($HIROBOT_HYBRID_MODEL overrides).
+    hybrid_model: Literal["local", "openai", "transformers", "none"] = "local"
     limits: Limits = Field(default_factory=Limits)
     # The [policies] table: name -> {checkpoint | endpoint | plugin, ...}; see skills/policies/catalog.py.
     # The planner chooses among these names only.
