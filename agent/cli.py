@@ -695,7 +695,7 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
     link.speak = io.say
     session.bus.subscribe(link._speak_event)
     io.start()
-    console.print(f"[bold green]playing {audio}[/] into the robot's ears in real time" if audio else
+    console.print(line(("playing ", "bold green"), str(audio), " into the robot's ears in real time") if audio else
                   "[bold green]listening[/] — speak to the robot; Ctrl-C to end. "
                   + ("Say 'hey jarvis' first." if wake_word else ""))
     try:
