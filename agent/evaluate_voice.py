@@ -102,7 +102,7 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
     # In a room, turns are heard reverberated over noise that never stops (between turns too).
     pcm = {k: room.speech(v, key=k) for k, v in dry.items()} if room else dry
     source = ScriptedSource(keep_open=True, lead_s=0.2, speed=1.0,
-                            background=room.noise(60.0, key=scenario.id) if room else None,
+                            background=room.noise_bed(60.0, key=scenario.id)[0] if room else None,
                             microphone=room.mic().process if room else None)
     played: list[tuple[str, Any]] = []  # (text, speech.sources.Turn)
     m: dict[str, Any] = {"first_motion": None, "halt_turn": None, "halt_handle": None, "refused": False,

@@ -207,8 +207,8 @@ class Session:
         if hasattr(s.robot, "model"):
             from sim.persist import latest_world, load_world
 
-            world = latest_world(d, len(s.state().get("done", [])))
-            if world is not None:
+            world = latest_world(d, len(s.state().get("done", []))) or (d / "world.npz")  # older sessions
+            if world.exists():
                 load_world(s.robot, world)
         # Changes are noticed against the world as restored, not as the scene file laid it out.
         s.runtime.watcher.reset(s.perception.scene())
