@@ -230,6 +230,9 @@ def skills_cmd(as_json: bool = typer.Option(False, "--json", help="print the cat
 @app.command("eval")
 def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object per line"),
              text: bool = typer.Option(True, "--text/--voice", help="type the turns (default) or speak them"),
+             realtime: bool = typer.Option(False, "--realtime",
+                                           help="with --text: run the world by the wall clock, so typed turns "
+                                                "land at their moments and the planner's latency counts"),
              voice_name: str = typer.Option("piper", "--voice-name",
                                             help="voice for --voice: piper (bundled), piper:steady (the same "
                                                  "delivery every run) or espeak:VOICE, e.g. espeak:en-gb"),
@@ -261,7 +264,9 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
         scenarios = [s for s in scenarios if set(tag) & set(s.tags)]
     if not scenarios:
         _fail("no scenarios to run (check --only / --tag)")
-    cfg = _config(None, planner, False, home=home, perception=perception, planner_url=planner_url,
+    if realtime and not text:
+        _fail("--realtime is for --text: voice mode always runs by the wall clock")
+    cfg = _config(None, planner, realtime, home=home, perception=perception, planner_url=planner_url,
                   planner_model=planner_model, model_path=model_path)
     results = []
     view = ConsoleView(console) if verbose else None
@@ -291,7 +296,7 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
             console.print(f"{mark} {sc.id:<10} {r.wall_s:6.1f} s  " + ("; ".join(r.problems) if r.problems else ""))
     _print_eval_table(results)
     totals = totals_by_tag(results)
-    out = {"mode": "text" if text else "voice", "voice": None if text else voice_name,
+    out = {"mode": "text" if text else "voice", "voice": None if text else voice_name, "realtime": realtime or not text,
            "scenarios": [r.model_dump() for r in results], "totals": totals,
            "passed": sum(r.success for r in results), "total": len(results)}
     if not text:

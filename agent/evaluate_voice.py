@@ -74,7 +74,7 @@ def _halt_word_end_s(text: str, pcm: Any) -> float:
 
 def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit,
                        on_event: Callable[[Any], None] | None = None, timeout_s: float = 150.0,
-                       record_dataset: Any = None) -> ScenarioResult:
+                       record_dataset: Any = None, planner: Any | None = None) -> ScenarioResult:
     from speech.asr import scene_vocabulary
     from speech.pipeline import SpeechPipeline
     from speech.sources import ScriptedSource
@@ -130,7 +130,7 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
             on_event(e)
 
     session = Session(scenario.scene, config, perturbation=scenario.perturbation, on_event=watch, on_tick=on_tick,
-                      record_dataset=record_dataset)
+                      record_dataset=record_dataset, planner=planner)
     box["s"] = session
     session.runtime.on_step_finished = on_step_finished
     link = VoiceLink(session)
@@ -233,6 +233,6 @@ def _robot_waiting(session: Session, link: VoiceLink) -> bool:
     if link.asking:
         return False
     h = session.executor.current
-    if session.runtime.paused.is_set():
+    if session.executor.paused:
         return h is None or h.done or (h.paused and h.rest_at is not None)
     return False

@@ -22,9 +22,12 @@ from langgraph.runtime import Runtime as GraphRuntime
 from langgraph.types import interrupt
 
 from agent import events as ev
-from agent.dispatch import CORRECTED, dispatch_one, settle_early, start_early
+from agent.control import control_of
+from agent.dispatch import CORRECTED, await_turn, control_reply, dispatch_one, settle_early, start_early, think
 from agent.runtime import Runtime
-from agent.turns import ask_planner, dialogue_after, merge_notes, planner_input, speak
+from agent.schema import PlannerTurn, PlanStep
+from agent.timeline import Heard
+from agent.turns import dialogue_after, merge_notes, speak
 
 
 class JobState(TypedDict, total=False):
@@ -53,7 +56,6 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
         return {"utterance": None, "answering": None, "outcome": "nothing said"}
     if state.get("utterance_source") != "voice":
         rt.publish(ev.Utterance(text=utterance))
-    inp = planner_input(dict(state), rt, utterance, answering=answering)
     index = len(state.get("done", [])) + 1
     seen: list = []
 
@@ -64,7 +66,22 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
         if len(seen) == 1:
             start_early(rt, step, index)
 
-    turn = ask_planner(rt, inp, on_step=on_step)
+    if not answering:
+        control = control_of(utterance)
+        if control is not None:
+            return _control_only(state, rt, utterance, control)
+    heard = Heard(text=utterance, source=state.get("utterance_source") or "typed", at=rt.executor.clock.now())
+    task = think(rt, dict(state), [heard],
+                 answering=answering, on_step=on_step)
+    answered = await_turn(rt, task, dict(state))
+    if answered is None or answered.turn is None:  # stopped before the planner answered
+        settle_early(rt, None)
+        return {"utterance": None, "utterance_source": "typed", "answering": None, "pending": [],
+                "outcome": "stopped", "question": None}
+    turn = answered.turn
+    utterance = " ".join(answered.texts)
+    for h in answered.heard:
+        h.handled.set()
     settle_early(rt, turn.steps[0] if turn.steps and not (turn.question or turn.refused
                                                           or turn.control == "stop") else None)
     speak(rt, turn.say)
@@ -83,11 +100,13 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
         out["request"] = utterance
         out["job_start"] = len(state.get("done", []))
     if turn.control == "resume":
-        rt.paused.clear()
+        rt.executor.resume()
+    elif turn.control == "pause":
+        rt.executor.pause()
     if turn.control == "stop":
         out["pending"] = []
         out["outcome"] = "stopped"
-        rt.paused.clear()
+        rt.executor.cancel("stopped by the person")
     elif turn.question:
         rt.publish(ev.QuestionAsked(text=turn.question))
         out["question"] = turn.question
@@ -97,6 +116,26 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
         out["outcome"] = "refused"
     elif turn.steps or turn.control == "none":
         out["pending"] = [s.model_dump() for s in turn.steps]
+    return out
+
+
+def _control_only(state: JobState, rt: Runtime, utterance: str, control: str) -> dict[str, Any]:
+    """A control word said while nothing runs: the executor acts, no planner is asked. A pause
+    holds the plan that is left (its next step waits), "go on" lets it continue."""
+    pending = [PlanStep.model_validate(p) for p in state.get("pending", [])]
+    if control == "stop":
+        rt.executor.cancel("stopped by the person")
+    elif control == "pause":
+        rt.executor.pause()
+    else:
+        rt.executor.resume()
+    say = control_reply(control, pending)
+    speak(rt, say)
+    out: dict[str, Any] = {"utterance": None, "utterance_source": "typed", "answering": None, "question": None,
+                           "dialogue": dialogue_after(dict(state), utterance, PlannerTurn(say=say, control=control), None),
+                           "attempts": 0, "replanned": False, "outcome": None}
+    if control == "stop":
+        out.update(pending=[], outcome="stopped")
     return out
 
 

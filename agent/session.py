@@ -22,7 +22,9 @@ from agent.eventlog import EventLog
 from agent.graph import build_graph, sqlite_checkpointer
 from agent.memory import MemoryStore
 from agent.planners.base import Planner
-from agent.runtime import Inbox, Runtime
+from agent.control import Control, control_at_start, control_of
+from agent.runtime import Runtime
+from agent.timeline import Heard
 from sim.scenario import SceneSpec
 from skills.executor import Executor, LockstepClock, RealtimeClock
 from skills.registry import SkillRegistry, load_registry
@@ -40,6 +42,12 @@ class JobResult:
     pending: list[dict] = field(default_factory=list)
     done: list[str] = field(default_factory=list)  # planned steps that got done, each once
     not_done: list[str] = field(default_factory=list)
+
+    def then(self, later: "JobResult") -> "JobResult":
+        """This job followed by the one that took up what was said as it ended."""
+        return JobResult(outcome=later.outcome, said=self.said + later.said, questions=self.questions + later.questions,
+                         steps=self.steps + later.steps, pending=later.pending, done=self.done + later.done,
+                         not_done=later.not_done)
 
 
 def make_planner(config: SessionConfig, registry: SkillRegistry) -> Planner:
@@ -128,7 +136,7 @@ class Session:
                            for name, pos in getattr(robot, "start_poses", {}).items()}
         self.runtime = Runtime(robot=robot, executor=self.executor, planner=self.planner, registry=self.registry,
                                perception=self.perception, publish=self.bus.publish,
-                               start_positions=start_positions, inbox=Inbox(), snapshot=self._snapshot)
+                               start_positions=start_positions, snapshot=self._snapshot)
         if self.config.planner != "rules" and hasattr(robot, "render"):
             self.runtime.camera_frames = lambda: camera_data_urls(self.robot)
         from perception.changes import ChangeWatcher
@@ -239,7 +247,23 @@ class Session:
         """Something said while the robot is idle: plan it, ask what must be asked, run it.
         `source` "voice" means the speech pipeline already logged what it heard."""
         with self._lock:
-            return self._drive(self._first_input(text, source), answer or self.answer_fn)
+            result = self._drive(self._first_input(text, source), answer or self.answer_fn)
+            # Said while the job ended (after a stop, during its last step): the next job.
+            while (heard := self._left_over()) is not None:
+                more = self._drive(self._first_input(heard.text, heard.source), answer or self.answer_fn)
+                heard.handled.set()
+                result = result.then(more)
+            return result
+
+    def _left_over(self) -> Heard | None:
+        """The first thing said that no job took up; stale items (answers nobody waits for,
+        control words the executor already acted on) are dropped."""
+        while (item := self.runtime.timeline.get()) is not None:
+            if isinstance(item, Heard):
+                if item.control is None:
+                    return item
+                item.handled.set()
+        return None
 
     def continue_job(self, answer: AnswerFn | None = None) -> JobResult:
         """Continue a job whose process was killed (after `Session.resume`)."""
@@ -256,24 +280,27 @@ class Session:
         """A job is being planned or run."""
         return self._lock.locked()
 
-    def interject(self, text: str, source: str = "typed"):
-        """Something said while the robot works; the dispatch loop hears it at once."""
-        return self.runtime.inbox.put(text, source=source)
+    def interject(self, text: str, source: str = "typed") -> Heard:
+        """Something said while the robot works. A typed control word acts here and now, in the
+        typist's thread, as a spoken one does in the speech thread (the speech pipeline fires
+        its reflexes itself); then the job takes it up from the timeline."""
+        start = control_at_start(text)
+        if start is not None and source == "typed":
+            self.reflex(start.command, word=start.word)
+        heard = Heard(text=text, source=source, control=control_of(text), reflex=start.command if start else None,
+                      at=self.executor.clock.now())
+        return self.runtime.timeline.put(heard)  # type: ignore[return-value]
 
-    def reflex(self, command: str, word: str = "") -> None:
-        """The fast path: act on stop/pause/resume now, the planner is told afterwards."""
-        self.bus.publish(ev.Reflex(command=command, word=word))  # type: ignore[arg-type]
-        h = self.executor.current
+    def reflex(self, command: Control, word: str = "") -> None:
+        """The fast path: act on stop/pause/resume now, through the executor; the job (and,
+        for more than a control word, the planner) hears of it afterwards."""
         if command == "pause":
-            self.runtime.paused.set()
-            if h is not None:
-                h.pause()
+            self.executor.pause()
         elif command == "resume":
-            self.runtime.paused.clear()
-            if h is not None:
-                h.resume()
-        elif command == "stop" and h is not None:
-            h.cancel("stopped by the person")
+            self.executor.resume()
+        elif command == "stop":
+            self.executor.cancel("stopped by the person")
+        self.bus.publish(ev.Reflex(command=command, word=word))
 
     def _drive(self, first: Any, answer: AnswerFn | None, pending_question: dict | None = None) -> JobResult:
         start_done = len(self.state().get("done", []))
@@ -319,9 +346,8 @@ class Session:
     def close(self, timeout_s: float = 10.0) -> None:
         """End the session: stop the arm, let a running job wind down, then close the stores."""
         self.runtime.closing.set()
-        h = self.executor.current
-        if h is not None and not h.done:
-            h.cancel("session closed")
+        h = self.executor.cancel("session closed")
+        if h is not None:
             h.wait(2.0)
         if self._lock.acquire(timeout=timeout_s):  # the job's last checkpoint is written first
             self._lock.release()

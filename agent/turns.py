@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
 from agent import events as ev
-from agent.planners.base import StepCallback
+from agent.planners.base import PlannerCancelled, StepCallback
 from agent.runtime import Runtime
 from agent.schema import (DialogueTurn, Note, PlannerInput, PlannerTurn, PlanStep, StepRecord)
 from agent.validate import turn_problems
@@ -35,15 +36,21 @@ def _catalogue(rt: Runtime):
     return [SkillInfo(name=c["name"], description=c["description"], args=c["args"]) for c in rt.registry.catalogue()]
 
 
-def ask_planner(rt: Runtime, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn:
+def ask_planner(rt: Runtime, inp: PlannerInput, on_step: StepCallback | None = None,
+                cancel: threading.Event | None = None) -> PlannerTurn | None:
     """A validated turn. A planner that fails or returns steps that do not check out yields a
-    turn that says so and plans nothing: the robot never moves on an unchecked step."""
+    turn that says so and plans nothing: the robot never moves on an unchecked step. None when
+    `cancel` was set: whoever cancelled has decided what comes instead."""
     t0 = time.perf_counter()
     try:
-        turn = rt.planner.plan(inp, on_step=on_step)
+        turn = rt.planner.plan(inp, on_step=on_step, cancel=cancel)
+    except PlannerCancelled:
+        return None
     except Exception as e:
         rt.publish(ev.ErrorEvent(message=f"the {rt.planner.name} planner failed: {type(e).__name__}: {e}", where="planner"))
         return PlannerTurn(say="Sorry, I could not work out a plan for that. Could you say it another way?")
+    if cancel is not None and cancel.is_set():
+        return None
     problems = turn_problems(turn, rt.registry, inp.scene)
     metrics: dict[str, Any] = dict(getattr(rt.planner, "last_metrics", {}) or {})
     metrics.setdefault("total_s", round(time.perf_counter() - t0, 4))

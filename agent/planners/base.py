@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Callable, Protocol
 
 from agent.schema import PlannerInput, PlannerTurn, PlanStep
@@ -11,7 +12,16 @@ from agent.schema import PlannerInput, PlannerTurn, PlanStep
 StepCallback = Callable[[PlanStep], None]
 
 
+class PlannerCancelled(Exception):
+    """Raised by a planner that saw its `cancel` event set and stopped early."""
+
+
 class Planner(Protocol):
+    """`plan` runs in a worker thread. `cancel` is set when the answer is no longer wanted (the
+    person said more, or stop); a backend that can stop early (between streamed chunks)
+    raises `PlannerCancelled`, one that cannot simply finishes and its answer is dropped."""
+
     name: str
 
-    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn: ...
+    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None,
+             cancel: threading.Event | None = None) -> PlannerTurn: ...

@@ -17,6 +17,7 @@ call are in `planner.last_metrics` after `plan()`, or returned by `plan_with_met
 
 from __future__ import annotations
 
+import threading
 import json
 import logging
 import os
@@ -140,7 +141,8 @@ class OpenAIPlanner:
 
     # -- the planner protocol --------------------------------------------------------------
 
-    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn:
+    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None,
+             cancel: threading.Event | None = None) -> PlannerTurn:
         turn, metrics = self.plan_with_metrics(inp, on_step)
         return turn
 

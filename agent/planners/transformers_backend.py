@@ -81,7 +81,8 @@ class TransformersPlanner:
     def __repr__(self) -> str:
         return f"TransformersPlanner(model_path={self.config.model_path!r})"
 
-    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn:
+    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None,
+             cancel: threading.Event | None = None) -> PlannerTurn:
         turn, _ = self.plan_with_metrics(inp, on_step)
         return turn
 

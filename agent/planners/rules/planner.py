@@ -10,6 +10,7 @@ One call per utterance. The order of reading matters:
 
 from __future__ import annotations
 
+import threading
 import re
 
 from agent.planners.base import StepCallback
@@ -40,7 +41,8 @@ _ABOUT_NOTES = re.compile(r"\b(?:rule|rules|note|notes|preference|preferences|wh
 class RulesPlanner:
     name = "rules"
 
-    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn:
+    def plan(self, inp: PlannerInput, on_step: StepCallback | None = None,
+             cancel: threading.Event | None = None) -> PlannerTurn:
         turn = self._without_lost_phrases(inp) or self._as_heard(inp)
         if on_step is not None:
             for step in turn.steps:
