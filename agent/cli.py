@@ -389,18 +389,11 @@ def _speech_config(asr_model: str):
 def _spoken_job(session, text: str, speech=None):
     """Say `text` into a simulated microphone; the robot hears it, plans, works and answers
     aloud (its own voice loops back into the microphone and must not be heard as the person)."""
-    from agent.voice import VoiceLink, sound_tap
-    from speech.asr import scene_vocabulary
-    from speech.voice import VoiceIO
+    from agent.voice import open_voice
 
     with console.status("loading speech models…"):
-        link = VoiceLink(session)
-        vocab = scene_vocabulary([o.model_dump() for o in session.scene.objects]) + session.registry.names()
-        tap = sound_tap(session)
-        io = VoiceIO.scripted(link.on_event, vocabulary=vocab, taps=[tap], config=speech)
-        link.speak = io.say
-        session.bus.subscribe(link._speak_event)
-        io.start()
+        voice = open_voice(session, "scripted", config=speech).start()
+    link, io = voice.link, voice.io
     try:
         started = threading.Event()
         link.on_new_job = lambda u: started.set()
@@ -411,8 +404,7 @@ def _spoken_job(session, text: str, speech=None):
         link.wait_idle(600)
         io.wait_robot_idle(30)
     finally:
-        io.stop()
-        tap.stop()
+        voice.stop()
     return link.results[-1] if link.results else None
 
 
@@ -434,8 +426,7 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
     """A live session: speak to the robot through the microphone; it answers aloud."""
     from agent.console import ConsoleView
     from agent.session import Session
-    from agent.voice import VoiceLink, sound_tap
-    from speech.asr import scene_vocabulary
+    from agent.voice import open_voice
     from speech.sources import MicrophoneError, list_input_devices
 
     if list_devices:
@@ -452,29 +443,19 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
     spec, _ = _scene_from(scene, scenario, scenarios)
     cfg = _config(None, planner, True, planner_url=planner_url, planner_model=planner_model, user=user)
     session = Session(spec, cfg, on_event=ConsoleView(console), video=record, record_dataset=record_dataset)
-    link = VoiceLink(session)
-    vocab = scene_vocabulary([o.model_dump() for o in spec.objects]) + session.registry.names()
+    gates = []
+    if wake_word:
+        from speech.wakeword import WakeWordGate
+
+        gates.append(WakeWordGate())
+    dev = int(device) if device and device.isdigit() else device
     try:
-        from speech.voice import VoiceIO
-
-        gates = []
-        if wake_word:
-            from speech.wakeword import WakeWordGate
-
-            gates.append(WakeWordGate())
-        dev = int(device) if device and device.isdigit() else device
-        tap = sound_tap(session)
-        io = VoiceIO.microphone(link.on_event, device=dev, speaker_device=speaker, vocabulary=vocab,
-                                wav_dir=session.dir / "speech", gates=gates, taps=[tap],
-                                config=_speech_config(asr_model))
+        voice = open_voice(session, "microphone", device=dev, speaker_device=speaker, gates=gates,
+                           config=_speech_config(asr_model)).start()
     except MicrophoneError as e:
-        tap.stop()
         session.close()
         _fail(str(e))
         raise
-    link.speak = io.say
-    session.bus.subscribe(link._speak_event)
-    io.start()
     console.print("[bold green]listening[/] — speak to the robot; Ctrl-C to end. "
                   + ("Say 'hey jarvis' first." if wake_word else ""))
     try:
@@ -483,8 +464,7 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
     except KeyboardInterrupt:
         console.print("ending the session…")
     finally:
-        io.stop()
-        tap.stop()
+        voice.stop()
         session.close()
         if record:
             console.print(f"video: {session.write_video(record)}")

@@ -19,7 +19,7 @@ from agent import events as ev
 from agent.config import SessionConfig
 from agent.evaluate import _WAIT_FOR_NOTHING_S, MOVING_DELAY_S, ScenarioResult, _judge, _Turns
 from agent.session import Session
-from agent.voice import VoiceLink, sound_tap
+from agent.voice import VoiceLink, open_voice
 from sim.scenario import Scenario
 
 # Words whose turns are about halting the arm (the report times them to the arm at rest).
@@ -75,8 +75,6 @@ def _halt_word_end_s(text: str, pcm: Any) -> float:
 def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit,
                        on_event: Callable[[Any], None] | None = None, timeout_s: float = 150.0,
                        record_dataset: Any = None, planner: Any | None = None) -> ScenarioResult:
-    from speech.asr import scene_vocabulary
-    from speech.pipeline import SpeechPipeline
     from speech.sources import ScriptedSource
 
     t_wall = time.perf_counter()
@@ -133,15 +131,12 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
                       record_dataset=record_dataset, planner=planner)
     box["s"] = session
     session.runtime.on_step_finished = on_step_finished
-    link = VoiceLink(session)
-    vocab = scene_vocabulary([o.model_dump() for o in scenario.scene.objects]) + session.registry.names()
     errors: list[str] = []
-    tap = sound_tap(session)
-    pipeline = SpeechPipeline(source, on_utterance=link.on_utterance, on_reflex=link.on_reflex, vocabulary=vocab,
-                              asr=kit.asr, spotter=kit.spotter, on_error=errors.append, gates=[tap])
+    voice = open_voice(session, source, speak=False, asr=kit.asr, spotter=kit.spotter, on_error=errors.append)
+    link, pipeline = voice.link, voice.pipeline
     error = None
     try:
-        pipeline.start()
+        voice.start()
         deadline = time.monotonic() + timeout_s
         left_waiting: float | None = None
         while time.monotonic() < deadline:
@@ -172,8 +167,7 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
     except Exception as e:
         error = f"{type(e).__name__}: {e}"
     finally:
-        pipeline.stop()
-        tap.stop()
+        voice.stop()
         session.close()
     h = m["halt_handle"]
     halt = {"asked_at": 0.0 if m["halt_turn"] is not None else None, "rest": None}

@@ -4,7 +4,6 @@ refer to, which step "now the blue cup" repeats, and whether an utterance correc
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from agent.control import control_of_normalized
