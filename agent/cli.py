@@ -137,15 +137,42 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
     if record_dataset:
         console.print(f"dataset: {record_dataset}")
     _print_result(result)
-    raise typer.Exit(0 if result.outcome in ("done", "refused") else 1)
+    raise typer.Exit(_exit_status(result))
+
+
+def _exit_status(result) -> int:
+    """0 only for a job that got done; refused, stopped, unanswered or failed jobs are 1."""
+    return 0 if result.outcome == "done" else 1
+
+
+def _failure_reason(result) -> str:
+    if result.outcome == "planner failed":
+        return next((e for e in result.errors if e.startswith("planner")), "") or "the planner gave no answer"
+    if result.outcome == "refused":
+        return result.said[-1] if result.said else "the request was refused"
+    if result.errors:
+        return result.errors[-1]
+    if result.questions and not result.done:
+        return f"the robot asked {result.questions[-1]!r} and got no answer"
+    return ""
 
 
 def _print_result(result) -> None:
+    from rich.text import Text
+
     attempts = len(result.steps)
     console.print(f"[bold]{result.outcome}[/]: {len(result.done)} step(s) done, {len(result.not_done)} not done"
                   + (f" ({attempts} skill runs)" if attempts != len(result.done) + len(result.not_done) else ""))
     for text in result.not_done:
-        console.print(f"  [red]not done:[/] {text}")
+        console.print(Text.assemble(("  not done: ", "red"), _shown(text)))
+    reason = _failure_reason(result) if result.outcome != "done" else ""
+    if reason:
+        err.print(Text.assemble((f"{result.outcome}: ", "bold red"), _shown(reason)))
+
+
+def _shown(text: str, limit: int = 2000) -> str:
+    """Untrusted text as it will be printed: never markup, and never longer than a screenful."""
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text) - limit} more characters)"
 
 
 @app.command("resume")
@@ -177,6 +204,7 @@ def resume(session_id: Optional[str] = typer.Argument(None, help="session id (de
     if record:
         console.print(f"video: {session.write_video(record)}")
     _print_result(result)
+    raise typer.Exit(_exit_status(result))
 
 
 def _latest_unfinished(cfg: SessionConfig) -> str | None:
@@ -591,7 +619,7 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
                       "and no answer was available. Give answers with --answers FILE or run without --no-input.[/]")
             outcome = "stopped"
             break
-        if result.outcome not in ("done", "refused", "nothing said"):
+        if result.outcome not in ("done", "nothing said"):
             outcome = result.outcome
     session.close()
     if record:

@@ -23,7 +23,7 @@ from agent.timeline import THINKING_ACK, Answered, Heard, PlannerTask, StepEnded
 from agent.schema import PlannerTurn, PlanStep, StepRecord
 from agent.turns import ask_planner, dialogue_after, merge_notes, planner_input, speak
 from agent.validate import step_problems
-from skills.api import Outcome, Status
+from skills.api import Outcome, SimulatorHooks, Status
 from skills.executor import StepHandle
 
 
@@ -328,17 +328,16 @@ def begin_step(rt: Runtime, step: PlanStep, index: int) -> tuple[StepHandle, flo
     skill_cls = rt.registry.get(step.skill)
     args = skill_cls.Args.model_validate(step.args)
     if rt.snapshot is not None:
-        rt.snapshot()
-    begin = getattr(rt.robot, "begin_step", None)
-    if begin is not None:
-        begin(index - 1)  # the simulator keys its perturbations to step indices
+        rt.snapshot(index - 1)
+    if isinstance(rt.robot, SimulatorHooks):
+        rt.robot.begin_step(index - 1)  # the simulator keys its perturbations to step indices
     if rt.on_step_started is not None:
         rt.on_step_started(index, step)
     rt.publish(ev.StepStarted(index=index, skill=step.skill, args=step.args, instruction=step.instruction))
     t0 = time.perf_counter()
     handle = rt.executor.start(skill_cls(), args, instruction=step.instruction,
                                extras={"start_positions": rt.start_positions, **rt.skill_extras},
-                               on_done=lambda h: rt.timeline.put(StepEnded(h)))
+                               rate_hz=rt.control_hz, on_done=lambda h: rt.timeline.put(StepEnded(h)))
     return handle, t0
 
 
@@ -356,10 +355,17 @@ def start_early(rt: Runtime, step: PlanStep, index: int) -> bool:
 
 
 def _abandon(rt: Runtime, early: EarlyStep) -> None:
-    """The finished turn did not keep the step started early: stop it, arm at rest."""
+    """The finished turn did not keep the step started early: stop it, arm at rest, and log
+    its end (every started step has a `step_finished`)."""
     if rt.executor.current is early.handle:
         rt.executor.cancel("the plan changed")
     early.handle.wait(10.0)
+    outcome = early.handle.outcome
+    rt.publish(ev.StepFinished(index=early.index, skill=early.step.skill, args=early.step.args,
+                               status=outcome.status.value if outcome else "cancelled",
+                               reason=outcome.reason if outcome else "the plan changed",
+                               ticks=early.handle.stats.ticks, overruns=early.handle.stats.overruns,
+                               duration_s=round(time.perf_counter() - early.t0, 3)))
 
 
 def settle_early(rt: Runtime, first: PlanStep | None) -> None:
@@ -451,6 +457,8 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
                                overruns=handle.stats.overruns, duration_s=round(time.perf_counter() - t0, 3)))
     record = StepRecord(step=step, status=outcome.status.value, reason=reason).model_dump()
     job.done.append(record)
+    if rt.snapshot is not None:
+        rt.snapshot(len(job.done))  # the world this step left, before the checkpoint marks it done
     if rt.thinking is not None:
         # Something said while the step ran is still being thought about: its answer may
         # change what comes next, so the next step waits for it (the step itself never did).
@@ -495,9 +503,15 @@ def _after_failure(job: _Job, rt: Runtime, step: PlanStep, outcome: Outcome) -> 
     if request and not job.replanned:
         job.replanned = True
         speak(rt, f"That failed again ({outcome.reason}). Let me look at the table and plan again.")
-        inp = planner_input(job.view(), rt, request, pending=[])
-        turn = ask_planner(rt, inp)
-        if turn.steps and not turn.question and not turn.refused:
+        # In the background like any planner call: a stop while it thinks ends the job.
+        task = think(rt, job.view(), [Heard(text=request, source="replan", at=rt.executor.clock.now())], pending=[])
+        answered = await_turn(rt, task, job.view())
+        if answered is None:
+            job.pending = []
+            job.outcome = "stopped"
+            return
+        turn = answered.turn
+        if turn is not None and turn.steps and not turn.question and not turn.refused:
             job.pending = list(turn.steps)
             return
     speak(rt, f"I could not {step.instruction or step.skill}: {outcome.reason}.")

@@ -116,9 +116,13 @@ def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[
         turn = turns.take_if(lambda t: t.when == "asked")
         return turn.say if turn is not None else None
 
+    planner_errors: list[str] = []
+
     def watch(e: Any) -> None:
-        if isinstance(e, ev.PlanMade) and e.refused:
+        if isinstance(e, ev.PlanMade) and e.refused and not planner_errors:
             refused[0] = True
+        if isinstance(e, ev.ErrorEvent) and e.where == "planner":
+            planner_errors.append(e.message)  # a planner that failed did not refuse
         if on_event is not None:
             on_event(e)
 
@@ -151,6 +155,8 @@ def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[
         error = f"{type(e).__name__}: {e}"
     finally:
         session.close()
+    if error is None and planner_errors:
+        error = f"planner failed: {planner_errors[0]}"
     result = _judge(scenario, session, questions, refused[0], steps_done[0], halt, error)
     result.wall_s = round(time.perf_counter() - t_wall, 2)
     if video is not None:

@@ -20,8 +20,12 @@ class EventLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.session = session
         self._lock = threading.Lock()
-        # Append mode never rewrites what is there; a torn last line from a crash is skipped on read.
+        # Append mode never rewrites what is there; a torn last line from a crash is skipped on
+        # read, and ended here so the next event starts a line of its own.
         self._f = open(self.path, "a", encoding="utf-8")
+        if _ends_torn(self.path):
+            self._f.write("\n")
+            self._f.flush()
 
     def append(self, event: BaseModel) -> None:
         if getattr(event, "session", None) == "" and self.session:
@@ -44,6 +48,15 @@ class EventLog:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _ends_torn(path: Path) -> bool:
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        if f.tell() == 0:
+            return False
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) != b"\n"
 
 
 def read_events(path: str | Path) -> Iterator[Any]:

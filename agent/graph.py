@@ -27,7 +27,7 @@ from agent.dispatch import CORRECTED, await_turn, control_reply, dispatch_one, s
 from agent.runtime import Runtime
 from agent.schema import PlannerTurn, PlanStep
 from agent.timeline import Heard
-from agent.turns import dialogue_after, merge_notes, speak
+from agent.turns import dialogue_after, merge_notes, planner_failed, speak
 
 
 class JobState(TypedDict, total=False):
@@ -113,7 +113,7 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
         out["questions_asked"] = int(state.get("questions_asked", 0)) + 1
     elif turn.refused:
         out["pending"] = []
-        out["outcome"] = "refused"
+        out["outcome"] = "planner failed" if planner_failed(turn) else "refused"
     elif turn.steps or turn.control == "none":
         out["pending"] = [s.model_dump() for s in turn.steps]
     return out

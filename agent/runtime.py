@@ -34,7 +34,7 @@ class Runtime:
     # Steps are one skill run each; hooks let a driver (evaluation, UI) react at boundaries.
     on_step_started: Callable[[int, Any], None] | None = None
     on_step_finished: Callable[[int, Any], None] | None = None
-    snapshot: Callable[[], None] | None = None  # save the world so a killed job can resume
+    snapshot: Callable[[int], None] | None = None  # save the world (keyed by steps done) for a resume
     skill_extras: dict[str, Any] = field(default_factory=dict)
     watcher: Any | None = None  # perception.changes.ChangeWatcher: things moved by someone else
     early: Any | None = None  # agent.dispatch.EarlyStep: a first step started mid-stream
@@ -42,3 +42,4 @@ class Runtime:
     closing: threading.Event = field(default_factory=threading.Event)  # the session is ending
     idle: threading.Event = field(default_factory=threading.Event)  # paused between steps, waiting
     max_retries: int = 1
+    control_hz: float | None = None  # every skill's control rate, when configured

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 
 class PlanStep(BaseModel):
@@ -45,6 +45,8 @@ class PlannerTurn(BaseModel):
         default="none", description="pause, resume or abandon the current plan"
     )
     steps: list[PlanStep] = Field(default_factory=list, description="the whole remaining plan, in order")
+    # Set on the turn that stands in for a planner that gave no answer; never part of the JSON.
+    _planner_failed: bool = PrivateAttr(default=False)
 
 
 class SceneObject(BaseModel):

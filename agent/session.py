@@ -26,6 +26,7 @@ from agent.control import Control, control_at_start, control_of
 from agent.runtime import Runtime
 from agent.timeline import Heard
 from sim.scenario import SceneSpec
+from skills.api import Cameras
 from skills.executor import Executor, LockstepClock, RealtimeClock
 from skills.registry import SkillRegistry, load_registry
 
@@ -42,6 +43,7 @@ class JobResult:
     pending: list[dict] = field(default_factory=list)
     done: list[str] = field(default_factory=list)  # planned steps that got done, each once
     not_done: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # what went wrong, as logged (planner, validation, disk)
 
     def then(self, later: "JobResult") -> "JobResult":
         """This job followed by the one that took up what was said as it ended."""
@@ -136,8 +138,9 @@ class Session:
                            for name, pos in getattr(robot, "start_poses", {}).items()}
         self.runtime = Runtime(robot=robot, executor=self.executor, planner=self.planner, registry=self.registry,
                                perception=self.perception, publish=self.bus.publish,
-                               start_positions=start_positions, snapshot=self._snapshot)
-        if self.config.planner != "rules" and hasattr(robot, "render"):
+                               start_positions=start_positions, snapshot=self._snapshot,
+                               control_hz=self.config.control_hz)
+        if self.config.planner != "rules" and isinstance(robot, Cameras):
             self.runtime.camera_frames = lambda: camera_data_urls(self.robot)
         from perception.changes import ChangeWatcher
 
@@ -159,6 +162,7 @@ class Session:
         from skills.api import Outcome, Status
         from skills.recording import DatasetRecorder
 
+        # Frames are recorded at the control rate: the configured one, else the built-in skills' 20 Hz.
         rec = DatasetRecorder.create(path, fps=int(self.config.control_hz or 20), joint_names=list(robot.joint_names))
         self.dataset = rec
 
@@ -191,12 +195,15 @@ class Session:
                 "config": json.loads(self.config.model_dump_json())}
         (self.dir / "session.json").write_text(json.dumps(meta, indent=2))
 
-    def _snapshot(self) -> None:
-        """Save the simulated world at a step boundary so a resumed job starts from it."""
+    def _snapshot(self, steps_done: int) -> None:
+        """Save the simulated world at a step boundary so a resumed job starts from it. Each
+        snapshot is keyed by the number of steps done, so a resume loads the one that matches
+        its checkpoint whichever side of the checkpoint's write the process died on."""
         if hasattr(self.robot, "model") and hasattr(self.robot, "data"):
-            from sim.persist import save_world
+            from sim.persist import prune_worlds, save_world, world_path
 
-            save_world(self.robot, self.dir / "world.npz")
+            save_world(self.robot, world_path(self.dir, steps_done))
+            prune_worlds(self.dir, keep_from=steps_done - 1)
 
     @classmethod
     def resume(cls, session_id: str, config: SessionConfig | None = None, **kw: Any) -> "Session":
@@ -209,11 +216,14 @@ class Session:
         saved = SessionConfig.model_validate({**meta["config"], "home": str(config.home)})
         s = cls(SceneSpec.model_validate(meta["scene"]), saved, session_id=session_id,
                 perturbation=None, fresh=False, **kw)
-        world = d / "world.npz"
-        if world.exists() and hasattr(s.robot, "model"):
-            from sim.persist import load_world
+        if hasattr(s.robot, "model"):
+            from sim.persist import latest_world, load_world
 
-            load_world(s.robot, world)
+            world = latest_world(d, len(s.state().get("done", [])))
+            if world is not None:
+                load_world(s.robot, world)
+        # Changes are noticed against the world as restored, not as the scene file laid it out.
+        s.runtime.watcher.reset(s.perception.scene())
         return s
 
     def _remember(self, e: Any) -> None:
@@ -307,12 +317,15 @@ class Session:
         said: list[str] = []
         questions: list[str] = []
         ended: list[ev.JobEnded] = []
+        errors: list[str] = []
 
         def collect(e: Any) -> None:
             if isinstance(e, ev.Spoken):
                 said.append(e.text)
             elif isinstance(e, ev.JobEnded):
                 ended.append(e)
+            elif isinstance(e, ev.ErrorEvent):
+                errors.append(f"{e.where}: {e.message}")
 
         unsub = self.bus.subscribe(collect)
         try:
@@ -329,7 +342,8 @@ class Session:
         st = self.state()
         return JobResult(outcome=st.get("outcome") or "done", said=said, questions=questions,
                          steps=st.get("done", [])[start_done:], pending=st.get("pending", []),
-                         done=ended[-1].done if ended else [], not_done=ended[-1].not_done if ended else [])
+                         done=ended[-1].done if ended else [], not_done=ended[-1].not_done if ended else [],
+                         errors=errors)
 
     def _ask(self, question: str, answer: AnswerFn | None, questions: list[str]) -> str:
         questions.append(question)

@@ -36,11 +36,18 @@ def _catalogue(rt: Runtime):
     return [SkillInfo(name=c["name"], description=c["description"], args=c["args"]) for c in rt.registry.catalogue()]
 
 
+def planner_failed(turn: PlannerTurn) -> bool:
+    """The turn stands in for a planner that gave no answer (see `ask_planner`)."""
+    return turn._planner_failed
+
+
 def ask_planner(rt: Runtime, inp: PlannerInput, on_step: StepCallback | None = None,
                 cancel: threading.Event | None = None) -> PlannerTurn | None:
     """A validated turn. A planner that fails or returns steps that do not check out yields a
-    turn that says so and plans nothing: the robot never moves on an unchecked step. None when
-    `cancel` was set: whoever cancelled has decided what comes instead."""
+    turn that says so and plans nothing: the robot never moves on an unchecked step. A failed
+    planner's turn declines (the plan that runs goes on unchanged) and `planner_failed` tells it
+    apart from a refusal, so the job can end as failed. None when `cancel` was set: whoever
+    cancelled has decided what comes instead."""
     t0 = time.perf_counter()
     try:
         turn = rt.planner.plan(inp, on_step=on_step, cancel=cancel)
@@ -48,7 +55,10 @@ def ask_planner(rt: Runtime, inp: PlannerInput, on_step: StepCallback | None = N
         return None
     except Exception as e:
         rt.publish(ev.ErrorEvent(message=f"the {rt.planner.name} planner failed: {type(e).__name__}: {e}", where="planner"))
-        return PlannerTurn(say="Sorry, I could not work out a plan for that. Could you say it another way?")
+        failed = PlannerTurn(say="Sorry, I could not work out a plan for that. Could you say it another way?",
+                             refused=True)
+        failed._planner_failed = True
+        return failed
     if cancel is not None and cancel.is_set():
         return None
     problems = turn_problems(turn, rt.registry, inp.scene)

@@ -28,7 +28,8 @@ from typing import Any, Callable
 import numpy as np
 from pydantic import BaseModel
 
-from skills.api import Action, Observation, Outcome, Robot, Skill, SkillContext, SkillFailure, Status
+from skills.api import (Action, Observation, Outcome, Robot, SimulatorHooks, Skill, SkillContext, SkillFailure,
+                        Status)
 
 
 class RealtimeClock:
@@ -406,9 +407,8 @@ class Executor:
                     pass
         if outcome.status != Status.success:
             self._bring_to_rest(h, period)
-        release = getattr(self.robot, "release_thread", None)
-        if release is not None:
-            release()  # per-thread resources (render contexts) die with this thread
+        if isinstance(self.robot, SimulatorHooks):
+            self.robot.release_thread()  # per-thread resources (render contexts) die with this thread
         h.outcome = outcome
         h._done.set()
 

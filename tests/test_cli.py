@@ -79,7 +79,7 @@ def test_do_runs_a_job_shows_the_plan_and_writes_a_video(home, tmp_path):
 def test_a_refusal_is_said_and_nothing_moves(home, tmp_path):
     p = scene_file(tmp_path, CUP_AND_BIN)
     r = run("do", "put the banana in the bin", "--scene", str(p))
-    assert r.exit_code == 0
+    assert r.exit_code == 1  # a refused job is not a job done
     assert "banana" in r.output and "step 1" not in r.output
 
 

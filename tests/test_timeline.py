@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import threading
 
+import pytest
+
 from agent import events as ev
 from agent.config import SessionConfig
 from agent.planners.base import PlannerCancelled
@@ -147,3 +149,37 @@ def test_an_instruction_said_with_a_stop_is_taken_up_by_the_next_job(tmp_path):
     assert [x["status"] for x in r.steps] == ["cancelled", "success"]
     assert abs(s.robot.q[0] + 0.5) < 1e-3
     assert planner.inputs[-1].utterance == "now go to -0.5"
+
+
+# -- configuration that means what it says -----------------------------------------------------
+
+def test_control_hz_sets_the_rate_every_skill_runs_at(tmp_path):
+    ticks = {}
+    for hz in (20.0, 50.0):
+        s = Session(SceneSpec(objects=[]), SessionConfig(home=tmp_path / str(hz), control_hz=hz),
+                    robot=KinematicArm(max_speed=1.0), planner=SlowPlanner(), registry=registry(),
+                    perception=FixedPerception())
+        events: list = []
+        s.bus.subscribe(events.append)
+        s.say("go to 1.0")
+        s.close()
+        (done,) = [e for e in events if isinstance(e, ev.StepFinished)]
+        ticks[hz] = done.ticks
+    # 1 rad at 1 rad/s: a second of ticks at the configured rate.
+    assert 18 <= ticks[20.0] <= 23 and 48 <= ticks[50.0] <= 53, ticks
+
+
+def test_bad_configuration_is_one_clear_line_and_unknown_keys_are_named(tmp_path):
+    from agent.config import load_config
+
+    for bad in ("control_hz = 0", "control_hz = -20", "control_hz = 1e5"):
+        (tmp_path / "c.toml").write_text(bad + "\n")
+        with pytest.raises(ValueError) as e:
+            load_config(tmp_path / "c.toml")
+        assert "control_hz" in str(e.value) and "\n" not in str(e.value), str(e.value)
+    (tmp_path / "c.toml").write_text('contol_hz = 50\nplanner = "rules"\n')
+    with pytest.raises(ValueError) as e:
+        load_config(tmp_path / "c.toml")
+    assert "unknown key 'contol_hz'" in str(e.value)
+    (tmp_path / "c.toml").write_text("control_hz = 50\n")
+    assert load_config(tmp_path / "c.toml").control_hz == 50.0
