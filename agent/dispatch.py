@@ -20,7 +20,7 @@ from agent import events as ev
 from agent.effects import expected_effect, objects_of
 from agent.runtime import Runtime
 from agent.timeline import THINKING_ACK, Answered, Heard, PlannerTask, StepEnded
-from agent.schema import PlannerTurn, PlanStep, StepRecord
+from agent.schema import DialogueTurn, Note, PlannerTurn, PlanStep, StepRecord
 from agent.turns import ask_planner, dialogue_after, merge_notes, planner_input, speak
 from agent.validate import step_problems
 from skills.api import Outcome, SimulatorHooks, Status
@@ -30,23 +30,15 @@ from skills.executor import StepHandle
 CORRECTED = "corrected by the person"
 
 
-def _steps(raw: list[dict]) -> list[PlanStep]:
-    return [PlanStep.model_validate(s) for s in raw]
-
-
-def _dump(steps: list[PlanStep]) -> list[dict]:
-    return [s.model_dump() for s in steps]
-
-
 class _Job:
     """The mutable view of the graph state while one dispatch node runs."""
 
     def __init__(self, state: dict[str, Any]) -> None:
         self.state = state
-        self.pending = _steps(state.get("pending", []))
-        self.done: list[dict] = list(state.get("done", []))
-        self.notes: list[dict] = list(state.get("notes", []))
-        self.dialogue: list[dict] = list(state.get("dialogue", []))
+        self.pending: list[PlanStep] = list(state.get("pending", []))
+        self.done: list[StepRecord] = list(state.get("done", []))
+        self.notes: list[Note] = list(state.get("notes", []))
+        self.dialogue: list[DialogueTurn] = list(state.get("dialogue", []))
         self.question: str | None = None
         self.outcome: str | None = None
         self.attempts = int(state.get("attempts", 0))
@@ -54,10 +46,10 @@ class _Job:
 
     def view(self) -> dict[str, Any]:
         return {**self.state, "notes": self.notes, "dialogue": self.dialogue, "done": self.done,
-                "pending": _dump(self.pending)}
+                "pending": self.pending}
 
     def updates(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"pending": _dump(self.pending), "done": self.done, "notes": self.notes,
+        out: dict[str, Any] = {"pending": self.pending, "done": self.done, "notes": self.notes,
                                "dialogue": self.dialogue, "attempts": self.attempts, "replanned": self.replanned}
         if self.question:
             out["question"] = self.question
@@ -423,7 +415,7 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
     problems = step_problems(step, rt.registry, scene)
     if problems:
         speak(rt, f"I can't run '{step.instruction or step.skill}': {problems[0]}.")
-        job.done.append(StepRecord(step=step, status="failure", reason=problems[0]).model_dump())
+        job.done.append(StepRecord(step=step, status="failure", reason=problems[0]))
         job.pending = job.pending[1:]
         return job.updates()
 
@@ -455,7 +447,7 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
     rt.publish(ev.StepFinished(index=index, skill=step.skill, args=step.args, status=outcome.status.value,
                                reason=reason, verified=verified, ticks=handle.stats.ticks,
                                overruns=handle.stats.overruns, duration_s=round(time.perf_counter() - t0, 3)))
-    record = StepRecord(step=step, status=outcome.status.value, reason=reason).model_dump()
+    record = StepRecord(step=step, status=outcome.status.value, reason=reason)
     job.done.append(record)
     if rt.snapshot is not None:
         rt.snapshot(len(job.done))  # the world this step left, before the checkpoint marks it done
@@ -478,7 +470,7 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
     else:
         _after_failure(job, rt, step, outcome)
     if rt.on_step_finished is not None:
-        rt.on_step_finished(index, record)
+        rt.on_step_finished(index, record.model_dump())
     return job.updates()
 
 

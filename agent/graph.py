@@ -4,9 +4,11 @@
                   -> (steps)    dispatch -> dispatch ... -> finish -> END
                   -> (nothing)  finish -> END
 
-Each invocation handles one thing the person said while the robot was idle. The state holds
-only plain data (dialogue, notes, the plan, steps done), so LangGraph's SQLite checkpointer
-can save it after every node: a process killed mid-step resumes at that step.
+Each invocation handles one thing the person said while the robot was idle. The state is
+typed (the planner contract's own models: dialogue turns, notes, plan steps, step records),
+so nodes read it as it is, never re-validating dicts; LangGraph's SQLite checkpointer saves
+it after every node (those four models, and nothing else of ours, are allowed back in when a
+checkpoint is read), so a process killed mid-step resumes at that step.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, TypedDict
 
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime as GraphRuntime
@@ -25,7 +28,7 @@ from agent import events as ev
 from agent.control import control_of
 from agent.dispatch import CORRECTED, await_turn, control_reply, dispatch_one, settle_early, start_early, think
 from agent.runtime import Runtime
-from agent.schema import PlannerTurn, PlanStep
+from agent.schema import DialogueTurn, Note, PlannerTurn, PlanStep, StepRecord
 from agent.timeline import Heard
 from agent.turns import dialogue_after, merge_notes, planner_failed, speak
 
@@ -36,10 +39,10 @@ class JobState(TypedDict, total=False):
     answering: str | None  # the question `utterance` answers
     utterance_source: str  # "typed" or "voice" (heard speech is logged by the speech pipeline)
     request: str | None  # the last thing asked of the robot (what a replan re-reads)
-    dialogue: list[dict]
-    notes: list[dict]
-    pending: list[dict]
-    done: list[dict]
+    dialogue: list[DialogueTurn]
+    notes: list[Note]
+    pending: list[PlanStep]  # the rest of the plan; while a step runs, it is the first
+    done: list[StepRecord]
     question: str | None
     questions_asked: int
     attempts: int
@@ -115,14 +118,14 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
         out["pending"] = []
         out["outcome"] = "planner failed" if planner_failed(turn) else "refused"
     elif turn.steps or turn.control == "none":
-        out["pending"] = [s.model_dump() for s in turn.steps]
+        out["pending"] = list(turn.steps)
     return out
 
 
 def _control_only(state: JobState, rt: Runtime, utterance: str, control: str) -> dict[str, Any]:
     """A control word said while nothing runs: the executor acts, no planner is asked. A pause
     holds the plan that is left (its next step waits), "go on" lets it continue."""
-    pending = [PlanStep.model_validate(p) for p in state.get("pending", [])]
+    pending = list(state.get("pending", []))
     if control == "stop":
         rt.executor.cancel("stopped by the person")
     elif control == "pause":
@@ -164,21 +167,21 @@ def finish_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, An
     return {"outcome": outcome, "pending": [] if outcome == "stopped" else state.get("pending", [])}
 
 
-def _tally(records: list[dict], pending: list[dict]) -> tuple[list[str], list[str]]:
+def _tally(records: list[StepRecord], pending: list[PlanStep]) -> tuple[list[str], list[str]]:
     """Each planned step once: done if any attempt at it succeeded, else not done."""
-    def label(step: dict) -> str:
-        return step.get("instruction") or step["skill"]
+    def label(step: PlanStep) -> str:
+        return step.instruction or step.skill
 
-    def key(step: dict) -> str:
-        return json.dumps([step["skill"], step.get("args", {})], sort_keys=True)
+    def key(step: PlanStep) -> str:
+        return json.dumps([step.skill, step.args], sort_keys=True)
 
     final: dict[str, tuple[str, bool]] = {}
     for r in records:
-        if r["status"] == "cancelled" and r.get("reason") == CORRECTED:
+        if r.status == "cancelled" and r.reason == CORRECTED:
             continue  # the person replaced it: neither done nor owed
-        k = key(r["step"])
-        ok = r["status"] == "success" or final.get(k, ("", False))[1]
-        final[k] = (label(r["step"]), ok)
+        k = key(r.step)
+        ok = r.status == "success" or final.get(k, ("", False))[1]
+        final[k] = (label(r.step), ok)
     for p in pending:
         final.setdefault(key(p), (label(p), False))
     done = [lbl for lbl, ok in final.values() if ok]
@@ -228,4 +231,5 @@ def build_graph(checkpointer: Any | None = None):
 def sqlite_checkpointer(path: str | Path) -> SqliteSaver:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), check_same_thread=False)
-    return SqliteSaver(conn)
+    allowed = [(m.__module__, m.__name__) for m in (DialogueTurn, Note, PlanStep, StepRecord)]
+    return SqliteSaver(conn, serde=JsonPlusSerializer(allowed_msgpack_modules=allowed))

@@ -15,15 +15,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 from langgraph.types import Command
+from pydantic import BaseModel
 
 from agent import events as ev
 from agent.config import SessionConfig
+from agent.control import Control, control_at_start, control_of
 from agent.eventlog import EventLog
 from agent.graph import build_graph, sqlite_checkpointer
 from agent.memory import MemoryStore
 from agent.planners.base import Planner
-from agent.control import Control, control_at_start, control_of
 from agent.runtime import Runtime
+from agent.schema import Note
 from agent.timeline import Heard
 from sim.scenario import SceneSpec
 from skills.api import Cameras
@@ -219,7 +221,7 @@ class Session:
         if hasattr(s.robot, "model"):
             from sim.persist import latest_world, load_world
 
-            world = latest_world(d, len(s.state().get("done", [])))
+            world = latest_world(d, len(s._state().get("done", [])))
             if world is not None:
                 load_world(s.robot, world)
         # Changes are noticed against the world as restored, not as the scene file laid it out.
@@ -235,19 +237,24 @@ class Session:
                 self.memory.add(self.config.user, e.text)
 
     def _first_input(self, text: str, source: str) -> dict:
-        st = self.state()
+        st = self._state()
         inp: dict[str, Any] = {"utterance": text, "utterance_source": source}
         if not st.get("session"):
             # A new session starts knowing what this user taught the robot before.
-            have = {n["text"] for n in st.get("notes", [])}
-            remembered = [{"text": m.text, "scope": "user"} for m in self.memory.list(self.config.user)
+            have = {n.text for n in st.get("notes", [])}
+            remembered = [Note(text=m.text, scope="user") for m in self.memory.list(self.config.user)
                           if m.text not in have]
             inp.update(session=self.id, notes=list(st.get("notes", [])) + remembered)
         return inp
 
-    def state(self) -> dict:
-        snap = self.graph.get_state(self._thread)
-        return dict(snap.values or {})
+    def _state(self) -> dict[str, Any]:
+        """The graph's state as the nodes hold it (typed)."""
+        return dict(self.graph.get_state(self._thread).values or {})
+
+    def state(self) -> dict[str, Any]:
+        """The graph's state as plain data (what a caller can print, compare or store)."""
+        return {k: [x.model_dump() if isinstance(x, BaseModel) else x for x in v] if isinstance(v, list) else v
+                for k, v in self._state().items()}
 
     def unfinished(self) -> bool:
         return bool(self.graph.get_state(self._thread).next)
@@ -297,8 +304,7 @@ class Session:
         start = control_at_start(text)
         if start is not None and source == "typed":
             self.reflex(start.command, word=start.word)
-        heard = Heard(text=text, source=source, control=control_of(text), reflex=start.command if start else None,
-                      at=self.executor.clock.now())
+        heard = Heard(text=text, source=source, control=control_of(text), at=self.executor.clock.now())
         return self.runtime.timeline.put(heard)  # type: ignore[return-value]
 
     def reflex(self, command: Control, word: str = "") -> None:
@@ -313,7 +319,7 @@ class Session:
         self.bus.publish(ev.Reflex(command=command, word=word))
 
     def _drive(self, first: Any, answer: AnswerFn | None, pending_question: dict | None = None) -> JobResult:
-        start_done = len(self.state().get("done", []))
+        start_done = len(self._state().get("done", []))
         said: list[str] = []
         questions: list[str] = []
         ended: list[ev.JobEnded] = []

@@ -39,7 +39,6 @@ class Heard:
     text: str
     source: str = "typed"  # typed, voice or cue
     control: Control | None = None  # the whole utterance is this control word: no planner needed
-    reflex: Control | None = None  # the control its first words fired, already acted on
     at: float | None = None  # clock time it was said
     # Set once the job has acted on it: a simulated world can wait on it so that a typed
     # interjection lands at a definite moment of simulated time.

@@ -9,22 +9,24 @@ from typing import Any
 from agent import events as ev
 from agent.planners.base import PlannerCancelled, StepCallback
 from agent.runtime import Runtime
-from agent.schema import (DialogueTurn, Note, PlannerInput, PlannerTurn, PlanStep, StepRecord)
+from agent.schema import DialogueTurn, Note, PlannerInput, PlannerTurn, PlanStep
 from agent.validate import turn_problems
 
 
 def planner_input(state: dict[str, Any], rt: Runtime, utterance: str, running: PlanStep | None = None,
                   pending: list[PlanStep] | None = None, answering: str | None = None) -> PlannerInput:
+    """What the planner is given: the job's state (typed already: nothing is re-read here),
+    the scene as it is now, the skill catalogue."""
     return PlannerInput(
         utterance=utterance,
-        dialogue=[DialogueTurn.model_validate(d) for d in state.get("dialogue", [])],
+        dialogue=list(state.get("dialogue", [])),
         pending_question=answering,
         scene=rt.perception.scene(),
         skills=[c for c in _catalogue(rt)],
-        notes=[Note.model_validate(n) for n in state.get("notes", [])],
-        done=[StepRecord.model_validate(d) for d in state.get("done", [])],
+        notes=list(state.get("notes", [])),
+        done=list(state.get("done", [])),
         running=running,
-        pending=pending if pending is not None else [PlanStep.model_validate(p) for p in state.get("pending", [])],
+        pending=pending if pending is not None else list(state.get("pending", [])),
         start_positions=rt.start_positions,
         images=rt.camera_frames() if rt.camera_frames is not None else {},
     )
@@ -74,30 +76,31 @@ def ask_planner(rt: Runtime, inp: PlannerInput, on_step: StepCallback | None = N
     return turn
 
 
-def merge_notes(state: dict[str, Any], turn: PlannerTurn, rt: Runtime) -> list[dict]:
+def merge_notes(state: dict[str, Any], turn: PlannerTurn, rt: Runtime) -> list[Note]:
     forget = set(turn.forget)
-    notes = []
+    notes: list[Note] = []
     for n in state.get("notes", []):
-        if n["text"] in forget:
-            rt.publish(ev.Note(text=n["text"], scope=n.get("scope", "session"), forgotten=True))
+        if n.text in forget:
+            rt.publish(ev.Note(text=n.text, scope=n.scope, forgotten=True))
         else:
             notes.append(n)
-    have = {n["text"] for n in notes}
+    have = {n.text for n in notes}
     for n in turn.notes:
         if n.text not in have:
-            notes.append(n.model_dump())
+            notes.append(n)
             have.add(n.text)
             rt.publish(ev.Note(text=n.text, scope=n.scope))
     return notes
 
 
-def dialogue_after(state: dict[str, Any], utterance: str, turn: PlannerTurn, answering: str | None) -> list[dict]:
+def dialogue_after(state: dict[str, Any], utterance: str, turn: PlannerTurn,
+                   answering: str | None) -> list[DialogueTurn]:
     d = list(state.get("dialogue", []))
-    d.append(DialogueTurn(role="user", text=utterance, kind="answer" if answering else "say").model_dump())
+    d.append(DialogueTurn(role="user", text=utterance, kind="answer" if answering else "say"))
     if turn.say:
-        d.append(DialogueTurn(role="robot", text=turn.say, kind="say").model_dump())
+        d.append(DialogueTurn(role="robot", text=turn.say, kind="say"))
     if turn.question:
-        d.append(DialogueTurn(role="robot", text=turn.question, kind="question").model_dump())
+        d.append(DialogueTurn(role="robot", text=turn.question, kind="question"))
     return d
 
 

@@ -57,7 +57,8 @@ SCENE = {"objects": [{"name": "red cup", "kind": "cup", "color": "red"},
                      {"name": "bin", "kind": "bin", "at": "right"}]}
 REQUEST, ADDITION, STOP = "Put the red cup in the bin.", "Also put the blue cup in the bin.", "Stop!"
 ADD_AFTER_MOTION_S = 1.0  # the addition is said this long after the arm starts moving
-STOP_AFTER_ADDITION_S = 0.5  # "Stop!" this long after the addition (typed) or after it was spoken
+STOP_AFTER_ADDITION_S = 0.5  # "Stop!" this long after the addition (typed) or after it was
+# spoken, once a planner is thinking about it
 
 
 @dataclass
@@ -97,7 +98,8 @@ def trial(i: int, planner_s: float, home: Path, kit: Any = None) -> Trial:
         now = time.perf_counter()
         if ADDITION not in moments and now - handle.motion_started_at >= ADD_AFTER_MOTION_S:
             say(ADDITION)
-        elif ADDITION in moments and STOP not in moments:
+        elif ADDITION in moments and STOP not in moments and box["s"].runtime.thinking is not None:
+            # The planner is thinking about the addition: now the stop.
             turn = moments.get(ADDITION + " turn")
             spoken_end = None if turn is None else turn.ended_wall
             if kit is None and now - moments[ADDITION] >= STOP_AFTER_ADDITION_S:
