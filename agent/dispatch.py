@@ -360,6 +360,13 @@ def _abandon(rt: Runtime, early: EarlyStep) -> None:
                                duration_s=round(time.perf_counter() - early.t0, 3)))
 
 
+def abandon_early(rt: Runtime) -> None:
+    """Stop a step started early whose plan will not be run (the job ended another way)."""
+    if rt.early is not None:
+        _abandon(rt, rt.early)
+        rt.early = None
+
+
 def settle_early(rt: Runtime, first: PlanStep | None) -> None:
     """After the turn: keep an early step the plan still starts with, stop any other."""
     if rt.early is not None and (first is None or rt.early.step != first):
@@ -411,7 +418,9 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
 
     step = job.pending[0]
     scene = rt.perception.scene()
-    _notice_changes(rt, scene, set())
+    # A step a streaming planner started early is already moving its objects: that is the
+    # robot's own move, not someone reaching in.
+    _notice_changes(rt, scene, set(objects_of(rt.early.step)) if rt.early is not None else set())
     problems = step_problems(step, rt.registry, scene)
     if problems:
         speak(rt, f"I can't run '{step.instruction or step.skill}': {problems[0]}.")
@@ -490,19 +499,17 @@ def _after_failure(job: _Job, rt: Runtime, step: PlanStep, outcome: Outcome) -> 
         job.attempts += 1
         speak(rt, f"That did not work ({outcome.reason}). Trying again.")
         return
+    retried = job.attempts > 0
     job.attempts = 0
     request = job.state.get("request")
     if request and not job.replanned:
         job.replanned = True
-        speak(rt, f"That failed again ({outcome.reason}). Let me look at the table and plan again.")
-        # In the background like any planner call: a stop while it thinks ends the job.
-        task = think(rt, job.view(), [Heard(text=request, source="replan", at=rt.executor.clock.now())], pending=[])
-        answered = await_turn(rt, task, job.view())
-        if answered is None:
-            job.pending = []
-            job.outcome = "stopped"
-            return
-        turn = answered.turn
+        # "again" only after a retry: a skill that gave up before moving is replanned at once.
+        speak(rt, f"That failed{' again' if retried else ''} ({outcome.reason}). Let me look at the table and plan again.")
+        # Nothing moves while it thinks; what is said meanwhile waits on the timeline for the
+        # next dispatch (a control word has already acted on the executor).
+        inp = planner_input(job.view(), rt, request, pending=[])
+        turn = ask_planner(rt, inp)
         if turn is not None and turn.steps and not turn.question and not turn.refused:
             job.pending = list(turn.steps)
             return

@@ -41,6 +41,8 @@ class ScenarioResult(BaseModel):
     refused: bool = False
     halted: bool | None = None
     stop_to_rest_s: float | None = None
+    confirmations: int = 0  # voice: "Did you say ...?" questions answered
+    ignored: list[str] = Field(default_factory=list)  # voice: heard, judged not said to the robot
     first_motion_s: float | None = None
     problems: list[str] = Field(default_factory=list)
     error: str | None = None

@@ -36,6 +36,9 @@ class SpeechKit:
     asr: Any = None
     spotter: Any = None
     vad: Any = None
+    audio_dir: Any = None  # a folder of recorded turns (speech.recorded) instead of a voice
+    room: str | None = None  # a speech.room preset the turns are heard through
+    room_seed: int = 0
 
     def load(self) -> "SpeechKit":
         from speech.asr import ASRConfig, WhisperASR
@@ -43,7 +46,15 @@ class SpeechKit:
         from speech.synth_turns import TurnSynth
 
         cfg = PipelineConfig(asr=ASRConfig(model=self.asr_model))
+        if self.audio_dir is not None and self.synth is None:
+            from speech.recorded import RecordedTurns
+
+            self.synth = RecordedTurns(self.audio_dir)
         self.synth = self.synth or TurnSynth(self.voice)
+        if self.room is not None:
+            from speech.room import preset
+
+            preset(self.room)  # an unknown name fails here, before any scenario runs
         self.asr = self.asr or WhisperASR(cfg.asr)
         # A separate spotter: a "stop" must never wait behind a transcription in progress.
         self.spotter = self.spotter or WhisperASR(cfg.spotter_asr())
@@ -75,14 +86,21 @@ def _halt_word_end_s(text: str, pcm: Any) -> float:
 def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit,
                        on_event: Callable[[Any], None] | None = None, timeout_s: float = 150.0,
                        record_dataset: Any = None, planner: Any | None = None) -> ScenarioResult:
+    from speech.addressee import confirmation_reply
+    from speech.room import room_from_cli
     from speech.sources import ScriptedSource
 
     t_wall = time.perf_counter()
     clock = _Clock()
     config = config.model_copy(update={"realtime": True, "user": f"eval-voice-{scenario.id}-{id(kit):x}"})
     turns = _Turns(scenario)
-    pcm = {t.say: kit.synth.synth(t.say) for t in scenario.turns}  # synthesize before the clock runs
-    source = ScriptedSource(keep_open=True, lead_s=0.2, speed=1.0)
+    dry = {t.say: kit.synth.synth(t.say) for t in scenario.turns}  # synthesize before the clock runs
+    room = room_from_cli(kit.room, kit.room_seed)
+    # In a room, turns are heard reverberated over noise that never stops (between turns too).
+    pcm = {k: room.speech(v, key=k) for k, v in dry.items()} if room else dry
+    source = ScriptedSource(keep_open=True, lead_s=0.2, speed=1.0,
+                            background=room.noise(60.0, key=scenario.id) if room else None,
+                            microphone=room.mic().process if room else None)
     played: list[tuple[str, Any]] = []  # (text, speech.sources.Turn)
     m: dict[str, Any] = {"first_motion": None, "halt_turn": None, "halt_handle": None, "refused": False,
                          "steps": 0}
@@ -135,12 +153,23 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
     voice = open_voice(session, source, speak=False, asr=kit.asr, spotter=kit.spotter, on_error=errors.append)
     link, pipeline = voice.link, voice.pipeline
     error = None
+    confirmations = 0
     try:
         voice.start()
         deadline = time.monotonic() + timeout_s
         left_waiting: float | None = None
+        answered: set[str] = set()
         while time.monotonic() < deadline:
-            if _quiet(link, source, pipeline, played) and _robot_waiting(session, link):
+            if link.confirming is not None and link.confirming not in answered and \
+                    _quiet(link, source, pipeline, played):
+                # "Did you say ...?": the person answers as a person would (speech.addressee)
+                answered.add(link.confirming)
+                reply = confirmation_reply(link.confirming, played[-1][0] if played else "", kit.synth)
+                if reply not in pcm:
+                    pcm[reply] = room.speech(kit.synth.synth(reply), key=reply) if room else kit.synth.synth(reply)
+                play(reply)
+                confirmations += 1
+            elif _quiet(link, source, pipeline, played) and _robot_waiting(session, link):
                 turn = turns.take_if(lambda t: t.when == "idle")
                 if turn is None:
                     turns.skip_unreachable()
@@ -175,15 +204,19 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
     rest_at = m.get("rest_at") or (h.rest_at if h is not None else None)
     if h is not None and rest_at is not None and m["halt_turn"].started_wall is not None:
         turn = m["halt_turn"]
-        stop_to_rest = clock.mono(rest_at) - (turn.started_wall + _halt_word_end_s(turn.label, pcm[turn.label]))
+        stop_to_rest = clock.mono(rest_at) - (turn.started_wall + _halt_word_end_s(turn.label, dry[turn.label]))
         halt["rest"] = stop_to_rest
     result = _judge(scenario, session, _questions(session), m["refused"], m["steps"], halt, error)
     result.wall_s = round(time.perf_counter() - t_wall, 2)
     result.stop_to_rest_s = None if stop_to_rest is None else round(stop_to_rest, 3)
     first_idle = next((t for text, t in played if text == scenario.turns[0].say), None)
-    if m["first_motion"] is not None and first_idle is not None and first_idle.ended_wall is not None:
-        result.first_motion_s = round(m["first_motion"] - first_idle.ended_wall, 3)
+    if m["first_motion"] is not None and first_idle is not None and first_idle.started_wall is not None:
+        # end of speech: the dry turn's length (a room adds a reverberation tail to what is played)
+        spoken_end = first_idle.started_wall + len(dry[first_idle.label]) / 16000
+        result.first_motion_s = round(m["first_motion"] - spoken_end, 3)
     result.transcripts = [{"said": text, "heard": _heard_for(turn, link.utterances)} for text, turn in played]
+    result.confirmations = confirmations
+    result.ignored = [u.text for u in link.ignored]
     result.final_transcript_s = [round(u.latency_s, 3) for u in link.utterances if u.latency_s is not None]
     return result
 

@@ -7,7 +7,7 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from pydantic import BaseModel
 
@@ -15,10 +15,15 @@ from agent.events import EVENT_ADAPTER
 
 
 class EventLog:
-    def __init__(self, path: str | Path, session: str = "") -> None:
+    def __init__(self, path: str | Path, session: str = "",
+                 on_failure: Callable[[OSError], None] | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.session = session
+        # A write that fails (a full disk) is not raised into whoever published the event, which
+        # may be the control loop: the log stops, and `on_failure` is told once.
+        self.on_failure = on_failure
+        self.failure: OSError | None = None
         self._lock = threading.Lock()
         # Append mode never rewrites what is there; a torn last line from a crash is skipped on
         # read, and ended here so the next event starts a line of its own.
@@ -32,16 +37,25 @@ class EventLog:
             event = event.model_copy(update={"session": self.session})
         line = event.model_dump_json()
         with self._lock:
-            if self._f.closed:
+            if self._f.closed or self.failure is not None:
                 return
-            self._f.write(line + "\n")
-            self._f.flush()
-            os.fsync(self._f.fileno())
+            try:
+                self._f.write(line + "\n")
+                self._f.flush()
+                os.fsync(self._f.fileno())
+                return
+            except OSError as e:
+                self.failure = e
+        if self.on_failure is not None:
+            self.on_failure(self.failure)
 
     def close(self) -> None:
         with self._lock:
             if not self._f.closed:
-                self._f.close()
+                try:
+                    self._f.close()
+                except OSError:
+                    pass  # the write that failed was already reported
 
     def __enter__(self) -> "EventLog":
         return self

@@ -29,6 +29,8 @@ class Utterance(_Event):
     end: float | None = None  # when speech ended
     source: Literal["typed", "voice", "script"] = "typed"
     latency_s: float | None = None  # end of speech to this transcript
+    confidence: float | None = None  # recognition: mean token probability of the transcript (voice only)
+    clipped: float | None = None  # share of the turn's samples at full scale (microphone overdriven)
 
 
 class PlannerAsked(_Event):

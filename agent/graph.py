@@ -14,7 +14,6 @@ checkpoint is read), so a process killed mid-step resumes at that step.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -69,7 +68,10 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
         if len(seen) == 1:
             start_early(rt, step, index)
 
-    if not answering:
+    if not answering and (state.get("pending") or rt.executor.paused):
+        # A control word with a plan to act on (one paused, or left when the last job ended)
+        # acts through the executor without a planner; with nothing to act on, the planner
+        # hears it like anything else ("go" may be the start of a request).
         control = control_of(utterance)
         if control is not None:
             return _control_only(state, rt, utterance, control)
@@ -229,7 +231,9 @@ def build_graph(checkpointer: Any | None = None):
 
 
 def sqlite_checkpointer(path: str | Path) -> SqliteSaver:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), check_same_thread=False)
+    from agent.checkpoints import sqlite_checkpointer as pruned
+
+    # The typed state's four models, and nothing else of ours, may come back from a checkpoint.
     allowed = [(m.__module__, m.__name__) for m in (DialogueTurn, Note, PlanStep, StepRecord)]
-    return SqliteSaver(conn, serde=JsonPlusSerializer(allowed_msgpack_modules=allowed))
+    # Keeps the latest states only: the file does not grow per step.
+    return pruned(path, serde=JsonPlusSerializer(allowed_msgpack_modules=allowed))

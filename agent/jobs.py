@@ -53,11 +53,13 @@ def parse_job(text: str, base: Path | None = None) -> JobScript:
 
 
 def load_job(path: str | Path) -> JobScript:
+    from sim.scenario import ScenarioError, read_text_file
+
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise JobScriptError(f"{path}: no such job file") from None
+        text = read_text_file(path, "job")
+    except ScenarioError as e:
+        raise JobScriptError(str(e)) from None
     try:
         return parse_job(text, base=path.parent)
     except JobScriptError as e:

@@ -3,6 +3,7 @@ across sessions in SQLite."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -41,19 +42,31 @@ class MemoryStore:
         return [Memory(*r) for r in rows]
 
     def forget(self, user: str, what: str) -> list[Memory]:
-        """Forget by id, by exact text, or every memory containing `what`; returns what was forgotten.
-        `what="all"` forgets everything the user taught."""
+        """Forget whole preferences: by id (from `list`), by their exact text (case and spacing
+        aside), or every one with `what="all"`. Returns what was forgotten. A fragment forgets
+        nothing (see `matching` to ask which one was meant); a blank is an error."""
+        what = " ".join(what.split())
+        if not what:
+            raise ValueError("say which preference to forget: its id, its exact text, or 'all'")
         mems = self.list(user)
         if what == "all":
             gone = mems
-        elif what.isdigit():
+        elif what.isascii() and what.isdigit():
             gone = [m for m in mems if m.id == int(what)]
         else:
-            exact = [m for m in mems if m.text.lower() == what.lower()]
-            gone = exact or [m for m in mems if what.lower() in m.text.lower()]
+            gone = [m for m in mems if " ".join(m.text.split()).lower() == what.lower()]
         with self._conn:
             self._conn.executemany("DELETE FROM memories WHERE id = ?", [(m.id,) for m in gone])
         return gone
+
+    def matching(self, user: str, fragment: str) -> list[Memory]:
+        """Preferences that hold `fragment` as whole words: the candidates to ask about when
+        someone names a preference only in part."""
+        fragment = " ".join(fragment.split())
+        if not fragment:
+            return []
+        words = re.compile(r"\b" + re.escape(fragment) + r"\b", re.I)
+        return [m for m in self.list(user) if words.search(" ".join(m.text.split()))]
 
     def close(self) -> None:
         self._conn.close()

@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from agent.config import Limits
 from agent.planners.base import Planner
 from agent.timeline import PlannerTask, Timeline
 from perception.base import Perception
@@ -43,3 +44,4 @@ class Runtime:
     idle: threading.Event = field(default_factory=threading.Event)  # paused between steps, waiting
     max_retries: int = 1
     control_hz: float | None = None  # every skill's control rate, when configured
+    limits: Limits = field(default_factory=Limits)  # caps on what one planner turn may hold

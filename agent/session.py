@@ -8,6 +8,7 @@ and offers the three ways in: `say` for something said while idle (runs the job 
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -26,7 +27,9 @@ from agent.memory import MemoryStore
 from agent.planners.base import Planner
 from agent.runtime import Runtime
 from agent.schema import Note
+from agent.storage import storage_problem
 from agent.timeline import Heard
+from agent.validate import note_problems
 from sim.scenario import SceneSpec
 from skills.api import Cameras
 from skills.executor import Executor, LockstepClock, RealtimeClock
@@ -109,11 +112,15 @@ class Session:
         self.dir = self.config.home / "sessions" / self.id
         self.dir.mkdir(parents=True, exist_ok=True)
         self.bus = ev.Bus()
-        self.log = EventLog(self.dir / "events.jsonl", session=self.id)
+        self.storage_error: str | None = None  # set when the disk filled up: the session stops
+        self.log = EventLog(self.dir / "events.jsonl", session=self.id, on_failure=self._storage_failed)
         self.bus.subscribe(self.log.append)
         if on_event is not None:
             self.bus.subscribe(on_event)
         self.registry = registry or load_registry()
+        from skills.policies.skill import install_policies
+
+        self.policies = install_policies(self.registry, self.config.policies, device=self.config.policy_device)
         for problem in self.registry.problems:
             self.bus.publish(ev.ErrorEvent(message=problem, where="skills"))
         if robot is None:
@@ -141,7 +148,7 @@ class Session:
         self.runtime = Runtime(robot=robot, executor=self.executor, planner=self.planner, registry=self.registry,
                                perception=self.perception, publish=self.bus.publish,
                                start_positions=start_positions, snapshot=self._snapshot,
-                               control_hz=self.config.control_hz)
+                               control_hz=self.config.control_hz, limits=self.config.limits)
         if self.config.planner != "rules" and isinstance(robot, Cameras):
             self.runtime.camera_frames = lambda: camera_data_urls(self.robot)
         from perception.changes import ChangeWatcher
@@ -231,10 +238,30 @@ class Session:
     def _remember(self, e: Any) -> None:
         """User-scoped notes outlive the session: they go to the per-user memory."""
         if isinstance(e, ev.Note) and e.scope == "user":
-            if e.forgotten:
-                self.memory.forget(self.config.user, e.text)
-            else:
-                self.memory.add(self.config.user, e.text)
+            try:
+                if e.forgotten:
+                    self.memory.forget(self.config.user, e.text)
+                else:
+                    self.memory.add(self.config.user, e.text)
+            except sqlite3.OperationalError as err:
+                if storage_problem(err) is None:
+                    raise
+                self._storage_failed(err)
+
+    def _storage_failed(self, e: BaseException) -> None:
+        """The disk is full (or failing): stop the arm, end the job, keep what was saved so a
+        resume after freeing space continues from the last checkpoint."""
+        if self.storage_error is None:
+            self.storage_error = storage_problem(e) or str(e)
+        runtime, executor = getattr(self, "runtime", None), getattr(self, "executor", None)
+        checkpointer = getattr(self, "checkpointer", None)
+        if checkpointer is not None:
+            checkpointer.refuse_writes = True
+        if runtime is not None:
+            runtime.closing.set()
+        h = executor.current if executor is not None else None
+        if h is not None and not h.done:
+            h.cancel("the disk is full")
 
     def _first_input(self, text: str, source: str) -> dict:
         st = self._state()
@@ -243,7 +270,7 @@ class Session:
             # A new session starts knowing what this user taught the robot before.
             have = {n.text for n in st.get("notes", [])}
             remembered = [Note(text=m.text, scope="user") for m in self.memory.list(self.config.user)
-                          if m.text not in have]
+                          if m.text not in have and not note_problems(Note(text=m.text), self.config.limits)]
             inp.update(session=self.id, notes=list(st.get("notes", [])) + remembered)
         return inp
 
@@ -264,7 +291,19 @@ class Session:
         """Something said while the robot is idle: plan it, ask what must be asked, run it.
         `source` "voice" means the speech pipeline already logged what it heard."""
         with self._lock:
-            result = self._drive(self._first_input(text, source), answer or self.answer_fn)
+            full = self._state_too_big()
+            if full:
+                self.bus.publish(ev.ErrorEvent(message=full, where="limits"))
+                self.bus.publish(ev.Spoken(text="This session has saved as much as it may; please start a new one."))
+                return JobResult(outcome="refused", errors=[f"limits: {full}"])
+            try:
+                first = self._first_input(text, source)
+            except Exception as e:  # the checkpoint store could not even be opened
+                if storage_problem(e) is None:
+                    raise
+                self._storage_failed(e)
+                return self._disk_full([], [], [])
+            result = self._drive(first, answer or self.answer_fn)
             # Said while the job ended (after a stop, during its last step): the next job.
             while (heard := self._left_over()) is not None:
                 more = self._drive(self._first_input(heard.text, heard.source), answer or self.answer_fn)
@@ -281,6 +320,16 @@ class Session:
                     return item
                 item.handled.set()
         return None
+
+    def _state_too_big(self) -> str:
+        from agent.checkpoints import checkpoint_bytes
+
+        size = checkpoint_bytes(self.dir / "checkpoints.sqlite")
+        cap = self.config.limits.checkpoint_mb * 1e6
+        if size <= cap:
+            return ""
+        return (f"the session's saved state is {size / 1e6:.1f} MB, more than the {self.config.limits.checkpoint_mb:g} MB "
+                "allowed (limits.checkpoint_mb): start a new session")
 
     def continue_job(self, answer: AnswerFn | None = None) -> JobResult:
         """Continue a job whose process was killed (after `Session.resume`)."""
@@ -343,8 +392,14 @@ class Session:
                 reply = self._ask(q, answer, questions)
                 result = self.graph.invoke(Command(resume=reply), self._thread, context=self.runtime,
                                            durability="sync")
+        except Exception as e:  # a checkpoint or snapshot that could not be written
+            if storage_problem(e) is None:
+                raise
+            self._storage_failed(e)
         finally:
             unsub()
+        if self.storage_error is not None:
+            return self._disk_full(said, questions, errors)
         st = self.state()
         return JobResult(outcome=st.get("outcome") or "done", said=said, questions=questions,
                          steps=st.get("done", [])[start_done:], pending=st.get("pending", []),
@@ -355,6 +410,25 @@ class Session:
         questions.append(question)
         reply = answer(question) if answer is not None else None
         return reply or ""
+
+    def _disk_full(self, said: list[str], questions: list[str], errors: list[str]) -> JobResult:
+        """End a job the disk could not hold: the arm at rest, and what to do about it."""
+        from agent.dispatch import abandon_early
+
+        if self.runtime.early is not None:
+            abandon_early(self.runtime)  # a step started mid-plan ends (and says so) like any other
+        h = self.executor.current
+        if h is not None and not h.done:
+            h.cancel("the disk is full")
+            h.wait(5.0)
+        try:
+            resumable = self.unfinished()
+        except Exception:
+            resumable = False
+        then = f"continue with: hirobot resume {self.id}" if resumable else "give the instruction again"
+        message = (f"the disk holding {self.dir} is full or failing ({self.storage_error}); the arm was stopped "
+                   f"at rest. Free some space, then {then}")
+        return JobResult(outcome="disk full", said=said, questions=questions, errors=errors + [f"storage: {message}"])
 
     # -- ending --------------------------------------------------------------------------------
     def write_video(self, path: Path | None = None) -> Path | None:
@@ -374,7 +448,10 @@ class Session:
         if self.dataset is not None:
             self.dataset.close()
         self.log.close()
-        self.memory.close()
+        try:
+            self.memory.close()
+        except sqlite3.Error:
+            pass
         try:
             self.checkpointer.conn.close()
         except Exception:

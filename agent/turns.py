@@ -10,7 +10,7 @@ from agent import events as ev
 from agent.planners.base import PlannerCancelled, StepCallback
 from agent.runtime import Runtime
 from agent.schema import DialogueTurn, Note, PlannerInput, PlannerTurn, PlanStep
-from agent.validate import turn_problems
+from agent.validate import note_problems, turn_problems
 
 
 def planner_input(state: dict[str, Any], rt: Runtime, utterance: str, running: PlanStep | None = None,
@@ -63,7 +63,7 @@ def ask_planner(rt: Runtime, inp: PlannerInput, on_step: StepCallback | None = N
         return failed
     if cancel is not None and cancel.is_set():
         return None
-    problems = turn_problems(turn, rt.registry, inp.scene)
+    problems = turn_problems(turn, rt.registry, inp.scene, rt.limits)
     metrics: dict[str, Any] = dict(getattr(rt.planner, "last_metrics", {}) or {})
     metrics.setdefault("total_s", round(time.perf_counter() - t0, 4))
     if problems:
@@ -86,10 +86,17 @@ def merge_notes(state: dict[str, Any], turn: PlannerTurn, rt: Runtime) -> list[N
             notes.append(n)
     have = {n.text for n in notes}
     for n in turn.notes:
-        if n.text not in have:
-            notes.append(n)
-            have.add(n.text)
-            rt.publish(ev.Note(text=n.text, scope=n.scope))
+        if n.text in have:
+            continue
+        problems = note_problems(n, rt.limits)
+        if not problems and len(notes) >= rt.limits.notes_per_session:
+            problems = [f"the session already holds {len(notes)} notes (limits.notes_per_session)"]
+        if problems:  # a note is a preference about objects and places, checked before it is kept
+            rt.publish(ev.ErrorEvent(message=f"note not kept: {problems[0]}", where="validate"))
+            continue
+        notes.append(n)
+        have.add(n.text)
+        rt.publish(ev.Note(text=n.text, scope=n.scope))
     return notes
 
 

@@ -6,6 +6,9 @@ says can be spoken back.
 - A final utterance while the robot waits for an answer is that answer.
 - A reflex (stop, wait, go on) goes straight to the executor; the utterance that carried it
   reaches the planner afterwards, which then decides what comes next.
+- Talk not addressed to the robot is heard and logged, not acted on; a request heard with low
+  confidence that would move something is confirmed first ("Did you say ...?"): see
+  speech.addressee.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Literal, Sequence
 
 from agent import events as ev
@@ -38,7 +42,13 @@ class VoiceLink:
         self.errors: list[str] = []
         self.utterances: list[ev.Utterance] = []
         self.reflexes: list[ev.Reflex] = []
-        self._interjected: list[Any] = []  # runtime.Said of the last interjections
+        self._interjected: list[Any] = []  # agent.timeline.Heard of the last interjections
+        from speech.addressee import Hearing
+        from speech.asr import scene_vocabulary
+
+        self.addressee = Hearing(scene_vocabulary([o.model_dump() for o in session.scene.objects]))
+        self.ignored: list[ev.Utterance] = []  # heard, but not said to the robot
+        self.confirming: str | None = None  # the request a "Did you say ...?" waits on
         if speak is not None:
             session.bus.subscribe(self._speak_event)
 
@@ -58,6 +68,12 @@ class VoiceLink:
         if not u.final:
             return
         text = self._planner_text(u)
+        routed = self.addressee.route(text, u.confidence, asking=self._asking.is_set(), busy=self.busy)
+        if routed.action == "ignore":
+            self.ignored.append(u)
+            self.utterances.append(u)
+            return
+        text = routed.text
         # Route it before recording it as heard: whoever waits on `utterances` then finds the
         # job already running (or the answer already given).
         if self._asking.is_set():
@@ -72,8 +88,8 @@ class VoiceLink:
                 else:
                     if self.on_new_job is not None:
                         self.on_new_job(u)
-                    self._job = threading.Thread(target=self._run_job, args=(text,), name="voice-job",
-                                                 daemon=True)
+                    run = self._confirm_then_run if routed.action == "confirm" else self._run_job
+                    self._job = threading.Thread(target=run, args=(text,), name="voice-job", daemon=True)
                     self._job.start()
         self.utterances.append(u)
 
@@ -124,6 +140,24 @@ class VoiceLink:
             self.errors.append(f"{type(e).__name__}: {e}")
             self.session.bus.publish(ev.ErrorEvent(message=str(e), where="voice job"))
 
+    def _confirm_then_run(self, text: str) -> None:
+        """A request heard with low confidence: ask before anything moves. Yes runs it; a
+        request said again runs that; anything else drops it."""
+        from speech.addressee import is_yes
+
+        self.confirming = text
+        self.session.bus.publish(ev.Spoken(text=f'Did you say "{text}"?'))
+        try:
+            answer = self._wait_answer(text)
+        finally:
+            self.confirming = None
+        if is_yes(answer):
+            self._run_job(text)
+        elif answer and self.addressee.route(answer).action != "ignore":
+            self._run_job(answer)
+        else:
+            self.session.bus.publish(ev.Spoken(text="Okay, I'll leave it."))
+
     def _wait_answer(self, question: str) -> str | None:
         while not self._answers.empty():
             self._answers.get_nowait()
@@ -163,16 +197,19 @@ class VoiceSession:
         self.tap.stop()
 
 
-def open_voice(session: Session, source: Literal["microphone", "scripted"] | Any = "scripted", *,
+def open_voice(session: Session, source: Literal["microphone", "scripted", "file"] | Any = "scripted", *,
                speak: bool = True, device: int | str | None = None, speaker_device: int | str | None = None,
-               config: Any = None, gates: Sequence[Any] = (), asr: Any = None, spotter: Any = None,
-               on_error: Callable[[str], None] | None = None) -> VoiceSession:
-    """The one way a voice session is wired (`listen`, `demo --voice`, `eval --voice`).
+               audio: Path | None = None, config: Any = None, gates: Sequence[Any] = (), asr: Any = None,
+               spotter: Any = None, on_error: Callable[[str], None] | None = None) -> VoiceSession:
+    """The one way a voice session is wired (`listen`, `listen --audio`, `demo --voice`,
+    `eval --voice`).
 
     `source`: "microphone" (a live microphone, the robot's voice out of the loudspeaker),
-    "scripted" (a simulated microphone the robot's own voice echoes back into), or an audio
-    source given (then the robot's voice goes nowhere unless `speak`). `asr`/`spotter` reuse
-    recognizers already loaded; `gates` (a wake word) sit after the echo gate."""
+    "file" (the sound file `audio` played in real time as a microphone would deliver it, the
+    robot's voice to WAV files), "scripted" (a simulated microphone the robot's own voice
+    echoes back into), or an audio source given (then the robot's voice goes nowhere).
+    `asr`/`spotter` reuse recognizers already loaded; `gates` (a wake word) sit after the
+    echo gate."""
     from speech.asr import scene_vocabulary
     from speech.voice import VoiceIO
 
@@ -189,6 +226,8 @@ def open_voice(session: Session, source: Literal["microphone", "scripted"] | Any
         if source == "microphone":
             io = VoiceIO.microphone(heard, device=device, speaker_device=speaker_device,
                                     wav_dir=session.dir / "speech", **kw)
+        elif source == "file":
+            io = VoiceIO.from_file(audio, heard, wav_dir=session.dir / "speech", **kw)
         elif source == "scripted":
             io = VoiceIO.scripted(heard, **kw)
         else:

@@ -1,6 +1,6 @@
 """Speech: recognition accuracy, latency and reflex speed on the public scenarios' turns.
 
-Every turn of /work/shared/eval/public.jsonl (or --scenarios) is synthesized with the
+Every turn of ../shared/eval/public.jsonl (or --scenarios) is synthesized with the
 bundled Piper voice and two espeak-ng voices and fed through the real SpeechPipeline.
 
 - pauses: the longest silence *inside* each synthesized turn, per voice (silero VAD below
@@ -46,27 +46,12 @@ from speech.reflexes import match_reflex
 from speech.sources import ScriptedSource
 from speech.synth_turns import TurnSynth, first_word_end_s
 from speech.vad import FRAME, SileroVAD
+from speech.wer import edit_distance, norm_words
 
-DEFAULT_SCENARIOS = Path("/work/shared/eval/public.jsonl")
+# The public scenarios live beside the checkout (../shared), wherever it was cloned.
+DEFAULT_SCENARIOS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "public.jsonl"
 VOICES = ["piper", "espeak:en-us", "espeak:en-gb"]
 REFLEX_TURNS = ["Stop!", "Wait.", "Hold on.", "Freeze!", "Stop, and then I want you to put the green block in the blue bowl."]
-
-_NUM = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five"}
-
-
-def norm_words(text: str) -> list[str]:
-    words = re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " ")).split()
-    return [{"ok": "okay"}.get(_NUM.get(w, w), _NUM.get(w, w)) for w in words]
-
-
-def edit_distance(ref: list[str], hyp: list[str]) -> int:
-    d = list(range(len(hyp) + 1))
-    for i in range(1, len(ref) + 1):
-        prev, d[0] = d[:], i
-        for j in range(1, len(hyp) + 1):
-            d[j] = min(prev[j] + 1, d[j - 1] + 1, prev[j - 1] + (ref[i - 1] != hyp[j - 1]))
-    return d[len(hyp)]
-
 
 def load_turns(path: Path) -> list[tuple[str, list[str]]]:
     """(text, scene vocabulary) for every distinct turn."""

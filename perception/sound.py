@@ -15,6 +15,7 @@ are coarse (8-bit logits: 0.5, 0.68, 0.82, 0.91, ...), so thresholds sit on thos
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -23,6 +24,7 @@ import numpy as np
 from agent.events import Cue
 
 SR = 16000
+log = logging.getLogger(__name__)
 
 # Our kinds and the AudioSet classes (YAMNet display names) that mean them.
 SOUND_CLASSES: dict[str, tuple[str, ...]] = {
@@ -40,6 +42,31 @@ SEVERITY: dict[str, str] = {"glass_breaking": "critical", "crash": "critical", "
 # screams score at most 0.32 on "Speech", so this rule costs no scream detections.)
 _SPEECH = "Speech"
 _SCREAM_OVER_SPEECH = 0.9
+# An overdriven microphone turns steady noise into a square-ish wave that YAMNet hears as an
+# explosion or a crash (measured: pink noise clipped on 27-91 % of its samples scores 0.32-0.95
+# on "Explosion"). In a patch with this share of samples at full scale, a crash, breaking glass
+# or scream counts only with evidence the clipping cannot make: a sudden onset, its loudest
+# 10 ms at least ONSET_RATIO above the 100 ms just before it. Steady noise, clipped or not,
+# has no such jump; a dropped pan does.
+CLIPPED_PATCH = 0.005
+ONSET_RATIO = 4.0  # 12 dB
+_IMPULSIVE = ("crash", "glass_breaking", "scream")
+
+
+def clipped_share(x: np.ndarray, level: float = 0.99) -> float:
+    x = np.asarray(x)
+    return float(np.mean(np.abs(x) >= level)) if len(x) else 0.0
+
+
+def onset_ratio(x: np.ndarray, frame: int = SR // 100, before: int = 10) -> float:
+    """The largest rise of a 10 ms frame's RMS over the median of the `before` frames
+    preceding it: about 1 for steady sound, 10 or more for a bang out of quiet."""
+    x = np.asarray(x, np.float64)
+    n = len(x) // frame
+    if n <= before:
+        return 1.0
+    e = np.sqrt((x[: n * frame].reshape(n, frame) ** 2).mean(axis=1)) + 1e-6
+    return float(max(e[i] / np.median(e[i - before:i]) for i in range(before, n)))
 
 
 @dataclass
@@ -63,6 +90,7 @@ class SoundEventDetector:
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     classes: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(SOUND_CLASSES))
     model: object | None = None
+    suppressed_by_clipping: int = 0  # patches of the last `detect` whose only evidence was clipping
 
     def _model(self):
         if self.model is None:
@@ -80,15 +108,29 @@ class SoundEventDetector:
         per_kind = {k: probs[:, i].max(axis=1) if i else np.zeros(len(probs)) for k, i in ids.items()}
         return probs, per_kind, ids
 
+    def clipped_patches(self, audio: np.ndarray, n: int, hop: float = 0.48) -> np.ndarray:
+        """Per patch: clipped, and without an onset that clipping could not have made."""
+        audio = np.asarray(audio, np.float32)
+        out = np.zeros(n, bool)
+        for i in range(n):
+            patch = audio[int(i * hop * SR): int(i * hop * SR) + int(0.96 * SR)]
+            out[i] = clipped_share(patch) >= CLIPPED_PATCH and onset_ratio(patch) < ONSET_RATIO
+        return out
+
     def detect(self, audio: np.ndarray) -> list[SoundEvent]:
         probs, per_kind, ids = self.scores(audio)
         names = self._model().names  # type: ignore[attr-defined]
         speech = probs[:, names.index(_SPEECH)]
         events: list[SoundEvent] = []
         hop = 0.48
+        only_clipping = self.clipped_patches(audio, len(probs), hop)
+        self.suppressed_by_clipping = 0
         for kind, s in per_kind.items():
             thr = self.thresholds.get(kind, 1.1)
             hit = s >= thr
+            if kind in _IMPULSIVE:
+                self.suppressed_by_clipping += int(np.sum(hit & only_clipping))
+                hit &= ~only_clipping
             if kind == "scream":
                 hit &= (speech < 0.5) | (s >= _SCREAM_OVER_SPEECH)
             i = 0
@@ -121,6 +163,8 @@ class SoundEventStream:
         self._buf = np.zeros(0, np.float32)
         self._since = 0
         self._active: set[str] = set()
+        self.clipping = False
+        self.clipped_patches = 0
 
     def feed(self, chunk: np.ndarray) -> None:
         self._buf = np.concatenate([self._buf, np.asarray(chunk, np.float32).reshape(-1)])[-int(0.96 * SR):]
@@ -128,6 +172,15 @@ class SoundEventStream:
         if len(self._buf) < int(0.96 * SR) or self._since < int(0.48 * SR):
             return
         self._since = 0
+        if clipped_share(self._buf) >= CLIPPED_PATCH:
+            # reported, not acted on: an overdriven microphone is the operator's to fix
+            if not self.clipping:
+                log.warning("the microphone is clipping (%.1f %% of samples at full scale): lower its gain",
+                            100 * clipped_share(self._buf))
+            self.clipping = True
+            self.clipped_patches += 1
+        else:
+            self.clipping = False
         found = {e.kind: e for e in self.detector.detect(self._buf)}
         for kind, e in found.items():
             if kind not in self._active:

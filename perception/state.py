@@ -12,7 +12,7 @@ import numpy as np
 from agent.schema import SceneObject
 from sim.kinds import kind_info
 from sim.predicates import UNTOUCHED_MAX, WorldState, check, is_in, is_on
-from sim.scenario import CONTAINERS, SURFACES
+from sim.kinds import CONTAINERS, SURFACES
 
 
 class StatePerception:

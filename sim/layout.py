@@ -11,7 +11,7 @@ import numpy as np
 
 from sim.kinds import kind_info
 from sim.mjcf import Placement
-from sim.scenario import SceneSpec
+from sim.scenario import SceneSpec, ScenarioError
 
 # (x_min, x_max, y_min, y_max) of object centres and footprints, in the table frame.
 WORKSPACE = (-0.23, 0.25, -0.36, 0.36)
@@ -95,7 +95,11 @@ def layout(scene: SceneSpec) -> list[Placement]:
             problem = e
             if any(o.at for o in scene.objects if o.name == e.name) and all(o.at for o in scene.objects):
                 break
-    raise ValueError(str(problem))
+    raise LayoutError(f"{problem}; use fewer objects, or smaller ones, or leave out their regions")
+
+
+class LayoutError(ScenarioError):
+    """The scene's objects do not fit on the table."""
 
 
 class _NoRoom(Exception):

@@ -51,10 +51,14 @@ def save_world(robot, path: str | Path) -> None:
         state = np.empty(size)
         mujoco.mj_getState(m, d, state, mujoco.mjtState.mjSTATE_INTEGRATION)
         tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, state=state, ever_grasped=np.array(sorted(robot._ever_grasped), dtype=object),
-                 gripper=np.array(robot._gripper_cmd))
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())  # on disk before the checkpoint that relies on it
+        try:
+            np.savez(tmp, state=state, ever_grasped=np.array(sorted(robot._ever_grasped), dtype=object),
+                     gripper=np.array(robot._gripper_cmd))
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())  # on disk before the checkpoint that relies on it
+        except OSError:
+            tmp.unlink(missing_ok=True)  # a full disk: leave the previous snapshot, not half a new one
+            raise
     tmp.replace(path)  # atomic: a kill mid-write leaves the previous snapshot
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.kinds import kind_info
-from sim.scenario import CONTAINERS
+from sim.kinds import CONTAINERS
 from skills.api import ObjectState
 
 SIDE_MAX = 0.25

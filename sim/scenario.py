@@ -23,11 +23,9 @@ KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 COLORS: tuple[str, ...] = Color.__args__  # type: ignore[attr-defined]
 REGIONS: tuple[str, ...] = Region.__args__  # type: ignore[attr-defined]
 
-# Kinds that hold other objects inside them, and kinds that hold things on top.
-CONTAINERS: frozenset[str] = frozenset({"bin", "basket", "bowl"})
-SURFACES: frozenset[str] = frozenset({"tray", "plate", "block"})
-# Kinds the gripper never lifts.
-FIXED_KINDS: frozenset[str] = frozenset({"bin", "basket", "tray"})
+# What each kind is (container, surface, graspable) lives in sim/kinds.py; re-exported here for
+# the modules that read it from the scenario format.
+from sim.kinds import CONTAINERS, FIXED_KINDS, SURFACES  # noqa: E402,F401
 
 
 class ObjectSpec(BaseModel):
@@ -51,7 +49,7 @@ class SceneSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     objects: list[ObjectSpec]
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**32 - 1, description="layout seed: 0 to 4294967295")
 
     @model_validator(mode="after")
     def _unique_names(self) -> "SceneSpec":
@@ -129,13 +127,33 @@ class ScenarioError(ValueError):
     """A scenario file or line that cannot be used, with where and why."""
 
 
+def read_text_file(path: str | Path, what: str) -> str:
+    """The text of a UTF-8 file, or a ScenarioError naming the file, the problem and the fix."""
+    path = Path(path)
+    if path.is_dir():
+        raise ScenarioError(f"{path}: is a folder, not a {what} file: give the path of the file itself")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such {what} file") from None
+    except OSError as e:
+        raise ScenarioError(f"{path}: the {what} file cannot be read ({e.strerror or e}): check its permissions") from None
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise ScenarioError(f"{path}: the {what} file is UTF-16 text: save it as UTF-8")
+    if b"\x00" in raw:
+        raise ScenarioError(f"{path}: holds binary data, not a {what} file: give a UTF-8 text file")
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as e:
+        raise ScenarioError(f"{path}: the {what} file is not UTF-8 text (byte 0x{raw[e.start]:02x} at offset "
+                            f"{e.start}): save it as UTF-8") from None
+
+
 def load_scenarios(path: str | Path) -> list[Scenario]:
     """Every scenario of a JSONL file; a bad line raises ScenarioError naming file, line and field."""
     path = Path(path)
-    if not path.exists():
-        raise ScenarioError(f"{path}: no such scenario file")
     out: list[Scenario] = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for lineno, line in enumerate(read_text_file(path, "scenario").splitlines(), start=1):
         if not line.strip():
             continue
         out.append(parse_scenario_line(line, where=f"{path}:{lineno}"))
@@ -157,9 +175,7 @@ def load_scene(path: str | Path) -> SceneSpec:
     """A scene from a JSON file: either a bare scene object or a whole scenario."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scene file") from None
+        data = json.loads(read_text_file(path, "scene"))
     except json.JSONDecodeError as e:
         raise ScenarioError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
     if isinstance(data, dict) and "scene" in data:

@@ -150,6 +150,9 @@ class SkillContext:
         for key, o in obs.objects.items():
             if key.lower() == name.lower():
                 return o
+        if not obs.objects and getattr(self.robot, "perceives_objects", True) is False:
+            raise SkillFailure(f"this skill needs to know where {name!r} is, and this robot has no object "
+                               "perception (it reports no object poses); use a learned policy skill instead")
         raise SkillFailure(f"there is no object called {name!r} in the scene")
 
 

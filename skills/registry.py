@@ -7,8 +7,12 @@ stops the others from loading.
 from __future__ import annotations
 
 import importlib
+import json
+import re
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+
+from pydantic import BaseModel
 
 from skills.api import Skill
 
@@ -39,10 +43,13 @@ class SkillRegistry:
     origins: dict[str, str] = field(default_factory=dict)  # name -> "builtin" or the distribution
     problems: list[str] = field(default_factory=list)  # plugins that could not be loaded, and why
 
+    entries: dict[str, dict] = field(default_factory=dict)  # name -> catalogue entry, built once
+
     def add(self, skill: type[Skill], origin: str = "code") -> None:
-        for attr in ("name", "description", "Args"):
-            if not hasattr(skill, attr):
-                raise TypeError(f"{skill!r} is not a skill: it has no {attr!r}")
+        """Add a skill that checks out (see `skill_problems`); raise TypeError naming what does not."""
+        problems = skill_problems(skill)
+        if problems:
+            raise TypeError(f"{getattr(skill, '__name__', skill)!r} is not a usable skill: " + "; ".join(problems))
         if skill.name in self.skills and self.origins.get(skill.name) != origin:
             self.problems.append(
                 f"skill {skill.name!r} from {origin} ignored: the name is taken by {self.origins[skill.name]}"
@@ -50,6 +57,7 @@ class SkillRegistry:
             return
         self.skills[skill.name] = skill
         self.origins[skill.name] = origin
+        self.entries[skill.name] = skill.catalogue_entry()
 
     def get(self, name: str) -> type[Skill]:
         try:
@@ -64,7 +72,38 @@ class SkillRegistry:
         return sorted(self.skills)
 
     def catalogue(self) -> list[dict]:
-        return [self.skills[n].catalogue_entry() for n in self.names()]
+        return [self.entries[n] for n in self.names()]
+
+
+SKILL_NAME = re.compile(r"[a-z][a-z0-9_]{0,47}")
+
+
+def skill_problems(skill: object) -> list[str]:
+    """What makes `skill` unusable: the planner, the catalogue and the executor rely on each of
+    these, so a plugin is checked once when it is loaded rather than failing on every turn."""
+    if not isinstance(skill, type) or not issubclass(skill, Skill):
+        return [f"it is not a subclass of skills.api.Skill (got {type(skill).__name__})"]
+    problems = []
+    name = getattr(skill, "name", None)
+    if not isinstance(name, str) or not SKILL_NAME.fullmatch(name):
+        problems.append(f"its name must be a lowercase identifier like 'push_block' (got {name!r})")
+    if not isinstance(getattr(skill, "description", None), str):
+        problems.append("its description must be a string")
+    args = getattr(skill, "Args", None)
+    if not (isinstance(args, type) and issubclass(args, BaseModel)):
+        problems.append(f"its Args must be a pydantic model class (got {type(args).__name__})")
+    else:
+        try:
+            json.dumps(args.model_json_schema())
+        except Exception as e:
+            problems.append(f"its Args have no JSON schema ({type(e).__name__}: {e})")
+    for attr, top in (("rate_hz", 1000.0), ("time_limit_s", 3600.0)):
+        value = getattr(skill, attr, None)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= top:
+            problems.append(f"its {attr} must be a number in (0, {top:g}] (got {value!r})")
+    if not callable(getattr(skill, "run", None)):
+        problems.append("it has no run method")
+    return problems
 
 
 def _load_ref(ref: str) -> type[Skill]:
@@ -86,6 +125,6 @@ def load_registry(include_plugins: bool = True) -> SkillRegistry:
             try:
                 skill = ep.load()
                 reg.add(skill, origin=dist)
-            except Exception as e:  # a plugin's bug must not take the robot down
-                reg.problems.append(f"plugin skill {ep.name!r} from {dist} could not be loaded: {type(e).__name__}: {e}")
+            except Exception as e:  # a plugin's bug must not take the robot down: reported once, skipped
+                reg.problems.append(f"plugin skill {ep.name!r} from {dist} skipped: {type(e).__name__}: {e}")
     return reg

@@ -67,6 +67,9 @@ class ASRConfig(BaseModel):
     )
     no_speech_threshold: float = Field(0.6, description="drop a transcript whose no-speech probability is above this ...")
     logprob_threshold: float = Field(-1.0, description="... and whose average token log-probability is below this")
+    echo_confidence: float = Field(
+        0.55, ge=0, le=1, description="a transcript made only of the prompt's own words (Whisper repeating its "
+        "prompt over noise or distant talk) is dropped unless its confidence reaches this; 0 keeps it")
 
 
 def cache_root(cache_dir: Path | None = None) -> Path:
@@ -206,12 +209,26 @@ def _ends_repeating(text: str) -> bool:
     return any(w[-k:] == w[-2 * k:-k] for k in range(2, len(w) // 2 + 1))
 
 
+def _echoes(text: str, prompt: str) -> bool:
+    """Whether `text` is a run of the prompt's words in the prompt's order ("Stop, wait, go
+    on." from a prompt ending "Tidy up. Stop, wait, go on.")."""
+    w, p = _norm(text).split(), _norm(prompt).split()
+    return bool(w) and any(p[i : i + len(w)] == w for i in range(len(p) - len(w) + 1))
+
+
 @dataclass
 class Transcript:
     text: str
     no_speech_prob: float = 0.0
     avg_logprob: float = 0.0
     seconds: float = 0.0  # compute time
+
+    @property
+    def confidence(self) -> float:
+        """Mean token probability (exp of the average log-probability), 0-1."""
+        import math
+
+        return math.exp(min(0.0, self.avg_logprob)) if self.text else 0.0
 
 
 def _norm(text: str) -> str:
@@ -263,7 +280,7 @@ class WhisperASR:
             short = self._transcribe_window(np.asarray(pcm, dtype=np.float32), prompt, pad)
             if short is not None:
                 text, nsp, alp = short
-                return self._finish(text, nsp, alp, t0)
+                return self._finish(text, nsp, alp, t0, prompt)
             self.stats_fallbacks += 1
         with self._lock:
             segments, _info = self.model.transcribe(
@@ -286,13 +303,17 @@ class WhisperASR:
         text = " ".join(s.text.strip() for s in kept).strip()
         nsp = max((s.no_speech_prob for s in segs), default=1.0)
         alp = min((s.avg_logprob for s in segs), default=-10.0)
-        return self._finish(text, nsp, alp, t0)
+        return self._finish(text, nsp, alp, t0, prompt)
 
-    def _finish(self, text: str, nsp: float, alp: float, t0: float) -> Transcript:
+    def _finish(self, text: str, nsp: float, alp: float, t0: float, prompt: str | None = None) -> Transcript:
+        import math
         import time
 
         if _norm(text) in _HALLUCINATIONS and nsp > 0.2:
             text = ""  # Whisper's stock phrases on noise or breath
+        elif text and prompt and math.exp(min(0.0, alp)) < self.cfg.echo_confidence and _echoes(text, prompt):
+            log.debug("dropped %r: the prompt's own words, read with low confidence", text)
+            text = ""
         return Transcript(text, nsp, alp, time.perf_counter() - t0)
 
     def _transcribe_window(self, pcm: np.ndarray, prompt: str | None, pad_s: float) -> tuple[str, float, float] | None:

@@ -43,6 +43,12 @@ def _ratio(src_rate: int, dst_rate: int) -> tuple[int, int]:
     return int(dst_rate) // g, int(src_rate) // g
 
 
+def clipped_fraction(x: np.ndarray, level: float = 0.99) -> float:
+    """Share of samples at or beyond `level` of full scale: how overdriven a microphone was."""
+    a = np.asarray(x)
+    return float(np.mean(np.abs(a) >= level)) if len(a) else 0.0
+
+
 def to_mono(data: np.ndarray) -> np.ndarray:
     """Average channels: (frames, channels) -> (frames,). Averaging, not picking channel 0,
     keeps a voice that is panned to one side."""

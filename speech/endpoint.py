@@ -58,6 +58,11 @@ class EndpointConfig(BaseModel):
     phrase_gap_s: float = Field(0.18, gt=0, description="pause that starts a new phrase inside a turn")
     spec_silence_s: float = Field(0.15, gt=0, description="pause after which a speculative final transcription starts")
     tail_s: float = Field(0.15, ge=0, description="silence kept after the last voiced frame")
+    semantic_silence_s: float = Field(
+        0.2, gt=0, description="with an end-of-turn model: the silence after which it is asked whether the turn is "
+        "complete; a complete turn ends right there")
+    incomplete_silence_s: float = Field(
+        1.0, gt=0, description="with an end-of-turn model: the silence that ends a turn it judged unfinished")
     min_speech_s: float = Field(0.12, ge=0)
     max_utterance_s: float = Field(15.0, gt=1)
 
@@ -83,14 +88,17 @@ class EndpointEvents:
     phrase_started: bool = False  # a new phrase began (turn start or after a pause)
     paused: bool = False  # spec_silence_s of silence just elapsed inside a turn
     resumed: bool = False  # speech came back after `paused`
+    judge: bool = False  # semantic_silence_s of silence: ask the end-of-turn model (see Endpointer.judged)
     segments: list[Segment] = field(default_factory=list)
 
 
 class Endpointer:
     """Not thread-safe; fed by the capture thread only."""
 
-    def __init__(self, config: EndpointConfig | None = None) -> None:
+    def __init__(self, config: EndpointConfig | None = None, semantic: bool = False) -> None:
         self.cfg = config or EndpointConfig()
+        # True when an end-of-turn model answers `judge` events (SpeechPipeline does that)
+        self.semantic = semantic
         self._pre: collections.deque[np.ndarray] = collections.deque(
             maxlen=max(1, int(round(self.cfg.pre_roll_s / FRAME_S))) + self.cfg.start_frames
         )
@@ -110,6 +118,8 @@ class Endpointer:
         self._last_voiced_end = 0.0
         self._last_voiced_wall = 0.0
         self._paused = False
+        self._asked = False  # the end-of-turn model was asked during this pause
+        self._hold = False  # ... and said the turn is unfinished: wait incomplete_silence_s
         self.phrase_start_idx = 0
 
     # -- views for the other threads (copied under the pipeline's lock) --------------
@@ -192,6 +202,7 @@ class Endpointer:
                 ev.resumed = True
                 self._paused = False
             self._silence_run = 0
+            self._asked = self._hold = False
             self._voiced += 1
             self._last_voiced_idx = len(self._frames) - 1
             self._last_voiced_end = t + FRAME_S
@@ -201,8 +212,12 @@ class Endpointer:
             if not self._paused and self._silence_run * FRAME_S >= cfg.spec_silence_s:
                 self._paused = True
                 ev.paused = True
+            if self.semantic and not self._asked and self._silence_run * FRAME_S >= cfg.semantic_silence_s:
+                self._asked = True
+                ev.judge = True
 
-        if self._silence_run * FRAME_S >= cfg.end_silence_s:
+        end_after = cfg.incomplete_silence_s if self._hold else cfg.end_silence_s
+        if self._silence_run * FRAME_S >= end_after:
             seg = self._finish("silence")
             if seg is not None:
                 ev.segments.append(seg)
@@ -221,6 +236,16 @@ class Endpointer:
                 ev.started = self.turn_id
                 ev.phrase_started = True
         return ev
+
+    def judged(self, complete: bool) -> Segment | None:
+        """The end-of-turn model's verdict on the pause that raised `judge`: a complete turn
+        ends now (its segment is returned); an unfinished one waits `incomplete_silence_s`."""
+        if not self.in_turn or not self._asked:
+            return None
+        if complete:
+            return self._finish("complete")
+        self._hold = True
+        return None
 
     def prime(self, frame: np.ndarray) -> None:
         """Remember a frame as pre-roll without acting on it (audio a gate held back:

@@ -36,12 +36,17 @@ from pydantic import BaseModel, Field
 from agent.events import Reflex, Utterance
 
 from .asr import ASRConfig, REFLEX_WORDS, WhisperASR, build_prompt
-from .audio import SAMPLE_RATE
+from .audio import SAMPLE_RATE, clipped_fraction
 from .endpoint import FRAME_S, Endpointer, EndpointConfig, Segment
 from .gate import AudioGate
 from .reflexes import ReflexDeduper, match_reflex
 from .sources import AudioSource
+from .turn_end import looks_unfinished
 from .vad import Framer, SileroVAD
+
+# A turn with this share of its samples at full scale was heard through an overdriven
+# microphone: reported (log, `PipelineStats.clipped_turns`, `Utterance.clipped`).
+CLIPPED_WARN = 0.001
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +70,10 @@ class PipelineConfig(BaseModel):
     reflexes: bool = True
     spot_window_s: float = Field(1.6, gt=0.2, description="how much of a phrase's start the spotter reads")
     spot_hop_s: float = Field(0.2, gt=0.02, description="new audio between two spotter reads")
+    end_of_turn_model: bool = Field(
+        True, description="ask Smart Turn (speech.turn_end) after a short pause whether the turn is complete; "
+        "off: every turn ends after endpoint.end_silence_s")
+    end_of_turn_threshold: float = Field(0.5, ge=0, le=1, description="Smart Turn probability that counts as complete")
     speculative: bool = True
     partials: bool = True
     partial_interval_s: float = Field(1.0, gt=0.2)
@@ -80,7 +89,7 @@ class PipelineConfig(BaseModel):
     def spotter_asr(self) -> ASRConfig:
         """The reflex spotter's model: small and greedy, since it races the arm."""
         return self.asr.model_copy(update={"model": self.spotter_model, "cpu_threads": self.spotter_threads,
-                                           "beam_size": 1})
+                                           "beam_size": 1, "echo_confidence": 0.0})
 
 
 @dataclass
@@ -106,6 +115,11 @@ class PipelineStats:
     frames: int = 0
     gated_frames: int = 0
     errors: list[str] = field(default_factory=list)
+    clipped_turns: int = 0
+    held_turns: int = 0  # ended by the end-of-turn model, but the words stopped mid-sentence
+    # (why a turn ended, silence heard after its last voiced frame when it did)
+    turn_ends: collections.deque[tuple[str, float]] = field(default_factory=lambda: collections.deque(maxlen=200))
+    turn_checks: collections.deque[bool] = field(default_factory=lambda: collections.deque(maxlen=200))
     spot_seconds: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=200))
     asr_seconds: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=200))
 
@@ -129,6 +143,7 @@ class SpeechPipeline:
         asr: WhisperASR | None = None,
         spotter: WhisperASR | None = None,
         vad: SileroVAD | None = None,
+        turn_model: Any = None,
         gates: Sequence[AudioGate] = (),
         on_speech_start: Callable[[int, float], None] | None = None,
         on_error: Callable[[str], None] | None = None,
@@ -143,6 +158,7 @@ class SpeechPipeline:
         self._asr = asr
         self._spotter = spotter
         self._vad = vad
+        self._turn_model = turn_model
         self._prompt = build_prompt(vocabulary)
         self.stats = PipelineStats()
 
@@ -151,9 +167,10 @@ class SpeechPipeline:
         self._jobs: collections.deque[_Job] = collections.deque()
         self._partial: _Job | None = None
         self._job_cond = threading.Condition()
-        self._spec: tuple[int, float, str] | None = None  # (turn_id, end, text)
+        self._spec: tuple[int, float, Any] | None = None  # (turn_id, end, Transcript)
+        self._held: tuple[Utterance, float] | None = None  # an unfinished sentence, until (audio time)
         self._dedupe = ReflexDeduper()
-        self._endpointer = Endpointer(self.cfg.endpoint)
+        self._endpointer = Endpointer(self.cfg.endpoint, semantic=self.cfg.end_of_turn_model)
         self._phrase_id = 0
         self._capture_t = 0.0
         self._last_spot: tuple[int, int, int] = (-1, -1, 0)  # (turn, phrase, frames) last read
@@ -181,6 +198,11 @@ class SpeechPipeline:
             self._vad = SileroVAD()
         if self._asr is None:
             self._asr = WhisperASR(self.cfg.asr)
+        if self.cfg.end_of_turn_model and self._turn_model is None:
+            from .turn_end import SmartTurn
+
+            self._turn_model = SmartTurn()
+            self._turn_model.warmup()
         if self.cfg.reflexes and self._spotter is None:
             # A model of its own, so a reflex never waits behind a final transcription.
             self._spotter = WhisperASR(self.cfg.spotter_asr())
@@ -230,6 +252,7 @@ class SpeechPipeline:
                 if left is not None and left <= 0:
                     return False
                 self._job_cond.wait(0.05 if left is None else min(0.05, left))
+        self._release_held()  # the source ended: nobody will go on with a held sentence
         return True
 
     def __enter__(self) -> "SpeechPipeline":
@@ -302,6 +325,7 @@ class SpeechPipeline:
                         if s == "opened":
                             state = "opened"
                     flushed = None
+                    turn_so_far = None
                     with self._cond:
                         if state == "closed":
                             self.stats.gated_frames += 1
@@ -316,6 +340,15 @@ class SpeechPipeline:
                                 self._phrase_id += 1
                             self._capture_t = t + FRAME_S
                             self._cond.notify_all()
+                            turn_so_far = ep.turn_audio() if ev.judge else None
+                    if turn_so_far is not None:
+                        # on this thread: 10-60 ms, and the verdict must come before the next frame
+                        complete = self._turn_model.probability(turn_so_far) >= cfg.end_of_turn_threshold
+                        self.stats.turn_checks.append(complete)
+                        with self._cond:
+                            seg = ep.judged(complete)
+                        if seg is not None:
+                            ev.segments.append(seg)
                     if state == "closed":
                         if flushed is not None:
                             self._submit_final(flushed)
@@ -351,7 +384,10 @@ class SpeechPipeline:
                     for seg in ev.segments:
                         for g in self.gates:
                             g.turn_ended()
+                        self.stats.turn_ends.append((seg.reason, round(self._capture_t - seg.end, 3)))
                         self._submit_final(seg)
+                    if self._held is not None and not self._jobs:
+                        self._release_held()
                     t += FRAME_S
         finally:
             if self.source.error:
@@ -437,7 +473,7 @@ class SpeechPipeline:
                 return  # the turn already ended; its final job does the work
             tr = self._asr.transcribe(job.audio, self._prompt)
             self.stats.asr_seconds.append(tr.seconds)
-            self._spec = (job.turn_id, job.end, tr.text)
+            self._spec = (job.turn_id, job.end, tr)
             return
         if job.kind == "partial":
             if job.turn_id != self._endpointer.turn_id or not self._endpointer.in_turn:
@@ -452,37 +488,70 @@ class SpeechPipeline:
             return
         spec = self._spec
         if spec is not None and spec[0] == job.turn_id and abs(spec[1] - job.end) < 1e-6:
-            text = spec[2]
+            tr = spec[2]
             self.stats.spec_hits += 1
         else:
             if self.cfg.speculative:
                 self.stats.spec_misses += 1
             tr = self._asr.transcribe(job.audio, self._prompt)
             self.stats.asr_seconds.append(tr.seconds)
-            text = tr.text
+        text = tr.text
         self._spec = None
+        with self._lock:
+            held, self._held = self._held, None
         if not text:
             self.stats.dropped_segments += 1
+            if held is not None:
+                self._emit(self.on_utterance, held[0])
             return
         latency = time.monotonic() - job.end_wall
         self.stats.finals += 1
+        if clipped_fraction(job.audio) >= CLIPPED_WARN:
+            self.stats.clipped_turns += 1
+            log.warning("the microphone clipped %.1f %% of turn %d: lower its gain or move it away from the speaker",
+                        100 * clipped_fraction(job.audio), job.turn_id)
         # A reflex the spotter missed (e.g. the phrase was too short to read in time)
         # still fires from the final transcript, once.
         m = match_reflex(text) if self.cfg.reflexes else None
         if m is not None and not self._dedupe.fired_in_turn(job.turn_id, m.command):
             self._fire(m.command, m.word, job.end, job.turn_id, 0)
-        self._emit(
-            self.on_utterance,
-            Utterance(
-                text=text,
-                final=True,
-                start=job.start,
-                end=job.end,
-                source="voice",
-                latency_s=round(latency, 4),
-                session=self.cfg.session,
-            ),
+        u = Utterance(
+            text=text,
+            final=True,
+            start=job.start,
+            end=job.end,
+            source="voice",
+            latency_s=round(latency, 4),
+            confidence=round(tr.confidence, 3),
+            clipped=round(clipped_fraction(job.audio), 4),
+            session=self.cfg.session,
         )
+        if held is not None:  # the first part of this sentence, held back below
+            prev = held[0]
+            u = u.model_copy(update={"text": f"{prev.text} {u.text}", "start": prev.start,
+                                     "confidence": min(prev.confidence or 1.0, u.confidence or 1.0),
+                                     "clipped": max(prev.clipped or 0.0, u.clipped or 0.0)})
+        if job.segment is not None and job.segment.reason == "complete" and looks_unfinished(u.text) \
+                and not self._capture_done.is_set():
+            # The end-of-turn model ended the turn, but the words stop mid-sentence ("Clean
+            # up:", "... into the"): hold it until the person goes on (the next turn is
+            # joined to it) or the unfinished-turn silence passes.
+            self.stats.held_turns += 1
+            with self._lock:
+                self._held = (u, job.end + self.cfg.endpoint.incomplete_silence_s)
+            return
+        self._emit(self.on_utterance, u)
+
+    def _release_held(self) -> None:
+        """Capture thread: publish a held sentence once nobody went on with it in time."""
+        if self._held is None:
+            return
+        with self._lock:
+            held = self._held
+            if held is None or self._endpointer.in_turn or (self._capture_t < held[1] and not self._capture_done.is_set()):
+                return
+            self._held = None
+        self._emit(self.on_utterance, held[0])
 
     def _fire(self, command: str, word: str, heard_at: float, turn_id: int, phrase: int) -> None:
         if not self._dedupe.should_fire(turn_id, phrase, command):  # type: ignore[arg-type]

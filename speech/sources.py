@@ -190,8 +190,15 @@ class ScriptedSource(AudioSource):
         chunk_s: float = DEFAULT_CHUNK_S,
         seed: int = 0,
         on_turn_end: Callable[[Turn], None] | None = None,
+        background: np.ndarray | None = None,
+        microphone: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         super().__init__()
+        # A room's noise, looped under everything (between turns too), and the microphone
+        # the mix goes through (band, gain, clipping): see speech.room.
+        self.background = None if background is None or not len(background) else np.asarray(background, np.float32)
+        self.microphone = microphone
+        self._bg_pos = 0
         self.chunk = max(1, int(round(chunk_s * SAMPLE_RATE)))
         self.speed = speed
         self.keep_open = keep_open
@@ -275,6 +282,13 @@ class ScriptedSource(AudioSource):
             turn.done.set()
             if self.on_turn_end is not None:
                 self.on_turn_end(turn)
+        if self.background is not None:
+            bg = self.background
+            idx = (self._bg_pos + np.arange(n)) % len(bg)
+            buf += bg[idx]
+            self._bg_pos = (self._bg_pos + n) % len(bg)
+        if self.microphone is not None:
+            buf = self.microphone(buf)
         return np.clip(buf, -1.0, 1.0)
 
     def close(self) -> None:

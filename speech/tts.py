@@ -118,7 +118,11 @@ class EspeakTTS:
 
 def make_tts(name: str = "piper") -> TTS:
     """'piper' (default; falls back to espeak-ng en-us if Piper cannot load),
-    'piper:steady' (the same without random variation), 'espeak' or 'espeak:VOICE'."""
+    'piper:steady' (the same without random variation), 'espeak' or 'espeak:VOICE', and the
+    voices of `speech.voices`: 'cmd:COMMAND', 'flite[:VOICE]', 'festival[:VOICE]',
+    'nanotts[:VOICE]'."""
+    from .voices import KNOWN_VOICES, make_voice
+
     if name.startswith("espeak"):
         _, _, voice = name.partition(":")
         return EspeakTTS(voice or "en-us")
@@ -128,4 +132,7 @@ def make_tts(name: str = "piper") -> TTS:
         except Exception as e:  # noqa: BLE001 - any load failure -> fallback voice
             log.warning("Piper voice unavailable (%s); using espeak-ng", e)
             return EspeakTTS("en-us")
-    raise ValueError(f"unknown voice {name!r}: use 'piper', 'piper:steady', 'espeak' or 'espeak:VOICE' (see espeak-ng --voices)")
+    other = make_voice(name)
+    if other is not None:
+        return other
+    raise ValueError(f"unknown voice {name!r}: use one of {', '.join(KNOWN_VOICES)} (or espeak:VOICE, see espeak-ng --voices)")

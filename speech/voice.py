@@ -27,7 +27,7 @@ from agent.events import Spoken
 from .gate import AudioGate
 from .pipeline import PipelineConfig, SpeechPipeline
 from .playback import AudioSink, EchoGate, LoopbackSink, Player, Speaker, SoundDeviceSink, WavFileSink
-from .sources import AudioSource, MicrophoneSource, ScriptedSource, Turn
+from .sources import AudioSource, MicrophoneSource, ScriptedSource, Turn, WavFileSource
 from .synth_turns import TurnSynth
 from .tts import make_tts
 
@@ -91,6 +91,29 @@ class VoiceIO:
             log.warning("%s; writing the robot's speech to %s", e, folder)
             sink = WavFileSink(folder)
         return cls(publish, source, sink=sink, **kw)
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | Path,
+        publish: Callable[[Any], None],
+        *,
+        wav_dir: str | Path | None = None,
+        **kw: Any,
+    ) -> "VoiceIO":
+        """A sound file played into the pipeline in real time, as a microphone would deliver
+        it (any rate or channel count); the robot's speech goes to WAV files in `wav_dir`."""
+        source = WavFileSource(path, speed=1.0)
+        return cls(publish, source, sink=WavFileSink(Path(wav_dir or "runs/speech")), **kw)
+
+    def wait_played(self, wait_robot: Callable[[float], bool], timeout_s: float = 600.0) -> bool:
+        """For a file source: wait until the file has been heard to its end, every turn in it
+        transcribed, and what the robot started doing (`wait_robot`) finished."""
+        deadline = time.monotonic() + timeout_s
+        if not self.pipeline.wait_done(timeout_s):
+            return False
+        time.sleep(0.2)  # the last transcript's job is started from the pipeline's thread
+        return wait_robot(max(0.0, deadline - time.monotonic())) and self.wait_robot_idle(30.0)
 
     @classmethod
     def scripted(

@@ -12,6 +12,17 @@ delayed by the same generation time. Usage is reported like vLLM with prefix cac
 system prompt seen before counts as cached prompt tokens.
 
 `StubServer` is the same with the recorded requests, headers and server-side timings.
+
+`kind` makes it behave like a real server where real servers differ (as observed):
+- "llama_cpp" (llama-cpp-python 0.3.36's `python -m llama_cpp.server`): GET /v1/models lists
+  one model owned_by "me"; `response_format` json_schema is HTTP 500 (a validation error
+  naming response_format); image parts make a text model's chat template fail: HTTP 500 when
+  not streaming, and 200 with an empty body when streaming; no usage in streams.
+- "vllm": /v1/models owned_by "vllm"; an unknown model name is HTTP 404; with
+  `multimodal=False` image parts are HTTP 400.
+- "generic": no /v1/models, everything accepted.
+`trickle_s` sends the answer one byte every `trickle_s` seconds (a server that never stalls
+long enough for a per-read timeout, yet never finishes).
 """
 
 from __future__ import annotations
@@ -50,6 +61,10 @@ class StubServer:
     responder: Responder
     token_rate: float | None = None
     chars_per_token: int = 4
+    kind: str = "generic"  # "generic", "llama_cpp" or "vllm"
+    model_id: str = "served-model"
+    multimodal: bool = True  # vllm: whether image parts are taken
+    trickle_s: float | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     timings: list[Timing] = field(default_factory=list)
@@ -126,6 +141,14 @@ def _make_handler(stub: StubServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
             pass
 
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            owner = {"llama_cpp": "me", "vllm": "vllm"}.get(stub.kind)
+            if owner is None or not self.path.rstrip("/").endswith("/models"):
+                self._send_json(404, {"error": {"message": f"no route {self.path}"}})
+                return
+            self._send_json(200, {"object": "list", "data": [{"id": stub.model_id, "object": "model",
+                                                              "owned_by": owner, "permissions": []}]})
+
         def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
             try:
                 self._answer()
@@ -140,6 +163,9 @@ def _make_handler(stub: StubServer) -> type[BaseHTTPRequestHandler]:
                 return
             body = json.loads(raw)
             timing = stub._record(body, {k.lower(): v for k, v in self.headers.items()})
+            if self._refused_like_a_real_server(body):
+                timing.done = time.monotonic()
+                return
             reply = stub.responder(body)
             if isinstance(reply, str):
                 reply = StubReply(content=reply)
@@ -152,6 +178,9 @@ def _make_handler(stub: StubServer) -> type[BaseHTTPRequestHandler]:
             if reply.status != 200:
                 self._send_raw(reply.status, reply.error_body.encode(), "application/json")
                 timing.done = time.monotonic()
+                return
+            if stub.trickle_s:
+                self._trickle(body, reply.content)
                 return
             tokens = _split(reply.content, stub.chars_per_token)
             if body.get("stream"):
@@ -168,6 +197,57 @@ def _make_handler(stub: StubServer) -> type[BaseHTTPRequestHandler]:
                 timing.first_byte = time.monotonic()
                 self._send_json(200, out)
                 timing.done = time.monotonic()
+
+        def _refused_like_a_real_server(self, body: dict[str, Any]) -> bool:
+            """What llama.cpp's and vLLM's servers answer to requests they cannot take."""
+            fmt = (body.get("response_format") or {}).get("type")
+            images = _has_images(body)
+            if stub.kind == "llama_cpp":
+                if fmt not in (None, "text", "json_object"):
+                    msg = ("1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', "
+                           "'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': '" + str(fmt) + "'}")
+                    self._send_json(500, {"error": {"message": msg, "type": "internal_server_error"}})
+                    return True
+                if images and body.get("stream"):
+                    self._empty_stream()
+                    return True
+                if images:
+                    self._send_json(500, {"error": {"message": 'can only concatenate str (not "list") to str',
+                                                    "type": "internal_server_error"}})
+                    return True
+            if stub.kind == "vllm":
+                if body.get("model") != stub.model_id:
+                    self._send_json(404, {"object": "error", "message": f"The model `{body.get('model')}` does not exist.",
+                                          "type": "NotFoundError", "code": 404})
+                    return True
+                if images and not stub.multimodal:
+                    self._send_json(400, {"object": "error", "type": "BadRequestError", "code": 400,
+                                          "message": f"{stub.model_id} is not a multimodal model"})
+                    return True
+            return False
+
+        def _empty_stream(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+
+        def _trickle(self, body: dict[str, Any], content: str) -> None:
+            if body.get("stream"):
+                chunk = {"choices": [{"index": 0, "delta": {"content": content}, "finish_reason": None}]}
+                text, ctype = f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n", "text/event-stream"
+            else:
+                text, ctype = json.dumps({"choices": [{"message": {"content": content}}]}), "application/json"
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            for ch in text:
+                time.sleep(stub.trickle_s)
+                self.wfile.write(ch.encode())
+                self.wfile.flush()
 
         def _stream(self, body: dict[str, Any], tokens: list[str], timing: Timing) -> None:
             self.send_response(200)
@@ -195,7 +275,7 @@ def _make_handler(stub: StubServer) -> type[BaseHTTPRequestHandler]:
                     time.sleep(pause)
                 event(chunk({"content": tok}))
             event(chunk({}, finish="stop"))
-            if (body.get("stream_options") or {}).get("include_usage"):
+            if (body.get("stream_options") or {}).get("include_usage") and stub.kind != "llama_cpp":
                 event({"id": "chatcmpl-stub", "object": "chat.completion.chunk", "model": model, "choices": [],
                        "usage": stub._usage(body, len(tokens))})
             event("[DONE]")
@@ -212,6 +292,12 @@ def _make_handler(stub: StubServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
     return Handler
+
+
+def _has_images(body: dict[str, Any]) -> bool:
+    return any(isinstance(m.get("content"), list) and any(p.get("type") == "image_url" for p in m["content"]
+                                                          if isinstance(p, dict))
+               for m in body.get("messages") or [])
 
 
 def _split(text: str, n: int) -> list[str]:

@@ -54,7 +54,7 @@ def planner_input(utterance: str = "Put the red cup in the bin and the green blo
 
 RED_TO_BIN = PlanStep(skill="place", args={"object": "red cup", "relation": "in", "target": "bin"},
                       instruction="put the red cup in the bin")
-BLOCK_TO_TRAY = PlanStep(skill="place", args={"object": "green block", "relation": "in", "target": "tray"},
+BLOCK_TO_TRAY = PlanStep(skill="place", args={"object": "green block", "relation": "on", "target": "tray"},
                          instruction="put the green block on the tray")
 
 

@@ -105,7 +105,9 @@ def test_memory_list_and_forget(home, tmp_path):
     assert r.exit_code == 0, r.output
     r = run("memory", "list")
     assert "cups go in the bin" in r.output
-    r = run("memory", "forget", "cups")
+    r = run("memory", "forget", "cups")  # part of a preference: asks which, forgets nothing
+    assert r.exit_code == 1 and "which one" in r.output and "cups go in the bin" in run("memory", "list").output
+    r = run("memory", "forget", "cups go in the bin")
     assert r.exit_code == 0 and "forgot" in r.output
     assert "nothing remembered" in run("memory", "list").output
     r = run("memory", "forget", "anything")

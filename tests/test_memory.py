@@ -13,7 +13,9 @@ def test_memories_persist_per_user_and_can_be_forgotten(tmp_path):
     s = MemoryStore(path)  # a new process sees them
     assert [m.text for m in s.list("ana")] == ["cups go on the tray, not in the bin", "cans belong in the basket"]
     assert [m.text for m in s.list("ben")] == ["forks go left of the plate"]
-    gone = s.forget("ana", "cans")
+    assert s.forget("ana", "cans") == [], "a fragment forgets nothing"
+    assert [m.text for m in s.matching("ana", "cans")] == ["cans belong in the basket"]
+    gone = s.forget("ana", "Cans  belong in the basket")
     assert [m.text for m in gone] == ["cans belong in the basket"]
     assert [m.text for m in s.list("ana")] == ["cups go on the tray, not in the bin"]
     first = s.list("ana")[0]

@@ -381,7 +381,7 @@ def test_config_layers(tmp_path):
     env = {"HIROBOT_OPENAI_MODEL": "from-env", "OPENAI_API_KEY": "k-env"}
     cfg = OpenAIPlannerConfig.load(f, env=env, base_url="http://cli:2/v1", timeout_s=None)
     assert cfg.base_url == "http://cli:2/v1" and cfg.model == "from-env" and cfg.stream is False
-    assert cfg.max_retries == 2 and cfg.timeout_s == 20.0
+    assert cfg.max_retries == 2 and cfg.timeout_s is None  # None: the server kind's default
     assert cfg.api_key is not None and cfg.api_key.get_secret_value() == "k-env"
 
 

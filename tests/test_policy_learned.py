@@ -15,6 +15,7 @@ from skills.policies.args import PolicyArgs  # noqa: E402
 from skills.policies.base import PolicyError  # noqa: E402
 from skills.policies.demos import record_demos, task_for  # noqa: E402
 from skills.policies.lerobot_policy import load_checkpoint  # noqa: E402
+from skills.policies.catalog import PolicyCatalog, PolicyEntry  # noqa: E402
 from skills.policies.registry import forget, resolve_policy  # noqa: E402
 from skills.policies.skill import PolicySkill  # noqa: E402
 from skills.policies.train import train  # noqa: E402
@@ -58,12 +59,14 @@ def test_checkpoint_runs_as_a_skill_in_the_sim_loop(checkpoint):
     task = task_for(0)
     robot = SimRobot(task.scene)
     ex = Executor(robot, clock=LockstepClock(), render=False)  # the skill renders what its policy needs
-    args = PolicyArgs(object=task.object, target=task.target, policy=str(checkpoint), max_seconds=1.0)
-    outcome, handle = ex.run(PolicySkill(), args, instruction=task.instruction, extras={"policy_blocking": True})
+    catalog = PolicyCatalog({"fresh": PolicyEntry(checkpoint=checkpoint)}, device="cpu")
+    args = PolicyArgs(object=task.object, target=task.target, policy="fresh", max_seconds=1.0)
+    outcome, handle = ex.run(PolicySkill.configured(catalog)(), args, instruction=task.instruction,
+                             extras={"policy_blocking": True})
     assert "within 1 s" in outcome.reason  # three training steps do not make a skill, but it runs
     assert outcome.detail["calls"] >= 3 and outcome.detail["idle_ticks"] == 0
     assert handle.stats.ticks >= 20
-    assert resolve_policy(str(checkpoint)) is resolve_policy(str(checkpoint))  # loaded once
+    assert catalog.load("fresh") is catalog.load("fresh")  # loaded once
     robot.close()
 
 
@@ -73,6 +76,7 @@ def test_unknown_policy_fails_the_step_with_the_reason():
     ex = Executor(KinematicArm(), clock=LockstepClock())
     outcome, _ = ex.run(PolicySkill(), PolicyArgs(policy="no-such-policy"), instruction="x")
     assert outcome.status.value == "failure" and "unknown policy 'no-such-policy'" in outcome.reason
+    assert "learned-place" in outcome.reason  # the names there are
 
 
 def test_shipped_weights_put_a_cup_in_the_bin():

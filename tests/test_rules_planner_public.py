@@ -8,32 +8,11 @@ from pathlib import Path
 import pytest
 
 from sim.scenario import Scenario, load_scenarios
-from tests.test_rules_planner_support import Session, obj, scene
+from tests.test_rules_planner_support import play
 
-PUBLIC = Path("/work/shared/eval/public.jsonl")
+# The public scenarios live beside the checkout (../shared), wherever it was cloned.
+PUBLIC = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "public.jsonl"
 SCENARIOS = load_scenarios(PUBLIC) if PUBLIC.exists() else []
-
-
-def play(sc: Scenario) -> Session:
-    objects = scene(*[obj(o.name, o.kind, o.color, o.at) for o in sc.scene.objects])
-    s = Session(objects)
-    turns = sc.turns
-    for i, turn in enumerate(turns):
-        if turn.when == "asked" and not s.pending_question:
-            continue
-        if turn.when != "asked" and s.pending_question:
-            s.pending_question = None  # the person went on without answering
-        result = s.say(turn.say)
-        if result.question or result.control == "pause":
-            continue
-        nxt = turns[i + 1] if i + 1 < len(turns) else None
-        if nxt is not None and nxt.when == "moving":
-            s.start_step()
-        elif nxt is not None and nxt.after_step is not None:
-            s.run(max(0, nxt.after_step - len(s.done)))
-        elif result.control != "stop":
-            s.run()
-    return s
 
 
 @pytest.mark.skipif(not SCENARIOS, reason="no public scenario file")

@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from agent.planners.rules import RulesPlanner
 from agent.schema import DialogueTurn, Note, PlannerInput, PlannerTurn, PlanStep, SceneObject, StepRecord
 from agent.validate import step_problems
-from sim.scenario import FIXED_KINDS
+from sim.kinds import FIXED_KINDS
+from sim.scenario import Scenario
 from skills.api import Skill
 from skills.builtin.args import HomeArgs, PlaceArgs, PutBackArgs
 from skills.registry import SkillRegistry
@@ -213,3 +214,71 @@ class Session:
 
     def holds(self, predicate: str) -> bool:
         return self.table.holds(predicate)
+
+
+def play(sc: Scenario, planner: RulesPlanner | None = None) -> Session:
+    """A scenario's turns said in order against the symbolic table, landing when the scenario
+    says: an answer only when asked, a `moving` turn while the first pending step runs, an
+    `after_step:N` turn after N steps."""
+    objects = scene(*[obj(o.name, o.kind, o.color, o.at) for o in sc.scene.objects])
+    s = Session(objects, planner=planner or RulesPlanner())
+    turns = sc.turns
+    for i, turn in enumerate(turns):
+        if turn.when == "asked" and not s.pending_question:
+            continue
+        if turn.when != "asked" and s.pending_question:
+            s.pending_question = None  # the person went on without answering
+        result = s.say(turn.say)
+        if result.question or result.control == "pause":
+            continue
+        nxt = turns[i + 1] if i + 1 < len(turns) else None
+        if nxt is not None and nxt.when == "moving":
+            s.start_step()
+        elif nxt is not None and nxt.after_step is not None:
+            s.run(max(0, nxt.after_step - len(s.done)))
+        elif result.control != "stop":
+            s.run()
+    return s
+
+
+def problems_of(sc: Scenario, s: Session) -> list[str]:
+    """What the session got wrong against the scenario's expectation (empty when it succeeded)."""
+    out = [f"not {p}" for p in sc.expect.holds if not s.holds(p)]
+    if s.questions != sc.expect.asks:
+        out.append(f"asked {s.questions} question(s), expected {sc.expect.asks}")
+    if (s.refusals > 0) != sc.expect.refuses:
+        out.append("refused" if s.refusals else "did not refuse")
+    if sc.expect.refuses and s.done:
+        out.append("acted although it should have refused")
+    if sc.expect.halted and not any(t.control in ("stop", "pause") for t in s.turns):
+        out.append("never halted")
+    return out
+
+
+@dataclass
+class Outcome:
+    """How a planner fared on one scenario: right, handed over (it said it did not understand,
+    so another planner takes the turn), declined wrongly (refused or asked where it should have
+    acted, changing nothing), or acted wrongly (steps that leave the table wrong)."""
+
+    id: str
+    verdict: str  # right | handed_over | declined | acted_wrongly
+    detail: str = ""
+
+
+def judge(sc: Scenario, planner_factory) -> Outcome:
+    from agent.planners import base
+
+    not_understood = getattr(base, "NotUnderstood", None)
+    try:
+        s = play(sc, planner_factory())
+    except Exception as e:  # noqa: BLE001 - only the hand-over signal is a verdict; anything else is a bug
+        if not_understood is not None and isinstance(e, not_understood):
+            return Outcome(sc.id, "handed_over", str(e))
+        raise
+    problems = problems_of(sc, s)
+    if not problems:
+        return Outcome(sc.id, "right")
+    said = " / ".join((t.question or t.say) for t in s.turns)
+    verdict = "acted_wrongly" if s.done or s.table.touched else "declined"
+    return Outcome(sc.id, verdict, f"{'; '.join(problems)} (said: {said})")

@@ -216,14 +216,14 @@ def test_notes_persist_into_later_turns_and_user_notes_into_later_sessions(tmp_p
     def respond(inp):
         if inp.utterance.startswith("from now on"):
             return PlannerTurn(say="Okay.", notes=[Note(text="cups go on the tray", scope="user"),
-                                                   Note(text="be gentle", scope="session")])
+                                                   Note(text="be gentle with the cups", scope="session")])
         return PlannerTurn(say="notes: " + ", ".join(n.text for n in inp.notes))
 
     s, planner = make(tmp_path, respond)
     s.say("from now on cups go on the tray")
     r = s.say("what do you know")
     s.close()
-    assert r.said == ["notes: cups go on the tray, be gentle"]
+    assert r.said == ["notes: cups go on the tray, be gentle with the cups"]
     s2, planner2 = make(tmp_path, respond)
     r2 = s2.say("what do you know")
     s2.close()

@@ -13,14 +13,15 @@ StepCallback = Callable[[PlanStep], None]
 
 
 class PlannerCancelled(Exception):
-    """Raised by a planner that saw its `cancel` event set and stopped early."""
+    """The planner call was cancelled (its `cancel` event was set) before it answered."""
+
+
+class NotUnderstood(Exception):
+    """A planner that answers only what it fully understands did not understand this turn;
+    the message says why. Another planner may take the turn."""
 
 
 class Planner(Protocol):
-    """`plan` runs in a worker thread. `cancel` is set when the answer is no longer wanted (the
-    person said more, or stop); a backend that can stop early (between streamed chunks)
-    raises `PlannerCancelled`, one that cannot simply finishes and its answer is dropped."""
-
     name: str
 
     def plan(self, inp: PlannerInput, on_step: StepCallback | None = None,

@@ -9,6 +9,8 @@ never part of a repr.
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Literal
@@ -17,8 +19,9 @@ import httpx
 from pydantic import SecretStr
 
 from agent.planners.attempts import ModelFault
+from agent.planners.base import PlannerCancelled
 
-FaultKind = Literal["timeout", "connect", "server", "rate_limited", "client", "protocol"]
+FaultKind = Literal["timeout", "connect", "server", "rate_limited", "client", "protocol", "empty"]
 
 
 class TransportFault(ModelFault):
@@ -56,8 +59,10 @@ class ChatClient:
         connect_timeout_s: float = 3.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.base_url = base_url.rstrip("/")
+        self.url = self.base_url + "/chat/completions"
         self.timeout_s = timeout_s
+        self.connect_timeout_s = connect_timeout_s
         headers = {"Accept": "application/json"}
         if api_key is not None and api_key.get_secret_value():
             headers["Authorization"] = f"Bearer {api_key.get_secret_value()}"
@@ -74,47 +79,130 @@ class ChatClient:
     def close(self) -> None:
         self._http.close()
 
-    def complete(self, body: dict[str, Any]) -> Completion:
-        deadline = time.monotonic() + self.timeout_s
+    def models(self, timeout_s: float = 3.0) -> list[dict[str, Any]]:
+        """The server's `/models` list (empty when it has none or does not answer)."""
         try:
-            resp = self._http.post(self.url, json=body)
-        except httpx.HTTPError as e:
-            raise _fault_from(e) from None
-        _check_status(resp.status_code, resp.text)
-        if time.monotonic() > deadline:
-            raise TransportFault("timeout", f"no complete reply within {self.timeout_s:g} s")
+            resp = self._http.get(self.base_url + "/models", timeout=timeout_s)
+            data = resp.json() if resp.status_code == 200 else {}
+        except (httpx.HTTPError, ValueError):
+            return []
+        items = data.get("data") if isinstance(data, dict) else None
+        return [m for m in items if isinstance(m, dict)] if isinstance(items, list) else []
+
+    def complete(self, body: dict[str, Any], cancel: threading.Event | None = None) -> Completion:
+        raw = b"".join(self._chunks(body, cancel))
         try:
-            data = resp.json()
+            data = json.loads(raw)
             choice = data["choices"][0]
             content = choice["message"].get("content") or ""
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as e:
+            if not raw.strip():
+                raise TransportFault("empty", "the server answered 200 with an empty body") from None
             raise TransportFault("protocol", f"unexpected response body ({type(e).__name__})") from None
         return Completion(content=content, usage=data.get("usage"), finish_reason=choice.get("finish_reason"))
 
-    def stream(self, body: dict[str, Any]) -> Iterator[Delta]:
+    def stream(self, body: dict[str, Any], cancel: threading.Event | None = None) -> Iterator[Delta]:
         """Yield the reply as it arrives. The whole reply must arrive within `timeout_s`: a
         server that keeps sending slowly is as useless to a waiting robot as a silent one."""
+        buf = b""
+        events = 0
+        for chunk in self._chunks(body, cancel):
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for raw in lines:
+                line = raw.decode("utf-8", "replace").rstrip("\r")
+                if not line.startswith("data:"):
+                    continue  # comments, event names, blank separators
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    return
+                events += 1
+                delta = _parse_chunk(data)
+                if delta is not None:
+                    yield delta
+        if events == 0:
+            # llama.cpp's server answers 200 and then closes an empty stream when the request
+            # fails after the headers went out (a chat template that cannot take images).
+            raise TransportFault("empty", "the server answered 200 with an empty stream")
+        # A stream that ends without [DONE] is cut off; what arrived may still parse, so the
+        # caller judges the content rather than us failing it here.
+
+    def _chunks(self, body: dict[str, Any], cancel: threading.Event | None) -> Iterator[bytes]:
+        """The response body as it arrives, ended by the whole-answer deadline or `cancel`.
+
+        httpx's timeouts are per read: a server that trickles a byte every few seconds never
+        trips them. So every chunk is checked against the deadline, and a watcher shuts the
+        socket when the deadline passes (or `cancel` is set) while a read is blocked."""
         deadline = time.monotonic() + self.timeout_s
+        timeout = httpx.Timeout(self.timeout_s, connect=min(self.connect_timeout_s, self.timeout_s))
+        watch = _Watch(deadline, self.timeout_s, cancel)
         try:
-            with self._http.stream("POST", self.url, json=body) as resp:
+            with self._http.stream("POST", self.url, json=body, timeout=timeout) as resp:
                 if resp.status_code >= 400:
                     resp.read()
                     _check_status(resp.status_code, resp.text)
-                for line in resp.iter_lines():
-                    if time.monotonic() > deadline:
-                        raise TransportFault("timeout", f"no complete reply within {self.timeout_s:g} s")
-                    if not line.startswith("data:"):
-                        continue  # comments, event names, blank separators
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        return
-                    delta = _parse_chunk(data)
-                    if delta is not None:
-                        yield delta
+                watch.arm(resp)
+                for chunk in resp.iter_raw():
+                    watch.check()
+                    if chunk:
+                        yield chunk
+                watch.check()
         except httpx.HTTPError as e:
+            watch.check()  # a read ended by the watcher is a timeout or a cancel, not a fault
             raise _fault_from(e) from None
-        # A stream that ends without [DONE] is cut off; what arrived may still parse, so the
-        # caller judges the content rather than us failing it here.
+        finally:
+            watch.disarm()
+
+
+class _Watch:
+    """Ends a request at its deadline or when `cancel` is set, even inside a blocked read."""
+
+    POLL_S = 0.05
+
+    def __init__(self, deadline: float, timeout_s: float, cancel: threading.Event | None) -> None:
+        self.deadline = deadline
+        self.timeout_s = timeout_s
+        self.cancel = cancel
+        self.fired: str | None = None
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, resp: httpx.Response) -> None:
+        stream = resp.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is None:
+            return  # a test transport without a socket: the per-chunk checks still apply
+
+        def watch() -> None:
+            while not self._done.wait(self.POLL_S):
+                why = self._why()
+                if why:
+                    self.fired = why
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)  # wakes a recv() blocked in another thread
+                    except OSError:
+                        pass
+                    return
+
+        self._thread = threading.Thread(target=watch, name="chat-deadline", daemon=True)
+        self._thread.start()
+
+    def _why(self) -> str | None:
+        if self.cancel is not None and self.cancel.is_set():
+            return "cancel"
+        if time.monotonic() > self.deadline:
+            return "timeout"
+        return None
+
+    def check(self) -> None:
+        why = self.fired or self._why()
+        if why == "cancel":
+            raise PlannerCancelled("the planner call was cancelled")
+        if why == "timeout":
+            raise TransportFault("timeout", f"no complete reply within {self.timeout_s:g} s")
+
+    def disarm(self) -> None:
+        self._done.set()
 
 
 def _parse_chunk(data: str) -> Delta | None:

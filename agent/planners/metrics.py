@@ -24,6 +24,8 @@ class PlanMetrics:
     attempts: int = 0
     faults: list[str] = field(default_factory=list)
     fallback: str | None = None  # "rules" or "ask" when the model's answer was not used
+    advice: str | None = None  # what to change so the last fault does not happen again
+    notices: list[str] = field(default_factory=list)  # settings stepped down during this call
     early_steps: int = 0  # steps handed over while the model was still writing
     steps: int = 0
 

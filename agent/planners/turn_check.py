@@ -9,7 +9,7 @@ import json
 
 from pydantic import ValidationError
 
-from agent.schema import PlannerTurn, SceneObject
+from agent.schema import PlannerInput, PlannerTurn, SceneObject
 from agent.validate import turn_problems
 from skills.registry import SkillRegistry
 
@@ -43,16 +43,34 @@ def parse_turn(text: str) -> tuple[PlannerTurn | None, list[str]]:
         return None, problems
 
 
-def check_turn(turn: PlannerTurn, registry: SkillRegistry, scene: list[SceneObject]) -> list[str]:
+def check_turn(turn: PlannerTurn, registry: SkillRegistry, scene: list[SceneObject],
+               inp: PlannerInput | None = None) -> list[str]:
     problems = turn_problems(turn, registry, scene)
     if turn.refused and turn.steps:
         problems.append("a turn that refuses must not also plan steps")
+    problems += contradictions(turn, inp)
     return problems
 
 
-def read_turn(text: str, registry: SkillRegistry, scene: list[SceneObject]) -> tuple[PlannerTurn | None, list[str]]:
+def contradictions(turn: PlannerTurn, inp: PlannerInput | None) -> list[str]:
+    """Fields that cannot all be meant at once. A real 1.5B model wrote a question together
+    with `refused` on a third of its turns, and pause/preempt with the arm idle; accepting
+    such a turn makes the robot both ask and give up, or stop nothing."""
+    problems = []
+    if turn.question and turn.refused:
+        problems.append('a turn either asks ("question") or refuses ("refused": true), not both')
+    if inp is not None and inp.running is None:
+        if turn.preempt:
+            problems.append('"preempt" is true but no step is running; set it to false')
+        if turn.control == "pause" and not inp.pending:
+            problems.append('"control" is "pause" but nothing is running or planned; use "none"')
+    return problems
+
+
+def read_turn(text: str, registry: SkillRegistry, scene: list[SceneObject],
+              inp: PlannerInput | None = None) -> tuple[PlannerTurn | None, list[str]]:
     """Parse and check: a turn with no problems, or the turn (if it parsed) and its problems."""
     turn, problems = parse_turn(text)
     if turn is None:
         return None, problems
-    return turn, check_turn(turn, registry, scene)
+    return turn, check_turn(turn, registry, scene, inp)

@@ -61,3 +61,14 @@ def turn_schema(skills: list[SkillInfo], per_skill: bool = True, strict: bool = 
 
 def response_format(schema: dict[str, Any], strict: bool = False) -> dict[str, Any]:
     return {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "schema": schema, "strict": strict}}
+
+
+def response_format_for(mode: str, schema: dict[str, Any], strict: bool = False) -> dict[str, Any] | None:
+    """The request's `response_format` for a structured-output mode: OpenAI's and vLLM's
+    json_schema; llama.cpp's json_object with a "schema" (it compiles it to a grammar); or
+    none, when the server takes neither and the answer is only checked after decoding."""
+    if mode == "json_schema":
+        return response_format(schema, strict=strict)
+    if mode == "json_object":
+        return {"type": "json_object", "schema": schema}
+    return None

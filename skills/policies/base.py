@@ -33,6 +33,8 @@ class PolicyMetadata(BaseModel):
     rate_hz: float = Field(20.0, gt=0, description="control rate the chunk's rows are spaced at")
     cameras: list[str] = Field(default_factory=lambda: ["front", "wrist"])
     image_size: int | None = Field(None, description="side of the square images it wants; None: as observed")
+    obs_history: int = Field(1, ge=1, description="observations it looks at: the last n control ticks")
+    device: str | None = Field(None, description="where the model runs (cpu, cuda ...), when it says")
 
 
 class PolicyError(RuntimeError):
@@ -52,6 +54,19 @@ class Policy(abc.ABC):
 
     def reset(self) -> None:
         """Forget any per-episode state (called when a step starts)."""
+
+    def observe(self, obs: dict[str, Any]) -> None:
+        """One control tick's observation; called every tick when `metadata.obs_history` > 1."""
+
+    def problems(self, obs: dict[str, Any], action_dim: int | None = None) -> list[str]:
+        """Why this observation (and a robot taking `action_dim` values) does not fit the policy;
+        [] when it does. The skill refuses the step with these before the arm moves."""
+        meta = self.metadata
+        out = [f"camera {c!r} is missing (the robot has: {', '.join(sorted(obs.get('images', {}))) or 'none'})"
+               for c in meta.cameras if c not in obs.get("images", {})]
+        if action_dim is not None and meta.action_dim != action_dim:
+            out.append(f"the policy returns {meta.action_dim} action values, the robot takes {action_dim}")
+        return out
 
     def close(self) -> None:
         """Release connections or memory."""

@@ -19,29 +19,38 @@ from skills.policies.registry import builtin_checkpoint
 
 
 def serve_policy(
-    policy: str = typer.Argument("learned-place", help="a registered policy name or a checkpoint folder"),
+    policy: str = typer.Argument("learned-place", help="a shipped or configured policy name, or a checkpoint "
+                                 "folder (LeRobot or hirobot)"),
     host: str = typer.Option("0.0.0.0", help="address to listen on"),
     port: int = typer.Option(8000, help="port to listen on (0: any free port)"),
     api_key: Optional[str] = typer.Option(None, "--api-key", envvar="HIROBOT_POLICY_API_KEY",
                                           help="refuse robots that do not send 'Authorization: Api-Key <key>'"),
+    device: str = typer.Option("auto", "--device", help="where the model runs: auto (CUDA when present), cpu, "
+                               "cuda, cuda:N or mps"),
+    config_file: Optional[Path] = typer.Option(None, "--config", help="TOML config file with [policies]"),
 ) -> None:
-    """Serve a policy to robots over the openpi websocket protocol."""
+    """Serve a policy to robots over the openpi websocket protocol (run this on the GPU machine)."""
+    from agent.config import load_config
     from skills.policies.base import PolicyError
-    from skills.policies.registry import resolve_policy
+    from skills.policies.catalog import PolicyCatalog
+    from skills.policies.registry import load_source
     from skills.policies.serve import PolicyServer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        p = resolve_policy(policy)
-    except PolicyError as e:
+        cfg = load_config(config_file)
+        catalog = PolicyCatalog.from_config(cfg.policies, device=device)
+        p = load_source(policy, device=device, catalog=catalog)
+    except (PolicyError, ValueError, FileNotFoundError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2)
     server = PolicyServer(p, host=host, port=port, api_key=api_key)
     meta = p.metadata
 
     def ready(bound: int) -> None:
-        typer.echo(f"serving {meta.name!r} (chunks of {meta.action_horizon} x {meta.action_dim} at {meta.rate_hz:g} Hz) "
-                   f"on ws://{host}:{bound}{' with an API key' if api_key else ''}", err=False)
+        typer.echo(f"serving {meta.name!r} on {meta.device or 'its device'} (chunks of {meta.action_horizon} x "
+                   f"{meta.action_dim} at {meta.rate_hz:g} Hz) on ws://{host}:{bound}"
+                   f"{' with an API key' if api_key else ''}", err=False)
 
     try:
         asyncio.run(server.serve_forever(on_ready=ready))
@@ -75,7 +84,9 @@ def train_policy(
     if eval_episodes:
         from skills.policies.evaluate import run_policy
         from skills.policies.lerobot_policy import load_checkpoint
+        from skills.policies.registry import forget
 
+        forget("learned-place")  # the retrained weights, not the ones loaded before
         policy = load_checkpoint(out)
         wins = 0
         for s in range(eval_episodes):

@@ -1,16 +1,16 @@
 """LeRobot-format checkpoint folders (config.json + model.safetensors) as hirobot policies.
 
 A folder whose config says `"type": "hirobot_cnn"` is loaded here with torch and safetensors
-alone. Any other type (act, diffusion, smolvla, pi0 ...) is handed to LeRobot itself when it
-is installed (`pip install lerobot`): its policy class loads the folder and its
-`predict_action_chunk` gives the chunk. Without LeRobot such a folder is refused with a
-message saying so.
+alone. Any other type (act, diffusion, smolvla, pi0 ...) is loaded by LeRobot itself, with its
+processors (`lerobot_checkpoint.LeRobotPolicy`); without LeRobot such a folder is refused with
+a message saying how to install it.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,9 @@ def save_checkpoint(net: Any, folder: str | Path) -> Path:
     return folder
 
 
-def load_checkpoint(folder: str | Path) -> Policy:
+def load_checkpoint(folder: str | Path, device: str | None = None, **kw: Any) -> Policy:
+    """A checkpoint folder as a Policy on `device` (None or "auto": CUDA when present). `kw`
+    (cameras, rate_hz, name) go to LeRobot policies."""
     folder = Path(folder)
     try:
         config = json.loads((folder / CONFIG).read_text())
@@ -41,29 +43,37 @@ def load_checkpoint(folder: str | Path) -> Policy:
         raise PolicyError(f"{folder} is not a checkpoint: it has no {CONFIG}") from None
     kind = config.get("type")
     if kind == "hirobot_cnn":
-        return LearnedChunkPolicy.load(folder, config)
-    return _lerobot_policy(folder, config)
+        return LearnedChunkPolicy.load(folder, config, device=device, name=kw.get("name"))
+    return _lerobot_policy(folder, config, device, **kw)
 
 
 class LearnedChunkPolicy(Policy):
     """The `hirobot_cnn` network behind the Policy interface."""
 
-    def __init__(self, net: Any, name: str = "learned") -> None:
+    def __init__(self, net: Any, name: str = "learned", device: str | None = None) -> None:
         import torch
 
-        # One thread: answers come faster on a busy machine than with several threads spinning
-        # against the control loop and the renderer.
-        torch.set_num_threads(1)
-        self.net = net.eval()
+        from skills.policies.devices import pick_device
+
+        try:
+            self.device = pick_device(device)
+        except ValueError as e:
+            raise PolicyError(str(e)) from None
+        if self.device == "cpu":
+            # One thread: answers come faster on a busy machine than with several threads
+            # spinning against the control loop and the renderer.
+            torch.set_num_threads(1)
+        self.net = net.to(self.device).eval()
         self._torch = torch
         self._lock = threading.Lock()
         cfg = net.config
         self._meta = PolicyMetadata(name=name, action_horizon=int(cfg["chunk_size"]), action_dim=net.state_dim,
                                     rate_hz=float(cfg.get("fps", 20.0)), cameras=list(net.cameras),
-                                    image_size=int(cfg["image_size"]))
+                                    image_size=int(cfg["image_size"]), device=self.device)
 
     @classmethod
-    def load(cls, folder: Path, config: dict[str, Any]) -> "LearnedChunkPolicy":
+    def load(cls, folder: Path, config: dict[str, Any], device: str | None = None,
+             name: str | None = None) -> "LearnedChunkPolicy":
         from safetensors.torch import load_file
 
         from skills.policies.model import ChunkPolicyNet
@@ -76,7 +86,7 @@ class LearnedChunkPolicy(Policy):
         missing, unexpected = net.load_state_dict(state, strict=False)
         if missing or unexpected:
             raise PolicyError(f"{folder / WEIGHTS} does not match its config: missing {missing}, unexpected {unexpected}")
-        return cls(net, name=folder.name)
+        return cls(net, name=name or folder.name, device=device)
 
     @property
     def metadata(self) -> PolicyMetadata:
@@ -91,54 +101,22 @@ class LearnedChunkPolicy(Policy):
         missing = [c for c in self.net.cameras if c not in images]
         if missing:
             raise PolicyError(f"policy {self._meta.name!r} needs the {', '.join(missing)} camera image(s)")
+        t0 = time.perf_counter()
+        dev = self.device
         imgs = {c: torch.from_numpy(resize(np.asarray(images[c]), size).astype(np.float32) / 255.0)
-                .permute(2, 0, 1)[None] for c in self.net.cameras}
-        state = torch.from_numpy(np.array(obs["state"], np.float32).reshape(1, -1))  # a copy: wire arrays are read-only
-        bow = self.net.bag_of_words([str(obs.get("prompt", ""))])
+                .permute(2, 0, 1)[None].to(dev) for c in self.net.cameras}
+        state = torch.from_numpy(np.array(obs["state"], np.float32).reshape(1, -1)).to(dev)  # a copy: wire arrays are read-only
+        bow = self.net.bag_of_words([str(obs.get("prompt", ""))]).to(dev)
         with self._lock, torch.inference_mode():
-            chunk = self.net.to_actions(self.net(imgs, state, bow), state)[0]
-        return {"actions": chunk.numpy().astype(np.float64)}
+            chunk = self.net.to_actions(self.net(imgs, state, bow), state)[0].cpu()
+        ms = (time.perf_counter() - t0) * 1e3
+        return {"actions": chunk.numpy().astype(np.float64), "policy_timing": {"infer_ms": ms}, "device": dev}
 
 
-class _LeRobotAdapter(Policy):
-    """A policy class of an installed LeRobot, fed hirobot observations in LeRobot's batch keys."""
+def _lerobot_policy(folder: Path, config: dict[str, Any], device: str | None, **kw: Any) -> Policy:
+    from skills.policies.lerobot_checkpoint import LeRobotPolicy, lerobot_available
 
-    def __init__(self, policy: Any, config: dict[str, Any], name: str) -> None:
-        import torch
-
-        self.policy, self._torch = policy, torch
-        out = config.get("output_features", {}).get("action", {}).get("shape", [7])
-        cams = [k.split(".")[-1] for k, f in config.get("input_features", {}).items() if f.get("type") == "VISUAL"]
-        self._meta = PolicyMetadata(name=name, action_horizon=int(config.get("chunk_size", config.get("n_action_steps", 1))),
-                                    action_dim=int(out[0]), cameras=cams)
-
-    @property
-    def metadata(self) -> PolicyMetadata:
-        return self._meta
-
-    def reset(self) -> None:
-        self.policy.reset()
-
-    def infer(self, obs: dict[str, Any]) -> dict[str, Any]:
-        torch = self._torch
-        batch: dict[str, Any] = {"observation.state": torch.from_numpy(np.asarray(obs["state"], np.float32))[None],
-                                 "task": [str(obs.get("prompt", ""))]}
-        for cam, img in obs.get("images", {}).items():
-            batch[f"observation.images.{cam}"] = torch.from_numpy(np.asarray(img, np.float32) / 255.0).permute(2, 0, 1)[None]
-        with torch.inference_mode():
-            chunk = self.policy.predict_action_chunk(batch)
-        return {"actions": chunk[0].cpu().numpy().astype(np.float64)}
-
-
-def _lerobot_policy(folder: Path, config: dict[str, Any]) -> Policy:
-    kind = config.get("type")
-    try:
-        from lerobot.policies.factory import get_policy_class  # type: ignore[import-not-found]
-    except ImportError:
-        raise PolicyError(f"{folder} holds a LeRobot {kind!r} policy; loading it needs LeRobot "
-                          "(pip install lerobot), which is not installed") from None
-    try:
-        policy = get_policy_class(kind).from_pretrained(str(folder))
-    except Exception as e:
-        raise PolicyError(f"LeRobot could not load {folder}: {type(e).__name__}: {e}") from e
-    return _LeRobotAdapter(policy.eval(), config, folder.name)
+    if not lerobot_available():
+        raise PolicyError(f"{folder} holds a LeRobot {config.get('type')!r} policy; loading it needs LeRobot "
+                          "(Python 3.12+: pip install \"hirobot[lerobot]\"), which is not installed")
+    return LeRobotPolicy(folder, device=device, **kw)

@@ -1,36 +1,40 @@
-"""Policies by name: what `PolicyArgs.policy` may say.
+"""Which Policy a step's `policy` name means.
 
-    a name in ctx.extras["policies"]       an instance the session made (tests, a shared client)
-    ws://host:port  (or wss://)            a policy server; key from extras["policy_api_key"]
-                                           or the HIROBOT_POLICY_API_KEY environment variable
-    a folder with config.json              a LeRobot-format checkpoint
-    a name of BUILTIN_POLICIES             checkpoints shipped with hirobot
-    a `hirobot.policies` entry point       a plugin: a callable returning a Policy
+    a name in ctx.extras["policies"]       an instance the program made (tests, a shared client)
+    a name in ctx.extras["policy_catalog"] a configured policy (see catalog.py): a checkpoint
+                                           folder, a policy server, or a plugin
+    otherwise                              the shipped and plugin policies (`default_catalog`)
 
-Loaded policies are kept (a model is loaded once per process, not once per step).
+A name is only ever looked up: a step cannot give an address or a path (PolicyArgs refuses
+them), and an unknown name is a PolicyError listing the names there are.
 """
 
 from __future__ import annotations
 
-import os
 import threading
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from skills.policies.base import Policy, PolicyError
+from skills.policies.catalog import BUILTIN_POLICIES, WEIGHTS_DIR, PolicyCatalog
 
-ENTRY_POINT_GROUP = "hirobot.policies"
-WEIGHTS_DIR = Path(__file__).with_name("weights")
-# name -> checkpoint folder under skills/policies/weights/
-BUILTIN_POLICIES: dict[str, str] = {"learned-place": "learned_place"}
+__all__ = ["BUILTIN_POLICIES", "builtin_checkpoint", "default_catalog", "resolve_policy", "load_source", "forget"]
 
-_cache: dict[str, Policy] = {}
-_lock = threading.Lock()
+_default: PolicyCatalog | None = None
+_default_lock = threading.Lock()
 
 
 def builtin_checkpoint(name: str) -> Path:
     return WEIGHTS_DIR / BUILTIN_POLICIES[name]
+
+
+def default_catalog() -> PolicyCatalog:
+    """The shipped and plugin policies, loaded once per process, for callers without a session."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = PolicyCatalog()
+        return _default
 
 
 def resolve_policy(name: str, extras: dict[str, Any] | None = None) -> Policy:
@@ -38,46 +42,27 @@ def resolve_policy(name: str, extras: dict[str, Any] | None = None) -> Policy:
     given = extras.get("policies") or {}
     if name in given:
         return given[name]
-    if name.startswith(("ws://", "wss://")):
-        from skills.policies.remote import RemotePolicy
-
-        key = extras.get("policy_api_key") or os.environ.get("HIROBOT_POLICY_API_KEY")
-        with _lock:  # one connection per server, kept across steps (it reconnects by itself)
-            cache_key = f"{name}\n{key or ''}"
-            if cache_key not in _cache:
-                _cache[cache_key] = RemotePolicy(name, api_key=key)
-            return _cache[cache_key]
-    with _lock:
-        if name in _cache:
-            return _cache[name]
-        policy = _load(name)
-        _cache[name] = policy
-        return policy
+    catalog: PolicyCatalog = extras.get("policy_catalog") or default_catalog()
+    if name not in catalog:
+        known = sorted(set(catalog.names()) | set(given))
+        raise PolicyError(f"unknown policy {name!r}; configured policies: {', '.join(known) or '(none)'}")
+    return catalog.load(name)
 
 
-def _load(name: str) -> Policy:
-    from skills.policies.lerobot_policy import load_checkpoint
+def load_source(source: str, device: str | None = None, catalog: PolicyCatalog | None = None) -> Policy:
+    """What an operator names on the command line (`hirobot serve-policy SOURCE`): a configured
+    or shipped policy name, or a checkpoint folder. Never reachable from a planner."""
+    catalog = catalog or PolicyCatalog(device=device)
+    if source in catalog:
+        return catalog.load(source)
+    if (Path(source) / "config.json").exists():
+        from skills.policies.lerobot_policy import load_checkpoint
 
-    if name in BUILTIN_POLICIES:
-        path = builtin_checkpoint(name)
-        if not (path / "config.json").exists():
-            raise PolicyError(f"policy {name!r} has no weights at {path}; train them with `hirobot train`")
-        return load_checkpoint(path)
-    if (Path(name) / "config.json").exists():
-        return load_checkpoint(Path(name))
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == name:
-            try:
-                return ep.load()()
-            except Exception as e:
-                raise PolicyError(f"policy plugin {name!r} could not be loaded: {type(e).__name__}: {e}") from e
-    known = sorted(BUILTIN_POLICIES) + sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
-    raise PolicyError(f"unknown policy {name!r}: not a checkpoint folder, not a ws:// address, and not one of "
-                      f"{', '.join(known) or '(none)'}")
+        return load_checkpoint(Path(source), device=device)
+    raise PolicyError(f"{source!r} is neither a checkpoint folder nor one of the policies "
+                      f"{', '.join(catalog.names())}")
 
 
 def forget(name: str | None = None) -> None:
-    """Drop cached policies (after retraining)."""
-    with _lock:
-        for key in [k for k in _cache if name is None or k == name or k.startswith(name + "\n")]:
-            _cache.pop(key).close()
+    """Drop loaded shipped policies (after retraining)."""
+    default_catalog().forget(name)

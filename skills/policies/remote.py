@@ -11,6 +11,11 @@ Frames are never compressed and have no size limit (images are large).
 
 This client reconnects with exponential backoff when the connection drops and resends the
 observation (inference has no side effects), up to a bound, and bounds every wait.
+
+The chunk shape comes from the server's metadata. openpi's servers usually send `{}`; then the
+configuration (or the key map's preset) states the horizon, action dimension and rate, and a
+server that states neither is refused with a message saying what to configure. The
+observation is laid out under the server's keys by a key map (`keymaps.py`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from skills.policies import wire
 from skills.policies.base import Policy, PolicyError, PolicyMetadata
+from skills.policies.keymaps import KeyMap, keymap
 
 REFUSED_KEY = "the policy server refused the API key"
 # websockets 17 wants `legacy=True` to hand back a plain long-lived connection; older ones
@@ -33,13 +39,19 @@ _CONNECT_KW = {"legacy": True} if "legacy" in inspect.signature(connect).paramet
 
 
 class RemotePolicy(Policy):
-    def __init__(self, url: str, api_key: str | None = None, *, connect_timeout_s: float = 5.0,
-                 infer_timeout_s: float = 30.0, retries: int = 4, backoff_s: float = 0.2,
-                 max_backoff_s: float = 2.0) -> None:
+    def __init__(self, url: str, api_key: str | None = None, *, name: str | None = None,
+                 keys: KeyMap | str | dict | None = None, fallback: dict[str, Any] | None = None,
+                 connect_timeout_s: float = 5.0, infer_timeout_s: float = 30.0, retries: int = 4,
+                 backoff_s: float = 0.2, max_backoff_s: float = 2.0) -> None:
+        """`keys`: how the server wants the observation (a preset name or a KeyMap); `fallback`:
+        action_horizon, action_dim, rate_hz to use where the server's metadata is silent."""
         if not url.startswith(("ws://", "wss://")):
             url = "ws://" + url
         self.url = url
         self.api_key = api_key
+        self.name = name
+        self.keys = keymap(keys)
+        self.fallback = dict(fallback or {})
         self.connect_timeout_s = connect_timeout_s
         self.infer_timeout_s = infer_timeout_s
         self.retries = retries
@@ -74,7 +86,11 @@ class RemotePolicy(Policy):
             raise PolicyError(f"the policy server at {self.url} failed on connect:\n{first}")
         meta = wire.unpackb(first)
         self.server_metadata = meta if isinstance(meta, dict) else {}
-        self._meta = _metadata_from(self.server_metadata)
+        try:
+            self._meta = _metadata_from(self.server_metadata, self.keys, self.fallback, self.name or self.url)
+        except PolicyError:
+            ws.close()
+            raise
         self._ws = ws
 
     def _ensure(self) -> ClientConnection:
@@ -112,8 +128,20 @@ class RemotePolicy(Policy):
         assert self._meta is not None
         return self._meta
 
+    def problems(self, obs: dict[str, Any], action_dim: int | None = None) -> list[str]:
+        out = self.keys.problems(obs)
+        if self.keys.identity:
+            out += super().problems(obs)
+        meta = self.metadata
+        if action_dim is not None and meta.action_dim != action_dim:
+            out.append(f"the server answers {meta.action_dim} action values per row, the robot takes {action_dim}")
+        return out
+
     def infer(self, obs: dict[str, Any]) -> dict[str, Any]:
-        data = wire.packb(obs)
+        problems = self.keys.problems(obs)
+        if problems:
+            raise PolicyError(f"the observation does not fit the {self.keys.name} keys: " + "; ".join(problems))
+        data = wire.packb(self.keys.apply(obs))
         with self._lock:
             for attempt in range(2):  # the second try goes over a fresh connection
                 ws = self._ensure()
@@ -144,10 +172,30 @@ class RemotePolicy(Policy):
             self._drop()
 
 
-def _metadata_from(meta: dict[str, Any]) -> PolicyMetadata:
-    """hirobot servers send PolicyMetadata's fields; other openpi servers send what they like."""
+SHAPE_FIELDS = ("action_horizon", "action_dim", "rate_hz")
+
+
+def _metadata_from(meta: dict[str, Any], keys: KeyMap, fallback: dict[str, Any], name: str) -> PolicyMetadata:
+    """What the server says, then the configuration, then the key map's preset: never a guess."""
     known = {k: v for k, v in meta.items() if isinstance(k, str)}
+    fields: dict[str, Any] = {"name": str(known.get("name", name)), "cameras": keys.cameras or ["front", "wrist"]}
+    missing = []
+    for f in SHAPE_FIELDS:
+        value = known.get(f, fallback.get(f, getattr(keys, f)))
+        if value is None:
+            missing.append(f)
+        else:
+            fields[f] = value
+    if missing:
+        raise PolicyError(f"the policy server for {name!r} does not say its {', '.join(missing)} (its metadata: "
+                          f"{known or '{}'}); state them in the policy's configuration "
+                          f"({', '.join(f'{m} = ...' for m in missing)})")
+    if keys.identity:  # a hirobot server: it describes itself
+        for k in ("cameras", "image_size", "obs_history", "device"):
+            if known.get(k) is not None:
+                fields[k] = known[k]
+    extra = {k: v for k, v in known.items() if k not in fields and k not in PolicyMetadata.model_fields}
     try:
-        return PolicyMetadata.model_validate(known)
-    except Exception:
-        return PolicyMetadata(name=str(known.get("name", "remote")))
+        return PolicyMetadata.model_validate({**extra, **fields})
+    except Exception as e:
+        raise PolicyError(f"the policy server for {name!r} sent metadata hirobot cannot use: {e}") from None

@@ -5,7 +5,9 @@ request/answer loop. Inference runs in a worker thread under a lock (a model is 
 to be thread-safe) so the event loop keeps accepting and answering handshakes. A wrong or
 missing API key is refused at the handshake with HTTP 401 and a message saying so; an error
 in the policy goes back as a text frame with the traceback and closes that connection only.
-GET /healthz answers 200 without a websocket.
+GET /healthz answers 200 without a websocket. The metadata frame says which device the model
+runs on; every answer carries `server_timing` (wall time of the call) and, from local
+policies, `policy_timing` (preprocess / model / postprocess milliseconds).
 """
 
 from __future__ import annotations
@@ -33,12 +35,14 @@ log = logging.getLogger("hirobot.policy_server")
 
 class PolicyServer:
     def __init__(self, policy: Policy, host: str = "127.0.0.1", port: int = 8000, api_key: str | None = None,
-                 metadata: dict[str, Any] | None = None) -> None:
+                 metadata: dict[str, Any] | None = None, *, describe: bool = True) -> None:
+        """`metadata` is added to the policy's own; `describe=False` sends `metadata` alone (an
+        openpi server sends its config's metadata, usually `{}`)."""
         self.policy = policy
         self.host = host
         self.port = port
         self.api_key = api_key
-        self.metadata = {**policy.metadata.model_dump(), **(metadata or {})}
+        self.metadata = {**(policy.metadata.model_dump() if describe else {}), **(metadata or {})}
         self.connections = 0
         self.requests = 0
         self._infer_lock = threading.Lock()

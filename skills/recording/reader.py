@@ -30,17 +30,30 @@ def read_info(root: Path) -> dict:
 
 
 def read_tasks(root: Path) -> dict[int, str]:
-    t = pq.read_table(Path(root) / layout.TASKS_PATH).to_pydict()
-    return {int(i): s for i, s in zip(t["task_index"], t["__index_level_0__"])}
+    """task_index -> task. The task string is the frame's index: pyarrow names the column
+    `__index_level_0__` (hirobot's writer, pandas without an index name) or `task` (LeRobot
+    names the index); the pandas metadata says which."""
+    table = pq.read_table(Path(root) / layout.TASKS_PATH)
+    t = table.to_pydict()
+    names = [c for c in table.column_names if c != "task_index"]
+    pandas_meta = json.loads((table.schema.metadata or {}).get(b"pandas", b"{}") or b"{}")
+    index = [c for c in pandas_meta.get("index_columns", []) if isinstance(c, str) and c in t]
+    column = "task" if "task" in t else (index[0] if index else (names[0] if len(names) == 1 else None))
+    if column is None:
+        raise ValueError(f"{Path(root) / layout.TASKS_PATH} has no task column (columns: {table.column_names})")
+    return {int(i): s for i, s in zip(t["task_index"], t[column])}
 
 
 def read_episodes_meta(root: Path) -> list[dict]:
-    path = Path(root) / layout.EPISODES_PATH
-    if not path.exists():
-        return []
-    cols = pq.read_table(path).to_pydict()
-    n = len(cols["episode_index"])
-    return [{k: v[i] for k, v in cols.items() if not k.startswith("stats/")} for i in range(n)]
+    """Every episode's row, from all of meta/episodes/chunk-*/file-*.parquet (LeRobot starts new
+    files as a dataset grows), in episode order. Columns one file lacks are absent from its rows
+    (episodes LeRobot appended have no `hirobot/outcome`)."""
+    rows: list[dict] = []
+    for path in sorted((Path(root) / "meta" / "episodes").glob("chunk-*/file-*.parquet")):
+        cols = pq.read_table(path).to_pydict()
+        keys = [k for k in cols if not k.startswith("stats/")]
+        rows += [{k: cols[k][i] for k in keys} for i in range(len(cols["episode_index"]))]
+    return sorted(rows, key=lambda r: int(r["episode_index"]))
 
 
 def read_dataset(root: str | Path, cameras: tuple[str, ...] | None = None, image_size: int | None = None,

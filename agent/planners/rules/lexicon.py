@@ -7,7 +7,8 @@ Everything here is a constant table. Multi-word entries are matched before singl
 
 from __future__ import annotations
 
-from sim.scenario import COLORS, CONTAINERS, FIXED_KINDS, KINDS, SURFACES
+from sim.kinds import CONTAINERS, FIXED_KINDS, SURFACES
+from sim.scenario import COLORS, KINDS
 
 __all__ = [
     "KINDS", "COLORS", "CONTAINERS", "SURFACES", "FIXED_KINDS",

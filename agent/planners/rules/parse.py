@@ -416,35 +416,64 @@ def _split_commas(piece: str, skill_verbs: dict[str, str]) -> list[str]:
     return out
 
 
+# Any relation word at all: a cheap test before the full reading of "OBJECT RELATION TARGET".
+_ANY_RELATION = re.compile(r"\b(?:" + "|".join(sorted({re.escape(p.split()[0]) for p, _ in lx.RELATION_PHRASES},
+                                                       key=len, reverse=True)) + r")\b")
+
+
 def _elided_clause(previous: str, text: str, skill_verbs: dict[str, str]) -> str | None:
     """"put A in B, C on D": the second part reuses the first one's verb."""
+    body = strip_fillers(text)
+    if not _starts_like_np(body) or not _ANY_RELATION.search(body):
+        return None
     prev = parse_clause(previous, skill_verbs)
     if not (isinstance(prev, Command) and prev.action == "place" and prev.target is not None):
         return None
-    body = strip_fillers(text)
     splits = _relation_splits(body)
-    if splits and splits[0][0] is not None and not splits[0][0].is_empty and _starts_like_np(body):
+    if splits and splits[0][0] is not None and not splits[0][0].is_empty:
         return f"{_leading_verb(strip_fillers(previous), skill_verbs)} {body}"
     return None
 
 
 def _split_and(text: str, skill_verbs: dict[str, str]) -> list[str]:
-    t = text
+    """The text cut at every "and" (or "but", "and then", "while") with a whole clause on both
+    sides, left to right. A loop, not recursion: a long chain of clauses costs one pass."""
+    out: list[str] = []
+    rest = text
+    while True:
+        cut = _first_and_cut(rest, skill_verbs)
+        if cut is None:
+            out.append(rest)
+            return out
+        left, right, last = cut
+        out.append(left)
+        if last:
+            out.append(right)
+            return out
+        rest = right
+
+
+def _first_and_cut(t: str, skill_verbs: dict[str, str]) -> tuple[str, str, bool] | None:
+    """(left clause, the rest, whether the rest is one clause that must not be cut further) at
+    the first "and" that joins two clauses, or None."""
     for m in re.finditer(r"\s+(?:and|but|and then|while)\s+", t):
         left, right = t[: m.start()], t[m.end():]
         if not left.strip() or not right.strip():
             continue
-        lc = parse_clause(left, skill_verbs)
-        if _is_also_clause(right) and isinstance(lc, Command):
-            return [left, right]
-        if _starts_clause(right, skill_verbs) and isinstance(lc, (Command, Exclusion)):
+        # The right side is looked at first: reading the left side again at every "and" of a
+        # list ("the cup and the bowl and ...") would cost the square of its length.
+        also, starts = _is_also_clause(right), _starts_clause(right, skill_verbs)
+        lc = parse_clause(left, skill_verbs) if also or starts else None
+        if also and isinstance(lc, Command):
+            return left, right, True
+        if starts and isinstance(lc, (Command, Exclusion)):
             if isinstance(lc, Exclusion) or lc.action not in ("repeat", "redirect"):
-                return [left] + _split_and(right, skill_verbs)
+                return left, right, False
         # Ellipsis: "stack the red block on the blue one and the green block on the red one".
         elided = _elided_clause(left, right, skill_verbs)
         if elided is not None:
-            return [left] + _split_and(elided, skill_verbs)
-    return [text]
+            return left, elided, False
+    return None
 
 
 def _leading_verb(text: str, skill_verbs: dict[str, str]) -> str:

@@ -10,15 +10,16 @@ One call per utterance. The order of reading matters:
 
 from __future__ import annotations
 
-import threading
 import re
+import threading
 
-from agent.planners.base import StepCallback
+from agent.planners.base import NotUnderstood, StepCallback
 from agent.planners.rules.build import PlanBuilder, describe_step
 from agent.planners.rules.catalog import Catalogue
 from agent.planners.rules.choices import Chooser, narrow
 from agent.planners.rules.dialogue import Context, context_of, control_of, question_chain
 from agent.planners.rules.grounding import Referents
+from agent.planners.rules.handover import UNREAD_CLAUSE, reason_not_understood
 from agent.planners.rules.notes import Rules, macro_for, preferences_in, read_notes
 from agent.planners.rules.outcomes import NeedQuestion, Refusal
 from agent.planners.rules.parse import Command, Exclusion, Parsed, parse_utterance
@@ -29,6 +30,12 @@ from agent.planners.rules.world import PlanWorld, the
 from agent.schema import Note, PlannerInput, PlannerTurn, PlanStep, SceneObject
 
 _MAX_QUESTIONS = 2
+# What one turn may say. A person's request, even a long job, is a few hundred characters; past
+# this the text is pasted or runaway input, and reading it would only delay the answer.
+MAX_UTTERANCE_CHARS = 1000
+# Other readings of a misheard turn tried at most: each is a whole re-plan, so the count must
+# not grow with the length of the turn.
+_MAX_READINGS = 8
 _FORGET = re.compile(r"^(?:please\s+)?(?:forget|ignore|drop|cancel|scrap|delete|remove|never mind)\s+(?:about\s+)?"
                      r"(?:the\s+|my\s+|that\s+|what i said about\s+|the rule about\s+|the note about\s+)?(?P<what>.*)$")
 # "Drop", "remove" and "scrap" also move things ("drop the block into the bowl"); they only
@@ -38,28 +45,52 @@ _ABOUT_NOTES = re.compile(r"\b(?:rule|rules|note|notes|preference|preferences|wh
                           r"instruction|instructions|habit)\b")
 
 
+def _too_long(inp: PlannerInput) -> PlannerTurn:
+    """Declined whole, with the plan left as it was: a clear message, nothing read."""
+    return PlannerTurn(say=f"That is too long for me to take in at once ({len(inp.utterance):,} characters; "
+                           f"I take up to {MAX_UTTERANCE_CHARS:,}). Please say it in shorter parts.",
+                       refused=True, steps=list(inp.pending))
+
+
 class RulesPlanner:
+    """With `handover=True` a turn the planner does not fully understand (see `handover.py`)
+    raises `NotUnderstood` instead of being answered, so that a model planner can take it;
+    without it, such a turn is answered as well as the rules can (a question, a refusal, or
+    the part that was read)."""
+
     name = "rules"
+
+    def __init__(self, handover: bool = False) -> None:
+        self.handover = handover
 
     def plan(self, inp: PlannerInput, on_step: StepCallback | None = None,
              cancel: threading.Event | None = None) -> PlannerTurn:
-        turn = self._without_lost_phrases(inp) or self._as_heard(inp)
+        # `cancel` is accepted for the planner protocol; a rules turn takes milliseconds.
+        if len(inp.utterance) > MAX_UTTERANCE_CHARS:
+            return _too_long(inp)
+        turn, reading = self._without_lost_phrases(inp) or self._as_heard(inp)
+        if self.handover:
+            verbs = Catalogue.from_input(inp.skills).plugin_verbs()
+            why = reason_not_understood(inp, reading, turn, frozenset(w for v in verbs for w in v.split()))
+            if why is not None:
+                raise NotUnderstood(why)
         if on_step is not None:
             for step in turn.steps:
                 on_step(step)
         return turn
 
-    def _without_lost_phrases(self, inp: PlannerInput) -> PlannerTurn | None:
+    def _without_lost_phrases(self, inp: PlannerInput) -> tuple[PlannerTurn, str] | None:
         """"Ron one, I said the green block", "Alright, the one": the turn read without the
         clauses that only say "one" (see `_without_bare_ones`), when that reading stands on its
         own; what is left may rightly change nothing."""
-        for alt in _without_bare_ones(inp.utterance, inp.scene):
-            turn = self._as_heard(inp.model_copy(update={"utterance": alt}))
+        for alt in _without_bare_ones(inp.utterance, inp.scene)[:_MAX_READINGS]:
+            turn, reading = self._as_heard(inp.model_copy(update={"utterance": alt}))
             if not turn.refused and turn.question is None:
-                return turn
+                return turn, reading
         return None
 
-    def _as_heard(self, inp: PlannerInput) -> PlannerTurn:
+    def _as_heard(self, inp: PlannerInput) -> tuple[PlannerTurn, str]:
+        """The turn and the reading of the utterance it answers."""
         turn = self._safe_turn(inp)
         # Speech recognition confuses "and" with "in" ("the trash in the can" for "the trash
         # and the can"), "into" with "and to", and writes a place word as a sound-alike ("tree"
@@ -75,12 +106,12 @@ class RulesPlanner:
             alts = _in_for_and(inp.utterance, inp.scene)
         else:
             alts = _and_for_in(inp.utterance, only_impossible=inp.scene)
-        for alt in alts + _rules_misheard(inp.utterance, inp.scene):
+        for alt in (alts + _rules_misheard(inp.utterance, inp.scene))[:_MAX_READINGS]:
             other = self._safe_turn(inp.model_copy(update={"utterance": alt}))
             if not other.refused and other.question is None and other.steps and \
                     (turn.refused or len(other.steps) > len(turn.steps)):
-                return other
-        return turn
+                return other, alt
+        return turn, inp.utterance
 
     def _safe_turn(self, inp: PlannerInput) -> PlannerTurn:
         try:
@@ -281,7 +312,7 @@ class RulesPlanner:
         if remarks:
             say += " " + remarks
         if not_understood:
-            say += f" I didn't understand \"{not_understood[0]}\"."
+            say += f" {UNREAD_CLAUSE} \"{not_understood[0]}\"."
         return PlannerTurn(say=say, steps=steps, forget=builder.forget)
 
     # -- coaching while working ------------------------------------------------------------------

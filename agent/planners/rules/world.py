@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agent.planners.rules.lexicon import CONTAINERS, FIXED_KINDS, SURFACES
+from agent.planners.rules.lexicon import FIXED_KINDS
 from agent.schema import PlanStep, SceneObject
+from sim.kinds import is_container, is_surface
 
 # Surfaces people also talk about as if things went "in" them.
 _FLAT_HOLDERS = frozenset({"tray", "plate"})
@@ -28,11 +29,11 @@ def is_fixed(obj: SceneObject) -> bool:
 
 
 def holds_inside(obj: SceneObject) -> bool:
-    return obj.kind in CONTAINERS
+    return is_container(obj.kind)
 
 
 def holds_on_top(obj: SceneObject) -> bool:
-    return obj.kind in SURFACES
+    return is_surface(obj.kind)
 
 
 def concrete_relation(relation: str, target: SceneObject) -> str:

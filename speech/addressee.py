@@ -1,0 +1,149 @@
+"""Who was that said to? And was it heard well enough to act on?
+
+A robot's microphone hears everything said in the room. Before a transcript reaches the
+planner, `Hearing.route` decides what to do with it:
+
+- ignore: nothing in it is addressed to the robot (talk between people, a radio). It is
+  logged as heard, and the robot says nothing;
+- act: the sentences addressed to the robot go on, and only those: a command said right
+  after a stretch of talk, with no pause between, is still a command;
+- confirm: the words would move something but recognition was unsure of them (mean token
+  probability below `confirm_below`); the robot asks "Did you say ...?" first.
+
+A sentence is addressed to the robot when it
+- starts with a control word (stop, wait, go on: `speech.reflexes`), after fillers or not;
+- names something on the table: an object's name, kind or colour, or the table itself
+  ("I'd like both cans in the basket", "Now the blue cup");
+- has a clause that starts with a command verb ("Tidy up.", "Never mind, undo it.");
+- or corrects ("No, wrong one.") while the robot is working.
+While the robot waits for an answer, whatever is said is the answer. Talk about anything
+else - the weekend, the printer, lunch - is not for the robot.
+
+These are rules about addressing, not about phrasings of commands: they never decide what
+a command means, only whether the planner should hear it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Literal
+
+from agent.control import REFLEX
+
+from .reflexes import match_reflex, words_of
+
+COMMAND_VERBS = frozenset(
+    "put place stack throw move pick take bring give clean clear tidy sort build set leave drop hand get "
+    "lift push slide swap undo arrange fetch remove grab empty fill store toss bin pop match pack "
+    "stop wait hold continue resume freeze pause halt".split()
+)
+FILLERS = frozenset("okay ok now then and so please alright right hey robot um uh oh well also first next just "
+                    "yes yeah sure never mind".split())
+CONTROL = frozenset(p for p in REFLEX if " " not in p)  # the one-word reflexes of the control vocabulary
+CORRECTION = frozenset("no not wrong instead actually nope".split())
+ALWAYS_SCENE = frozenset(("table",))
+DETERMINERS = frozenset("the a an that this each every empty both one".split())
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text.strip()) if s.strip()]
+
+
+def _content(words: list[str]) -> list[str]:
+    i = 0
+    while i < len(words) - 1 and words[i] in FILLERS:
+        i += 1
+    return words[i:]
+
+
+def _clauses(sentence: str) -> list[list[str]]:
+    return [w for w in (words_of(c) for c in re.split(r"[,;:]|\band\b|\bthen\b", sentence.lower())) if w]
+
+
+def _names_thing(words: list[str], i: int, scene_words: frozenset[str]) -> bool:
+    w = words[i]
+    if w == "can":  # the modal ("can you ...") unless a determiner or colour makes it the object
+        return i > 0 and (words[i - 1] in DETERMINERS or words[i - 1] in scene_words)
+    return w in scene_words or w.rstrip("s") in scene_words or w in ALWAYS_SCENE
+
+
+def addressed(sentence: str, scene_words: frozenset[str], busy: bool = False) -> bool:
+    """Whether one sentence is said to the robot (see the module docstring)."""
+    words = words_of(sentence)
+    if not words:
+        return False
+    content = _content(words)
+    if match_reflex(sentence) is not None or match_reflex(" ".join(content)) is not None:
+        return True
+    if any(_names_thing(words, i, scene_words) for i in range(len(words))):
+        return True
+    if any(_content(c)[0] in COMMAND_VERBS for c in _clauses(sentence)):
+        return True
+    # while the robot works (or waits to go on), a control word anywhere is for it
+    # ("Okay, you can continue now.")
+    return busy and bool(content) and (content[0] in CORRECTION or any(w in CONTROL for w in words))
+
+
+Action = Literal["act", "confirm", "ignore"]
+
+
+@dataclass(frozen=True)
+class Routed:
+    action: Action
+    text: str  # what the planner gets (the addressed sentences); the full text when ignored
+    dropped: str = ""  # sentences that were not for the robot
+
+
+def scene_words(vocabulary: Iterable[str]) -> frozenset[str]:
+    out: set[str] = set()
+    for v in vocabulary:
+        for w in words_of(str(v)):
+            out.add(w)
+    return frozenset(out)
+
+
+class Hearing:
+    """Routes final transcripts for one session (see the module docstring)."""
+
+    def __init__(self, vocabulary: Iterable[str] = (), confirm_below: float = 0.45) -> None:
+        self.scene_words = scene_words(vocabulary)
+        self.confirm_below = confirm_below
+
+    def route(self, text: str, confidence: float | None = None, *, asking: bool = False,
+              busy: bool = False) -> Routed:
+        if asking:
+            return Routed("act", text)
+        parts = sentences(text)
+        kept = [s for s in parts if addressed(s, self.scene_words, busy)]
+        if not kept:
+            return Routed("ignore", text, dropped=text)
+        said = " ".join(kept)
+        dropped = " ".join(s for s in parts if s not in kept)
+        moves = match_reflex(said) is None  # a halt is never held up by a question
+        if moves and confidence is not None and confidence < self.confirm_below:
+            return Routed("confirm", said, dropped)
+        return Routed("act", said, dropped)
+
+
+YES = frozenset("yes yeah yep yup correct right exactly sure affirmative".split())
+
+
+def is_yes(answer: str | None) -> bool:
+    """A confirmation's answer: yes if its first words say so ("Yes.", "Yeah, that's right")."""
+    words = words_of(answer or "")
+    return bool(words) and (words[0] in YES or " ".join(words[:2]) in ("that's right", "i did", "that is"))
+
+
+def confirmation_reply(heard: str, said: str, voice=None) -> str:
+    """What a person answers to "Did you say <heard>?" after saying `said`: "Yes." when the
+    words match (at most one word in seven differs), else the request again. With recorded
+    turns that hold no "Yes." (`voice` lacks it), the request again."""
+    from .wer import word_error_rate
+
+    has_yes = voice is None or not hasattr(voice, "missing") or "Yes." in voice
+    if word_error_rate(said, heard) <= 0.15 and has_yes:
+        return "Yes."
+    return said
