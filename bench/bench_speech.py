@@ -121,10 +121,16 @@ def run_turns(
     realtime: bool,
     gap_s: float = 1.2,
     reflexes: bool = True,
+    background: np.ndarray | None = None,
+    microphone=None,
+    models: dict | None = None,
+    cfg: dict | None = None,
 ) -> tuple[list[list], list[tuple[float, object]], ScriptedSource]:
     """Plays the turns one by one (each with its scene's vocabulary) through one
-    pipeline; returns the final utterances per turn and (wall time, Reflex) pairs."""
-    src = ScriptedSource([], speed=1.0 if realtime else 0.0, keep_open=True)
+    pipeline; returns the final utterances per turn and (wall time, Reflex) pairs.
+    `background` / `microphone`: a room's noise under everything and its microphone."""
+    src = ScriptedSource([], speed=1.0 if realtime else 0.0, keep_open=True, background=background,
+                         microphone=microphone)
     per_turn: list[list] = [[] for _ in pcms]
     current = {"i": -1}
     reflex_log: list[tuple[float, object]] = []
@@ -138,13 +144,14 @@ def run_turns(
     def on_reflex(r):
         reflex_log.append((time.monotonic(), r))
 
-    cfg = PipelineConfig(lockstep=not realtime, partials=False, reflexes=reflexes)
-    p = SpeechPipeline(src, on_utterance=on_utt, on_reflex=on_reflex, config=cfg, asr=asr, spotter=spotter, vad=SileroVAD())
+    cfg = PipelineConfig(**{"lockstep": not realtime, "partials": False, "reflexes": reflexes, **(cfg or {})})
+    p = SpeechPipeline(src, on_utterance=on_utt, on_reflex=on_reflex, config=cfg, asr=asr, spotter=spotter,
+                       vad=SileroVAD(), **(models or {}))
     p.start()
     turns = []
     for i, (pcm, vocab) in enumerate(zip(pcms, vocabs)):
         # wait until the previous turn has been transcribed, as a person waits for the robot
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + (30 if realtime else 10)
         while i and not per_turn[i - 1] and time.monotonic() < deadline and p.stats.dropped_segments < i:
             time.sleep(0.01)
         p.set_vocabulary(vocab)
@@ -161,7 +168,22 @@ def run_turns(
     p.wait_done(30)
     p.stop()
     src.turns_played = turns  # type: ignore[attr-defined]
-    return per_turn, reflex_log, src
+    return _by_overlap([u for utts in per_turn for u in utts], turns), reflex_log, src
+
+
+def _by_overlap(utterances: list, turns: list) -> list[list]:
+    """Each transcript goes with the turn its audio overlaps most (in a noisy room a turn may
+    be transcribed late, or noise between turns may be heard as words: those count against
+    the nearest turn)."""
+    out: list[list] = [[] for _ in turns]
+    for u in sorted(utterances, key=lambda u: u.start or 0.0):
+        def score(tr):
+            s, e = tr.started_at or 0.0, tr.ended_at or 0.0
+            overlap = min(u.end, e) - max(u.start, s)
+            return overlap if overlap > 0 else overlap - 1e6  # else: the nearest
+        best = max(range(len(turns)), key=lambda j: score(turns[j]))
+        out[best].append(u)
+    return out
 
 
 def bench_accuracy(synth, turns, voices, models, threads, default_model) -> dict:
@@ -202,6 +224,72 @@ def bench_accuracy(synth, turns, voices, models, threads, default_model) -> dict
             for ref, hyp in bad[:6]:
                 print(f"      said {ref!r}\n      heard {hyp!r}")
     return results
+
+
+ROOM_CONDITIONS = ("clean", "reverb+20db", "reverb+10db")
+ROOM_VOICES = ["piper", "espeak:en-us", "flite:kal16", "flite:slt", "flite:awb", "festival:kal", "festival:slt",
+               "nanotts:en-US", "nanotts:en-GB"]
+
+
+def bench_rooms(synth, turns, voices, conditions, seed, threads, model, pipeline_cfg: dict | None = None) -> dict:
+    """Word error rate per voice and room condition over the public turns, through the whole
+    pipeline in lockstep, with the room's noise under everything (between turns too: words
+    the recognizer invents there count as insertions)."""
+    from speech.room import Room
+    from speech.turn_end import SmartTurn
+
+    print(f"\n== word error rate per voice and room (model {model}, room seed {seed}; lockstep) ==")
+    asr = WhisperASR(ASRConfig(model=model, cpu_threads=threads))
+    spotter = WhisperASR(PipelineConfig().spotter_asr().model_copy(update={"cpu_threads": threads}))
+    turn_model = SmartTurn()
+    table: dict[tuple[str, str], float] = {}
+    by_kind: dict[str, list[int]] = {}
+    conf: dict[str, list[float]] = {}
+    for v in voices:
+        for cond in conditions:
+            room = Room(cond, seed)
+            dry = [synth.synth(t, v) for t, _ in turns]
+            pcms = [room.speech(x, key=t) for x, (t, _) in zip(dry, turns)]
+            total_s = sum(len(x) for x in pcms) / SAMPLE_RATE + 3.0 * len(pcms) + 30
+            bed, kinds = room.noise_bed(total_s, key=v) if not room.is_clean else (None, [])
+            t0 = time.perf_counter()
+            per_turn, reflex_log, src = run_turns(asr, spotter, pcms, [vc for _, vc in turns], realtime=False,
+                                                  background=bed, microphone=room.mic().process if not room.is_clean
+                                                  else None, models={"turn_model": turn_model},
+                                                  cfg=pipeline_cfg)
+            errs = n = 0
+            bad = []
+            for (ref, _), utts, played in zip(turns, per_turn, src.turns_played):  # type: ignore[attr-defined]
+                hyp = " ".join(u.text for u in utts)
+                e = edit_distance(norm_words(ref), norm_words(hyp))
+                errs += e
+                n += len(norm_words(ref))
+                conf.setdefault(cond, []).extend(u.confidence for u in utts if u.confidence is not None)
+                if kinds:
+                    k = kinds[min(len(kinds) - 1, int(played.started_at // 12.0))]
+                    acc = by_kind.setdefault(f"{cond} {k}", [0, 0])
+                    acc[0] += e
+                    acc[1] += len(norm_words(ref))
+                if e:
+                    bad.append((ref, hyp))
+            false_fires = [r.command for _, r in reflex_log
+                           if not any(match_reflex(ref) and pl.started_at - 0.1 <= r.heard_at <= pl.ended_at + 1.0
+                                      for (ref, _), pl in zip(turns, src.turns_played))]  # type: ignore[attr-defined]
+            table[(v, cond)] = errs / max(1, n)
+            print(f"{v:14s} {cond:12s} WER {100 * errs / max(1, n):5.1f} %  ({errs}/{n} words)  "
+                  f"false reflexes {len(false_fires)}  {room.describe() if not room.is_clean else ''}  "
+                  f"[{time.perf_counter() - t0:.0f} s]", flush=True)
+            for ref, hyp in bad[:3]:
+                print(f"      said {ref!r}\n      heard {hyp!r}")
+    print(f"\npipeline settings: {pipeline_cfg or 'defaults'}")
+    print("WER %            " + "".join(f"{c:>13s}" for c in conditions))
+    for v in voices:
+        print(f"{v:16s} " + "".join(f"{100 * table[(v, c)]:12.1f} " for c in conditions))
+    print(f"{'mean':16s} " + "".join(f"{100 * np.mean([table[(v, c)] for v in voices]):12.1f} " for c in conditions))
+    print("by noise kind: " + "; ".join(f"{k} {100 * e / max(1, n):.1f} %" for k, (e, n) in sorted(by_kind.items())))
+    print("transcript confidence p5/p50: " + "; ".join(
+        f"{c} {np.percentile(x, 5):.2f}/{np.percentile(x, 50):.2f}" for c, x in conf.items() if x))
+    return table
 
 
 def bench_latency(synth, turns, model, threads, n_turns) -> list[float]:
@@ -252,9 +340,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-accuracy", action="store_true")
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--skip-pauses", action="store_true")
+    ap.add_argument("--rooms", action="store_true",
+                    help="word error rate per voice x room condition (clean, reverb+20db, reverb+10db) only")
+    ap.add_argument("--room-voices", default=",".join(ROOM_VOICES))
+    ap.add_argument("--room-seed", type=int, default=0)
+    ap.add_argument("--conditions", default=",".join(ROOM_CONDITIONS))
+    ap.add_argument("--pipeline", default="{}", help="PipelineConfig fields as JSON, e.g. '{\"end_of_turn_model\": false}'")
     args = ap.parse_args(argv)
 
     turns = load_turns(args.scenarios)
+    if args.rooms:
+        voices = args.room_voices.split(",")
+        print(f"{len(turns)} distinct turns from {args.scenarios}; voices {voices}; cpu count {os.cpu_count()}; "
+              f"load average {os.getloadavg()[0]:.1f}")
+        synth = TurnSynth("piper")
+        bench_rooms(synth, turns[:12] if args.quick else turns, voices, args.conditions.split(","), args.room_seed,
+                    args.threads, args.model, json.loads(args.pipeline))
+        print(f"load average now {os.getloadavg()[0]:.1f}")
+        return 0
     voices = args.voices.split(",")
     models = args.models.split(",")
     if args.quick:

@@ -91,11 +91,100 @@ def tick_error_under_speech(seconds: float = 8.0) -> dict:
             "asr_per_s": counts["asr"] / wall, "tts_per_s": counts["tts"] / wall}
 
 
+# Two people talking near the robot, about other things (written for this benchmark; the
+# tests use other lines).
+TALK_LINES = (
+    "So how was the conference in Lisbon?",
+    "Long, but the talks on the second day were really good.",
+    "Did you get to see the old town at all?",
+    "Only one evening. We had dinner by the river.",
+    "I still have to book my flights for December.",
+    "Prices go up every week, you should do it today.",
+    "Has anyone fixed the projector in room four?",
+    "No, the technician comes on Monday.",
+    "Then we'll use the small room for the review.",
+    "Fine by me. Can you send the invitation?",
+    "Sure. Do we invite the people from marketing too?",
+    "Yes, they asked to see the numbers first.",
+    "The numbers are not final until Friday though.",
+    "Then let's show last month's and say so.",
+    "Did you hear that Tom is leaving the company?",
+    "Really? I thought he just got promoted.",
+    "He is moving to Canada with his family.",
+    "Good for him. We should do something for his last day.",
+)
+
+
+def talk_not_addressed(seconds: float = 180.0, room: str = "reverb+20db", seed: int = 0) -> dict:
+    """`seconds` of two people talking, then, with no more pause than between their sentences,
+    a command: how many replies the talk got and whether the command ran. The real pipeline
+    (lockstep), the session with the rules planner and the simulated arm."""
+    import tempfile
+
+    from agent import events as ev
+    from agent.config import SessionConfig
+    from agent.session import Session
+    from agent.voice import VoiceLink
+    from sim.scenario import SceneSpec
+    from speech.asr import scene_vocabulary
+    from speech.pipeline import PipelineConfig, SpeechPipeline
+    from speech.room import Room
+    from speech.sources import ArraySource
+    from speech.synth_turns import TurnSynth
+
+    objects = [{"name": "red cup", "kind": "cup", "color": "red"}, {"name": "bin", "kind": "bin", "at": "right"},
+               {"name": "blue block", "kind": "block", "color": "blue"}]
+    synth = TurnSynth("flite:awb")
+    r = Room(room, seed)
+    voices = ("flite:awb", "nanotts:en-GB", "festival:kal")
+    parts, t, i = [np.zeros(8000, np.float32)], 0.5, 0
+    while t < seconds:
+        line = TALK_LINES[i % len(TALK_LINES)]
+        x = r.speech(synth.synth(line, voices[i % len(voices)]), key=("talk", i))
+        gap = np.zeros(int(0.25 * 16000), np.float32)
+        parts += [x, gap]
+        t += (len(x) + len(gap)) / 16000
+        i += 1
+    command = "Put the red cup in the bin."
+    parts += [r.speech(synth.synth(command, "flite:awb"), key=command), np.zeros(32000, np.float32)]
+    audio = np.concatenate(parts)
+    noise = r.noise_bed(len(audio) / 16000 + 12, key="talk")[0][: len(audio)]
+    audio = r.mic().process(audio + noise)
+    events: list = []
+    with tempfile.TemporaryDirectory() as home:
+        session = Session(SceneSpec.model_validate({"objects": objects, "seed": 1}), SessionConfig(home=Path(home)),
+                          on_event=events.append)
+        link = VoiceLink(session)
+        p = SpeechPipeline(ArraySource(audio), on_utterance=link.on_utterance, on_reflex=link.on_reflex,
+                           vocabulary=scene_vocabulary(objects) + session.registry.names(),
+                           config=PipelineConfig(lockstep=True, partials=False))
+        p.start()
+        p.wait_done(900)
+        p.stop()
+        link.wait_idle(120)
+        session.close()
+    plans = [e for e in events if isinstance(e, ev.PlanMade)]
+    heard_talk = [u.text for u in link.utterances if u.end is not None and u.end < (len(audio) - 3 * 16000) / 16000]
+    command_ran = bool(link.results) and link.results[-1].outcome == "done"
+    return {"talk_s": round(t, 1), "sentences": i, "heard": len(heard_talk), "ignored": len(link.ignored),
+            "replies": max(0, len(plans) - (1 if command_ran else 0)), "command_ran": command_ran,
+            "replied_to": [u for u in heard_talk if u not in {x.text for x in link.ignored}][:6]}
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--voices", nargs="*", default=list(VOICES))
+    ap.add_argument("--talk-only", action="store_true", help="only the talk-not-addressed measurement")
+    ap.add_argument("--talk-s", type=float, default=180.0)
     a = ap.parse_args(argv)
+    print(f"== {a.talk_s:.0f} s of talk not addressed to the robot, then a command (reverb+20db room) ==")
+    t = talk_not_addressed(a.talk_s)
+    print(f"{t['sentences']} sentences over {t['talk_s']} s: {t['heard']} transcribed, {t['ignored']} judged not for "
+          f"the robot, {t['replies']} replies (target: at most 1); the command after it "
+          f"{'ran' if t['command_ran'] else 'did NOT run'}; replied to: {t['replied_to'] or 'nothing'}")
+    if a.talk_only:
+        return
     print("== control loop at 50 Hz while speech recognition and synthesis run ==")
     r = tick_error_under_speech()
     print(f"tick error p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms, max {r['max']:.2f} ms, "

@@ -12,9 +12,11 @@ planner, `Hearing.route` decides what to do with it:
 
 A sentence is addressed to the robot when it
 - starts with a control word (stop, wait, go on: `speech.reflexes`), after fillers or not;
-- names something on the table: an object's name, kind or colour, or the table itself
-  ("I'd like both cans in the basket", "Now the blue cup");
-- has a clause that starts with a command verb ("Tidy up.", "Never mind, undo it.");
+- names something on the table: an object's name or kind, or the table itself ("I'd like
+  both cans in the basket", "Now the blue cup"); a colour alone counts only while the robot
+  works ("No, the blue one"), since "the red one was cheaper" is everyday talk;
+- has a clause that starts with a command verb ("Tidy up.", "Never mind, undo it."), or asks
+  for one ("Could you stack ...");
 - or corrects ("No, wrong one.") while the robot is working.
 While the robot waits for an answer, whatever is said is the answer. Talk about anything
 else - the weekend, the printer, lunch - is not for the robot.
@@ -43,6 +45,7 @@ FILLERS = frozenset("okay ok now then and so please alright right hey robot um u
 CONTROL = frozenset(p for p in REFLEX if " " not in p)  # the one-word reflexes of the control vocabulary
 CORRECTION = frozenset("no not wrong instead actually nope".split())
 ALWAYS_SCENE = frozenset(("table",))
+COLOURS = frozenset("red green blue yellow white black orange purple pink brown grey gray".split())
 DETERMINERS = frozenset("the a an that this each every empty both one".split())
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -63,10 +66,14 @@ def _clauses(sentence: str) -> list[list[str]]:
     return [w for w in (words_of(c) for c in re.split(r"[,;:]|\band\b|\bthen\b", sentence.lower())) if w]
 
 
-def _names_thing(words: list[str], i: int, scene_words: frozenset[str]) -> bool:
+def _names_thing(words: list[str], i: int, scene_words: frozenset[str], busy: bool = False) -> bool:
     w = words[i]
     if w == "can":  # the modal ("can you ...") unless a determiner or colour makes it the object
         return i > 0 and (words[i - 1] in DETERMINERS or words[i - 1] in scene_words)
+    if w in COLOURS:
+        # a colour alone ("the red one was cheaper") is everyday talk; it names a thing on
+        # the table with a kind beside it, or while the robot works ("no, the blue one")
+        return busy
     return w in scene_words or w.rstrip("s") in scene_words or w in ALWAYS_SCENE
 
 
@@ -78,10 +85,16 @@ def addressed(sentence: str, scene_words: frozenset[str], busy: bool = False) ->
     content = _content(words)
     if match_reflex(sentence) is not None or match_reflex(" ".join(content)) is not None:
         return True
-    if any(_names_thing(words, i, scene_words) for i in range(len(words))):
+    if any(_names_thing(words, i, scene_words, busy) for i in range(len(words))):
         return True
-    if any(_content(c)[0] in COMMAND_VERBS for c in _clauses(sentence)):
-        return True
+    for c in _clauses(sentence):
+        c = _content(c)
+        if c[0] in COMMAND_VERBS:
+            return True
+        # a request: "can you / could you / would you (please) put ..."
+        if len(c) > 2 and c[0] in ("can", "could", "would", "will") and c[1] == "you" and \
+                _content(c[2:])[0] in COMMAND_VERBS:
+            return True
     # while the robot works (or waits to go on), a control word anywhere is for it
     # ("Okay, you can continue now.")
     return busy and bool(content) and (content[0] in CORRECTION or any(w in CONTROL for w in words))

@@ -238,6 +238,23 @@ class Room:
         x = _unit(self._noise_source(kind, n, rng))
         return (x * SPEECH_RMS / 10 ** (self.preset.snr_db / 20)).astype(np.float32)
 
+    def noise_bed(self, seconds: float, key: object = "", segment_s: float = 12.0) -> tuple[np.ndarray, list[str]]:
+        """A long background that changes kind every `segment_s` (every kind of the preset in
+        a seeded order, repeated), with 0.5 s cross-fades; and the kind of each segment."""
+        n_seg = max(1, int(np.ceil(seconds / segment_s)))
+        order = list(self.preset.noise_kinds)
+        _rng(self.seed, "bed-order", key).shuffle(order)
+        kinds = [order[i % len(order)] for i in range(n_seg)]
+        seg_n, fade = int(segment_s * SAMPLE_RATE), int(0.5 * SAMPLE_RATE)
+        out = np.zeros(n_seg * seg_n + fade, np.float32)
+        ramp = np.linspace(0, 1, fade, dtype=np.float32)
+        for i, kind in enumerate(kinds):
+            x = self.noise(segment_s + 0.5, key=(key, i), kind=kind)
+            x[:fade] *= ramp
+            x[-fade:] *= ramp[::-1]
+            out[i * seg_n : i * seg_n + len(x)] += x
+        return out[: n_seg * seg_n], kinds
+
     def _noise_source(self, kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
         if kind == "pink":
             return pink_noise(n, rng)
@@ -259,6 +276,8 @@ class Room:
                 # typing in bursts: ~7 keys a second, pauses of up to 1.5 s
                 t += int(SAMPLE_RATE * (rng.exponential(0.14) if rng.random() > 0.05 else rng.uniform(0.5, 1.5)))
                 c = clicks[int(rng.integers(len(clicks)))] * rng.uniform(0.5, 1.0)
+                if t >= n:
+                    break
                 out[t : t + len(c)] += c[: len(out) - t]
             return out[:n]
         if kind == "babble":
