@@ -480,24 +480,18 @@ def row15(tmp: Path) -> tuple[bool, str]:
     from agent import events as ev
     from agent.config import SessionConfig
     from agent.session import Session
-    from agent.voice import VoiceLink
+    from agent.voice import open_voice
     from sim.predicates import check_all
     from sim.scenario import SceneSpec
-    from speech.asr import scene_vocabulary
     from speech.synth_turns import TurnSynth
-    from speech.voice import VoiceIO
 
     spec = SceneSpec.model_validate({"seed": 1, "objects": [{"name": "red cup", "kind": "cup", "color": "red"},
                                                             {"name": "bin", "kind": "bin", "at": "right"}]})
     session = Session(spec, SessionConfig(home=tmp, realtime=True))
     plans: list = []
     session.bus.subscribe(lambda e: plans.append(e) if isinstance(e, ev.PlanMade) else None)
-    link = VoiceLink(session)
-    vocab = scene_vocabulary([o.model_dump() for o in spec.objects]) + session.registry.names()
-    io_ = VoiceIO.scripted(link.on_event, vocabulary=vocab)
-    link.speak = io_.say
-    session.bus.subscribe(link._speak_event)
-    io_.start()
+    voice = open_voice(session, "scripted").start()
+    link, io_ = voice.link, voice.io
     try:
         synth = TurnSynth("piper:steady")
         gap = np.zeros(int(0.35 * 16000), np.float32)
@@ -510,7 +504,7 @@ def row15(tmp: Path) -> tuple[bool, str]:
                 break
         link.wait_idle(5)
     finally:
-        io_.stop()
+        voice.stop()
         session.close()
     done = check_all(["in(red cup, bin)"], session.robot.state())[0]
     replies = [p for p in plans if (p.say or p.question) and not p.steps]  # said something, planned nothing

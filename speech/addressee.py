@@ -31,6 +31,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
+from agent.control import REFLEX
+
 from .reflexes import match_reflex, words_of
 
 COMMAND_VERBS = frozenset(
@@ -40,7 +42,7 @@ COMMAND_VERBS = frozenset(
 )
 FILLERS = frozenset("okay ok now then and so please alright right hey robot um uh oh well also first next just "
                     "yes yeah sure never mind".split())
-CONTROL = frozenset("stop wait continue resume pause halt freeze".split())
+CONTROL = frozenset(p for p in REFLEX if " " not in p)  # the one-word reflexes of the control vocabulary
 CORRECTION = frozenset("no not wrong instead actually nope".split())
 ALWAYS_SCENE = frozenset(("table",))
 COLOURS = frozenset("red green blue yellow white black orange purple pink brown grey gray".split())
