@@ -41,11 +41,12 @@ _NUMBERS = [w for w in lx.NUMBER_WORDS if w != "one"] + [str(i) for i in range(2
 _SIMPLE = Lark(rf"""
     start: QUANT? INDEF? ART? NUM? _item*
     words: _item*
-    _item: SIDE_PHRASE | KIND | CATEGORY | COLOR | ANY | SIDE | ONE | FILLER | WORD
+    _item: ORDINAL | SIDE_PHRASE | KIND | CATEGORY | COLOR | ANY | SIDE | ONE | FILLER | WORD
     QUANT.20: {_words(lx.QUANTIFIERS)}
     INDEF.19: {_words(lx.INDEFINITES)}
     ART.18: {_words(lx.ARTICLES)}
     NUM.17: {_words(_NUMBERS)}
+    ORDINAL.16: {_words(lx.ORDINALS)}
     SIDE_PHRASE.16: {_words(p for p, _ in lx.SIDE_PHRASES)}
     KIND.15: {_words(lx.KIND_WORDS)}
     CATEGORY.14: {_words(lx.CATEGORY_WORDS)}
@@ -95,7 +96,12 @@ def read_simple(text: str) -> SimpleWords:
 
 def read_words(text: str) -> tuple[tuple[str, str], ...]:
     """Words read as the inside of a noun phrase: no determiner slots ("one of the" is "one")."""
-    return tuple((tok.type, " ".join(str(tok).split())) for tok in _SIMPLE.parse(text, start="words").children)
+    return tuple((tok.type, " ".join(str(tok).split())) for tok in word_tokens(text))
+
+
+def word_tokens(text: str) -> list[Token]:
+    """`read_words` with where each word stands in `text` (Lark tokens: type, start_pos, end_pos)."""
+    return list(_SIMPLE.parse(text, start="words").children)
 
 
 def split_coordination(text: str) -> list[str]:

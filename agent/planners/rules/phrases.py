@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from agent.planners.rules import lexicon as lx
-from agent.planners.rules.np_grammar import read_simple, read_words, split_coordination
+from agent.planners.rules.np_grammar import read_simple, read_words, split_coordination, word_tokens
 from agent.planners.rules.text import find_phrase, has_phrase, strip_punct, words
 
 EXCEPT_MARKERS = ["all except for", "all except", "all but", "except for", "except", "apart from", "other than", "excluding", "but not", "save for",
@@ -27,8 +27,6 @@ _REST = re.compile(r"^(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:rest|remainder)(?:\s+of
 # "whatever is red", "anything that is on the tray": a description of any objects at all.
 _ANY_THAT_IS = re.compile(r"^(?:whatever|what|anything|everything|all|stuff|things|all the things|the things)\s+"
                           r"(?:that\s+|which\s+)?(?:is|are)(?:\s+|$)")
-_ORDINAL = re.compile(r"\b(?P<ord>" + "|".join(sorted((re.escape(o) for o in lx.ORDINALS), key=len, reverse=True))
-                      + r")\b")
 _REMAINING_WORDS = re.compile(r"\b(?:remaining|leftover|left over|left-over)\b")
 _TOP_MARKERS = ["at the top", "on the top", "on top", "at top", "last", "as the top", "highest", "uppermost"]
 _BOTTOM_MARKERS = ["at the bottom", "on the bottom", "at bottom", "as the base", "at the base", "as base",
@@ -283,17 +281,18 @@ def _take_landmark(t: str, np: NounPhrase) -> str:
 def _take_ordinal(t: str, np: NounPhrase) -> str:
     """"the second cup from the left": an ordinal counts only with a side to count from; "the
     last cup on the right" is the one furthest right, "the last one from the left" too."""
-    m = _ORDINAL.search(t)
-    if not m:
+    tokens = word_tokens(t)
+    at = next((i for i, tok in enumerate(tokens) if tok.type == "ORDINAL"), None)
+    if at is None:
         return t
-    rest = t[m.end():]
-    sides = [sp for sp, _ in lx.SIDE_PHRASES if has_phrase(rest, sp)]
-    if not sides and not any(w in lx.SIDE_WORDS for w in words(t[:m.start()] + " " + rest)):
+    after = [str(tok) for tok in tokens[at + 1:] if tok.type == "SIDE_PHRASE"]
+    side_word = any(w in lx.SIDE_WORDS for i, tok in enumerate(tokens) if i != at for w in str(tok).split())
+    if not after and not side_word:
         return t
-    n = lx.ORDINALS[m.group("ord")]
-    counted_from = any(sp.startswith("from ") for sp in sides)
+    n = lx.ORDINALS[" ".join(str(tokens[at]).split())]
+    counted_from = any(sp.startswith("from ") for sp in after)
     np.ordinal = n if n > 0 or counted_from else 1
-    return re.sub(r"\s+", " ", t[: m.start()] + " " + rest).strip()
+    return " ".join((t[: tokens[at].start_pos] + " " + t[tokens[at].end_pos:]).split())
 
 
 def _remove(text: str, phrase: str) -> str:
