@@ -182,6 +182,11 @@ PLURAL_PRONOUNS: frozenset[str] = frozenset({"them", "those", "these", "they", "
 OTHER_PHRASES: frozenset[str] = frozenset({"the other one", "other one", "the other", "the others",
                                            "the other ones"})
 
+# Words that join the noun phrases of a list ("the trash and the can", "the fork plus the cup").
+NP_JOINERS: tuple[str, ...] = ("and", "as well as", "plus", "&")
+# Words before a list that the list makes redundant ("both the cup and the bowl").
+LIST_OPENERS: tuple[str, ...] = ("both", "either")
+
 # Words that carry no meaning for grounding inside a noun phrase.
 NP_FILLERS: frozenset[str] = frozenset({
     "please", "of", "one", "ones", "little", "big", "small", "large", "tiny", "huge", "over", "there",

@@ -9,12 +9,12 @@ import re
 from dataclasses import dataclass, field, replace
 
 from agent.planners.rules import lexicon as lx
+from agent.planners.rules.np_grammar import read_simple, read_words, split_coordination, word_tokens
 from agent.planners.rules.text import find_phrase, has_phrase, strip_punct, words
 
 EXCEPT_MARKERS = ["all except for", "all except", "all but", "except for", "except", "apart from", "other than", "excluding", "but not", "save for",
                    "but leave", "but the", "besides", "not including", "with the exception of", "minus", "aside from",
                    "excepting", "barring", "not counting", "leaving out", "leaving", "skipping", "save", "but"]
-_COORD_SPLIT = re.compile(r"\s*(?:,\s*and\s+|,\s*|\s+and\s+|\s+as well as\s+|\s+plus\s+|\s+&\s+)\s*")
 _RELATIVE = re.compile(r"\b(?:that is|which is|that are|which are|who is|thats|that)\s+")
 _LOCATION_PREFIXES = [("from", None), ("in", "in"), ("inside", "in"), ("on", "on"), ("on top of", "on"),
                       ("sitting in", "in"), ("sitting on", "on"), ("lying on", "on"), ("out of", None)]
@@ -27,8 +27,6 @@ _REST = re.compile(r"^(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:rest|remainder)(?:\s+of
 # "whatever is red", "anything that is on the tray": a description of any objects at all.
 _ANY_THAT_IS = re.compile(r"^(?:whatever|what|anything|everything|all|stuff|things|all the things|the things)\s+"
                           r"(?:that\s+|which\s+)?(?:is|are)(?:\s+|$)")
-_ORDINAL = re.compile(r"\b(?P<ord>" + "|".join(sorted((re.escape(o) for o in lx.ORDINALS), key=len, reverse=True))
-                      + r")\b")
 _REMAINING_WORDS = re.compile(r"\b(?:remaining|leftover|left over|left-over)\b")
 _TOP_MARKERS = ["at the top", "on the top", "on top", "at top", "last", "as the top", "highest", "uppermost"]
 _BOTTOM_MARKERS = ["at the bottom", "on the bottom", "at bottom", "as the base", "at the base", "as base",
@@ -110,14 +108,11 @@ def parse_np(text: str, inherit_kind: frozenset[str] = frozenset()) -> NounPhras
             if head.is_empty and marker in ("but", "but the"):
                 continue
             rest = "the " + rest if marker == "but the" else rest
-            for part in _split_coordination(rest):
+            for part in split_coordination(rest):
                 np_exceptions.append(parse_np(part, head.kinds or inherit_kind))
             head.exceptions.extend(np_exceptions)
             return head
-    parts = _split_coordination(raw)
-    if len(parts) > 1 and re.match(r"(?:both|either)\s+", parts[0]):
-        # "both the red block and the yellow block": the list itself says how many.
-        parts[0] = re.sub(r"^(?:both|either)\s+(?:of\s+)?", "", parts[0])
+    parts = split_coordination(raw)
     if len(parts) > 1:
         parsed = [_parse_simple(p, frozenset()) for p in parts]
         if all(not p.is_empty for p in parsed):
@@ -130,17 +125,6 @@ def parse_np(text: str, inherit_kind: frozenset[str] = frozenset()) -> NounPhras
                     parsed[i] = replace(p, kinds=k, one=False)
             return NounPhrase(text=raw, parts=parsed, plural=True)
     return _parse_simple(raw, inherit_kind)
-
-
-def _split_coordination(text: str) -> list[str]:
-    return [p for p in _COORD_SPLIT.split(text.strip()) if p.strip()]
-
-
-def _take_prefix(t: str, options) -> tuple[str | None, str]:
-    for opt in sorted(options, key=len, reverse=True):
-        if t == opt or t.startswith(opt + " "):
-            return opt, t[len(opt):].strip()
-    return None, t
 
 
 def _parse_simple(text: str, inherit_kind: frozenset[str]) -> NounPhrase:
@@ -203,72 +187,62 @@ def _parse_simple(text: str, inherit_kind: frozenset[str]) -> NounPhrase:
                 np.location = loc
                 t = t[:i].strip()
                 break
-    for phrase, side in sorted(lx.SIDE_PHRASES, key=lambda p: -len(p[0])):
-        if has_phrase(t, phrase):
-            np.side = side
-            t = _remove(t, phrase)
-            break
-    quant, t = _take_prefix(t, lx.QUANTIFIERS)
-    if quant:
+    said = read_simple(t)
+    # A side phrase is read before the side words: "the right cup on the left" is on the left.
+    side_phrase = next((i for i, (terminal, _) in enumerate(said.items) if terminal == "SIDE_PHRASE"), None)
+    if side_phrase is not None:
+        np.side = dict(lx.SIDE_PHRASES)[said.items[side_phrase][1]]
+    others = [item for i, item in enumerate(said.items) if i != side_phrase]
+    if said.quantifier:
         np.plural = True
-        if quant in lx.DUAL_QUANTIFIERS:
+        if said.quantifier in lx.DUAL_QUANTIFIERS:
             np.count = 2
-    indef, t2 = _take_prefix(t, lx.INDEFINITES)
-    if indef and t2:
-        np.indefinite = True
-        t = t2
-    art, t2 = _take_prefix(t, lx.ARTICLES)
-    if art and t2:
-        t = t2
-        if art in ("these", "those"):
-            np.plural = True
-    num, t2 = _take_prefix(t, [w for w in lx.NUMBER_WORDS if w != "one"] + [str(i) for i in range(2, 11)])
-    if num and t2:
-        np.count = lx.NUMBER_WORDS.get(num) or int(num)
+    # A determiner counts only with something after it ("the", "some", "two" alone are no
+    # phrase); one that does not is read as words ("one of the" is then "one").
+    number = said.number if others else None
+    article = said.article if said.number or others else None
+    indefinite = said.indefinite if said.article or said.number or others else None
+    unread = " ".join(w for w, used in ((said.indefinite, indefinite), (said.article, article),
+                                        (said.number, number)) if w and not used)
+    if unread:
+        others = list(read_words(unread)) + others
+    np.indefinite = bool(indefinite)
+    if article in ("these", "those"):
         np.plural = True
-        t = t2
+    if number:
+        np.count = lx.NUMBER_WORDS.get(number) or int(number)
+        np.plural = True
     content: list[str] = []
     kinds: set[str] = set()
-    rest = t
-    # Multi-word kind names first ("trash can" is a bin, not trash and a can).
-    for phrase in sorted(lx.KIND_WORDS, key=len, reverse=True):
-        if " " in phrase and has_phrase(rest, phrase):
-            kind, plural = lx.KIND_WORDS[phrase]
-            kinds.add(kind)
-            np.plural = np.plural or plural
-            content.extend(phrase.split())
-            rest = _remove(rest, phrase)
-    for w in words(rest):
-        if w in lx.COLOR_WORDS:
+    for terminal, w in others:
+        if terminal == "COLOR":
             np.colors += (lx.COLOR_WORDS[w],)
             content.append(w)
-        elif w in lx.KIND_WORDS:
+        elif terminal == "KIND":
             kind, plural = lx.KIND_WORDS[w]
             kinds.add(kind)
             np.plural = np.plural or plural or w in lx.MASS_NOUNS
-            content.append(w)
-        elif w in lx.CATEGORY_WORDS:
+            content.extend(w.split())
+        elif terminal == "CATEGORY":
             kinds |= lx.CATEGORY_WORDS[w]
             np.plural = np.plural or w not in lx.SINGULAR_CATEGORIES
             content.append(w)
-        elif w in lx.EVERYTHING_WORDS:
+        elif terminal == "ANY":
             np.everything = True
-            if w not in lx.SINGULAR_ANY_WORDS:
+            if w not in lx.SINGULAR_ANY_WORDS or said.quantifier:
                 np.plural = True
-            elif w in lx.SINGULAR_ANY_WORDS and quant:
-                np.plural = True
-        elif w in lx.SIDE_WORDS and np.side is None:
+        elif terminal == "SIDE" and np.side is None:
             np.side = lx.SIDE_WORDS[w]
-        elif w in ("one", "ones"):
+        elif terminal == "ONE":
             np.one = True
             np.plural = np.plural or w == "ones"
-        elif w in lx.NP_FILLERS or w in lx.ARTICLES or w in lx.INDEFINITES or w in ("everyone", "each"):
+        elif terminal == "FILLER" or w in lx.ARTICLES or w in lx.INDEFINITES or w in ("everyone", "each"):
             continue
         elif w.endswith("s") and w[:-1] in lx.COLOR_WORDS:
             continue
         else:
-            np.unknown += (w,)
-            content.append(w)
+            np.unknown += tuple(w.split())
+            content.extend(w.split())
     if kinds:
         np.kinds = frozenset(kinds)
         np.everything = False
@@ -307,17 +281,18 @@ def _take_landmark(t: str, np: NounPhrase) -> str:
 def _take_ordinal(t: str, np: NounPhrase) -> str:
     """"the second cup from the left": an ordinal counts only with a side to count from; "the
     last cup on the right" is the one furthest right, "the last one from the left" too."""
-    m = _ORDINAL.search(t)
-    if not m:
+    tokens = word_tokens(t)
+    at = next((i for i, tok in enumerate(tokens) if tok.type == "ORDINAL"), None)
+    if at is None:
         return t
-    rest = t[m.end():]
-    sides = [sp for sp, _ in lx.SIDE_PHRASES if has_phrase(rest, sp)]
-    if not sides and not any(w in lx.SIDE_WORDS for w in words(t[:m.start()] + " " + rest)):
+    after = [str(tok) for tok in tokens[at + 1:] if tok.type == "SIDE_PHRASE"]
+    side_word = any(w in lx.SIDE_WORDS for i, tok in enumerate(tokens) if i != at for w in str(tok).split())
+    if not after and not side_word:
         return t
-    n = lx.ORDINALS[m.group("ord")]
-    counted_from = any(sp.startswith("from ") for sp in sides)
+    n = lx.ORDINALS[" ".join(str(tokens[at]).split())]
+    counted_from = any(sp.startswith("from ") for sp in after)
     np.ordinal = n if n > 0 or counted_from else 1
-    return re.sub(r"\s+", " ", t[: m.start()] + " " + rest).strip()
+    return " ".join((t[: tokens[at].start_pos] + " " + t[tokens[at].end_pos:]).split())
 
 
 def _remove(text: str, phrase: str) -> str:
