@@ -653,8 +653,8 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
         except MicrophoneError as e:
             _fail(str(e))
             raise
-        for line in lines:
-            console.print(shown(line), markup=False)
+        for row in lines:
+            console.print(shown(row), markup=False)
         if not lines:
             console.print("no audio input devices found: plug in a microphone (and check that PortAudio sees it)")
         return
