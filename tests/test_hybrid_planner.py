@@ -196,3 +196,14 @@ def test_eval_reads_the_config_file_and_reports_each_turn(tmp_path):
         (turn,) = out["scenarios"][0]["planner_turns"]
         assert turn["answered_by"] == "rules" and turn["latency_total_s"] is not None
         assert "planner: by rules" in r.output and "1 turns answered by {'rules': 1}" in r.output
+
+
+def test_a_cold_turn_re_asked_from_cache_is_still_cold():
+    from agent.planners.metrics import PlanMetrics
+
+    m = PlanMetrics(planner="local", model="m", prompt_version="v")
+    m.add_usage({"prompt_tokens": 4000, "completion_tokens": 50, "prompt_tokens_details": {"cached_tokens": 0}})
+    m.add_usage({"prompt_tokens": 4100, "completion_tokens": 50, "prompt_tokens_details": {"cached_tokens": 4050}})
+    t = turn_record("local", "u", {**m.as_dict(), "latency_total_s": 90.0})
+    s = summarize_turns([t])
+    assert s["model_turn_s_cold"]["n"] == 1 and s["model_turn_s_cached"]["n"] == 0

@@ -18,6 +18,9 @@ class PlanMetrics:
     tokens_in: int | None = None  # summed over attempts, as the server reports usage
     tokens_out: int | None = None
     cached_tokens: int | None = None  # usage.prompt_tokens_details.cached_tokens, when reported
+    # The first attempt alone: whether this turn found its prompt cached (re-asks are summed above).
+    first_tokens_in: int | None = None
+    first_cached_tokens: int | None = None
     prompt_chars_stable: int = 0  # the system prompt: identical across turns, cacheable
     prompt_chars_total: int = 0  # system prompt + this turn's text (images not counted)
     images: int = 0
@@ -39,8 +42,12 @@ class PlanMetrics:
         self.tokens_in = (self.tokens_in or 0) + int(usage.get("prompt_tokens") or 0)
         self.tokens_out = (self.tokens_out or 0) + int(usage.get("completion_tokens") or 0)
         details = usage.get("prompt_tokens_details") or {}
-        if isinstance(details, dict) and details.get("cached_tokens") is not None:
-            self.cached_tokens = (self.cached_tokens or 0) + int(details["cached_tokens"])
+        cached = details.get("cached_tokens") if isinstance(details, dict) else None
+        if cached is not None:
+            self.cached_tokens = (self.cached_tokens or 0) + int(cached)
+        if self.first_tokens_in is None:
+            self.first_tokens_in = int(usage.get("prompt_tokens") or 0)
+            self.first_cached_tokens = None if cached is None else int(cached)
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)

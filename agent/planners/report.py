@@ -9,7 +9,8 @@ import numpy as np
 
 MODEL_PLANNERS = ("openai", "local", "transformers")
 _KEYS = ("attempts", "fallback", "handover", "faults", "advice", "notices", "latency_first_token_s",
-         "latency_first_step_s", "latency_total_s", "tokens_in", "cached_tokens", "tokens_out", "model")
+         "latency_first_step_s", "latency_total_s", "tokens_in", "cached_tokens", "tokens_out", "model",
+         "first_tokens_in", "first_cached_tokens")
 
 
 def who_answered(planner: str, metrics: dict[str, Any]) -> str:
@@ -75,8 +76,8 @@ def summarize_turns(turns: list[dict[str, Any]]) -> dict[str, Any]:
     for t in turns:
         by[t["answered_by"]] = by.get(t["answered_by"], 0) + 1
     model = [t for t in turns if t.get("tokens_in") is not None and not t.get("fallback")]
-    cold = [t["latency_total_s"] for t in model if (t.get("cached_tokens") or 0) < 0.5 * t["tokens_in"]]
-    warm = [t["latency_total_s"] for t in model if (t.get("cached_tokens") or 0) >= 0.5 * t["tokens_in"]]
+    cold = [t["latency_total_s"] for t in model if not _cached(t)]
+    warm = [t["latency_total_s"] for t in model if _cached(t)]
     first_step = [t["latency_first_step_s"] for t in model if t.get("latency_first_step_s") is not None]
     return {"turns": len(turns), "answered_by": dict(sorted(by.items())),
             "fallbacks": sum(1 for t in turns if t.get("fallback")),
@@ -84,6 +85,14 @@ def summarize_turns(turns: list[dict[str, Any]]) -> dict[str, Any]:
             "model_turn_s_cold": {"p50": _pct(cold, 50), "p90": _pct(cold, 90), "n": len(cold)},
             "model_turn_s_cached": {"p50": _pct(warm, 50), "p90": _pct(warm, 90), "n": len(warm)},
             "model_first_step_s": {"p50": _pct(first_step, 50), "p90": _pct(first_step, 90), "n": len(first_step)}}
+
+
+def _cached(t: dict[str, Any]) -> bool:
+    """Whether the turn's first attempt found at least half its prompt in the model's cache
+    (summed over re-asks, a cold first attempt and a cached re-ask would look half cached)."""
+    total = t.get("first_tokens_in") if t.get("first_tokens_in") is not None else t["tokens_in"]
+    cached = t.get("first_cached_tokens") if t.get("first_tokens_in") is not None else t.get("cached_tokens")
+    return (cached or 0) >= 0.5 * (total or 0) and bool(total)
 
 
 def planner_summary(results: Iterable[Any]) -> dict[str, Any]:
