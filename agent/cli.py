@@ -43,12 +43,21 @@ def _config(config_file: Optional[Path], planner: Optional[str], realtime: Optio
                           transformers_path=model_path, **extra)
         if planner_url or planner_model:
             cfg.openai = {**cfg.openai, **{k: v for k, v in (("base_url", planner_url), ("model", planner_model)) if v}}
-            if planner is None and cfg.planner == "rules":
+            if planner is None and cfg.planner in ("rules", "hybrid"):
                 cfg.planner = "openai"
         check_openai_settings(cfg, source)
     except ConfigError as e:
         _fail(str(e))
         raise
+    if model_path is not None and cfg.planner in ("local", "hybrid"):
+        cfg.local = {**cfg.local, "model_path": str(model_path)}  # a GGUF file for the local model
+    if cfg.planner == "local":  # the model file is checked now: one line, not a traceback later
+        from agent.planners.local_model import ModelUnavailable, check_gguf, default_model_path
+
+        try:
+            check_gguf(Path(cfg.local.get("model_path") or default_model_path()))
+        except ModelUnavailable as e:
+            _fail(str(e))
     _check_home(cfg.home)
     return cfg
 
@@ -69,7 +78,10 @@ def _check_home(home: Path) -> None:
 PLANNER_URL = typer.Option(None, "--planner-url", help="OpenAI-compatible endpoint, e.g. http://gpu:8000/v1 "
                            "(implies --planner openai)")
 PLANNER_MODEL = typer.Option(None, "--planner-model", help="model name as the server knows it")
-MODEL_PATH = typer.Option(None, "--model-path", help="local model folder for --planner transformers")
+PLANNER_HELP = ("hybrid (default: rules first, the local model for what they hand over), rules, openai, "
+                "local or transformers")
+MODEL_PATH = typer.Option(None, "--model-path", help="a GGUF file for --planner local (and the hybrid's model), "
+                          "or a model folder for --planner transformers")
 PERCEPTION = typer.Option(None, "--perception", help="state (simulator oracle, default) or vision (cameras)")
 ASR_MODEL = typer.Option("base", "--asr-model",
                          help='speech recognition: "base" (default), "tiny.en" (faster, less accurate), '
@@ -181,7 +193,7 @@ def do(text: str = typer.Argument(..., help="what to do, in plain English"),
        record: Optional[Path] = typer.Option(None, help="write a video of the episode (.mp4 or .gif)"),
        record_dataset: Optional[Path] = typer.Option(None, "--record-dataset",
                                                      help="write the session as a LeRobot dataset here"),
-       planner: Optional[str] = typer.Option(None, help="rules (default), openai or transformers"),
+       planner: Optional[str] = typer.Option(None, help=PLANNER_HELP),
        realtime: Optional[bool] = typer.Option(None, "--realtime/--fast", help="pace the simulator by the clock"),
        answers: Optional[Path] = typer.Option(None, help="a file with one answer per line for questions"),
        no_input: bool = typer.Option(False, "--no-input", help="never prompt; a question ends the job"),
@@ -369,7 +381,12 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
              report: Optional[Path] = typer.Option(None, help="write the JSON report here"),
              only: Optional[list[str]] = typer.Option(None, "--only", help="run only these scenario ids"),
              tag: Optional[list[str]] = typer.Option(None, "--tag", help="run only scenarios with this tag"),
-             planner: Optional[str] = typer.Option(None),
+             planner: Optional[str] = typer.Option(None, help=PLANNER_HELP),
+             config_file: Optional[Path] = typer.Option(None, "--config",
+                                                        help="TOML config file (default $HIROBOT_HOME/config.toml)"),
+             allow_fallback: bool = typer.Option(False, "--allow-fallback",
+                                                 help="with --planner openai or local, count turns another planner "
+                                                      "answered after the model failed (default: they fail)"),
              videos: Optional[Path] = typer.Option(None, help="write a video per scenario into this folder"),
              record_dataset: Optional[Path] = typer.Option(None, "--record-dataset",
                                                            help="write each scenario as a LeRobot dataset in PATH/<id>"),
@@ -381,6 +398,7 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
     """Run scenarios end to end and check the world afterwards."""
     from agent.console import ConsoleView
     from agent.evaluate import run_scenario, totals_by_tag
+    from agent.planners.report import planner_summary, planner_summary_line, turn_lines
     from sim.scenario import ScenarioError, load_scenarios
 
     try:
@@ -396,10 +414,14 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
         _fail("no scenarios to run (check --only / --tag)")
     if text and (audio_dir or room):
         _fail("--audio-dir and --room are for spoken turns: add --voice")
-    cfg = _config(None, planner, False, home=home, perception=perception, planner_url=planner_url,
+    cfg = _config(config_file, planner, False, home=home, perception=perception, planner_url=planner_url,
                   planner_model=planner_model, model_path=model_path)
     results = []
     view = ConsoleView(console) if verbose else None
+    from agent.planners.factory import PlannerPool
+    from skills.registry import load_registry
+
+    pool = PlannerPool(cfg, load_registry())  # a model loads once for all the scenarios
     kit = None
     if not text:
         from agent.evaluate_voice import SpeechKit, run_scenario_voice
@@ -424,18 +446,24 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
                                        record_dataset=record_dataset / sc.id if record_dataset else None)
             else:
                 r = run_scenario(sc, cfg, on_event=view, video=video,
-                                 record_dataset=record_dataset / sc.id if record_dataset else None)
+                                 record_dataset=record_dataset / sc.id if record_dataset else None,
+                                 allow_fallback=allow_fallback, planner=pool.planner())
             results.append(r)
             mark = "pass" if r.success else "FAIL"
             console.print(line((mark, "green" if r.success else "red"), " ", f"{sc.id:<10} {r.wall_s:6.1f} s  "
                                + ("; ".join(r.problems) if r.problems else "")))
+            for planner_line in turn_lines(r.planner_turns):
+                console.print(planner_line, markup=False, highlight=False)
     _print_eval_table(results)
     totals = totals_by_tag(results)
     out = {"mode": "text" if text else "voice",
            "voice": None if text else (f"recordings:{audio_dir}" if audio_dir else voice_name),
            "room": None if text else {"preset": room or "clean", "seed": room_seed},
+           "planner": cfg.planner, "allow_fallback": allow_fallback,
            "scenarios": [r.model_dump() for r in results], "totals": totals,
+           "planner_summary": planner_summary(results),
            "passed": sum(r.success for r in results), "total": len(results)}
+    console.print(planner_summary_line(out["planner_summary"]), markup=False, highlight=False)
     if not text:
         out["latency"] = _latency_summary(results)
         console.print(_latency_line(out["latency"]))
@@ -820,6 +848,8 @@ def run_job(job: Path = typer.Argument(..., help="a job in plain language: one i
             break
         if result.outcome not in ("done", "nothing said"):
             outcome = result.outcome
+        if result.outcome == "disk full":
+            break  # nothing more can be saved; the message says how to resume
     session.close()
     if record:
         console.print(f"video: {session.write_video(record)}", markup=False)

@@ -24,6 +24,7 @@ class Limits(BaseModel):
     steps_per_turn: int = Field(default=50, ge=1, description="steps one turn may plan")
     say_chars: int = Field(default=1000, ge=1, description="length of what the robot says in one turn")
     question_chars: int = Field(default=300, ge=1, description="length of a clarifying question")
+    questions_per_job: int = Field(default=5, ge=0, description="clarifying questions asked about one request")
     notes_per_turn: int = Field(default=5, ge=0, description="notes one turn may add")
     note_chars: int = Field(default=200, ge=1, description="length of one note")
     notes_per_session: int = Field(default=100, ge=0, description="notes one session may hold")
@@ -31,7 +32,8 @@ class Limits(BaseModel):
 
 
 class SessionConfig(BaseModel):
-    planner: Literal["rules", "openai", "transformers"] = "rules"
+    # hybrid: the rules parser first, a model for what it hands over (see agent/planners/hybrid.py).
+    planner: Literal["hybrid", "rules", "openai", "local", "transformers"] = "hybrid"
     perception: Literal["state", "vision"] = "state"
     realtime: bool = Field(default=False, description="pace the simulated world by the wall clock")
     render: bool = Field(default=False, description="render camera images every control tick")
@@ -42,6 +44,13 @@ class SessionConfig(BaseModel):
     # (base_url, model, timeout_s, stream, fallback, ...); environment variables fill the rest.
     openai: dict[str, Any] = Field(default_factory=dict)
     transformers_path: Path | None = None
+    # The [local] table: any field of agent.planners.local_backend.LocalPlannerConfig
+    # (model_path, n_ctx, n_threads, max_tokens, timeout_s, fallback, ...).
+    local: dict[str, Any] = Field(default_factory=dict)
+    # The [transformers] table: any field of agent.planners.transformers_backend.TransformersPlannerConfig.
+    transformers: dict[str, Any] = Field(default_factory=dict)
+    # Which model the hybrid planner hands over to ($HIROBOT_HYBRID_MODEL overrides).
+    hybrid_model: Literal["local", "openai", "transformers", "none"] = "local"
     limits: Limits = Field(default_factory=Limits)
     # The [policies] table: name -> {checkpoint | endpoint | plugin, ...}; see skills/policies/catalog.py.
     # The planner chooses among these names only.

@@ -50,9 +50,14 @@ class ConsoleView:
         if isinstance(e, ev.Utterance) and e.final:
             c.print(line(("you", "bold cyan"), "   ", e.text))
         elif isinstance(e, ev.PlanMade):
+            from agent.planners.report import turn_line, turn_record, who_answered
+
+            if e.metrics:  # which planner answered, fallbacks, latency and tokens: every turn
+                c.print(turn_line(turn_record(e.planner, e.utterance, e.metrics)), style="dim", markup=False,
+                        highlight=False)
             if e.steps:
-                t = Table(title=Text(f"plan ({shown(e.planner, 60)})"), show_header=True, header_style="bold",
-                          expand=False)
+                t = Table(title=Text(f"plan ({shown(who_answered(e.planner, e.metrics), 60)})"), show_header=True,
+                          header_style="bold", expand=False)
                 t.add_column("#", justify="right")
                 t.add_column("skill")
                 t.add_column("arguments")

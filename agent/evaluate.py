@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from agent import events as ev
 from agent.config import SessionConfig
+from agent.planners.report import fallback_problems, turn_record
 from agent.session import Session
 from sim.scenario import Scenario
 
@@ -45,6 +46,8 @@ class ScenarioResult(BaseModel):
     # Voice mode: what was said and what was heard, and end of speech to final transcript.
     transcripts: list[dict[str, str]] = Field(default_factory=list)
     final_transcript_s: list[float] = Field(default_factory=list)
+    # Per planner turn: who answered, fallbacks, hand-overs, latency and tokens.
+    planner_turns: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class _Turns:
@@ -75,7 +78,11 @@ class _Turns:
 
 
 def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[Any], None] | None = None,
-                 video: Path | None = None, record_dataset: Path | None = None) -> ScenarioResult:
+                 video: Path | None = None, record_dataset: Path | None = None,
+                 allow_fallback: bool = False, planner: Any | None = None) -> ScenarioResult:
+    """`allow_fallback`: under a model planner (openai, local, transformers), a turn that
+    another planner answered because the model failed fails the scenario unless this is set.
+    `planner`: one to use instead of building one from `config` (a model shared by scenarios)."""
     t_wall = time.perf_counter()
     turns = _Turns(scenario)
     steps_done = [0]
@@ -111,9 +118,12 @@ def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[
         turn = turns.take_if(lambda t: t.when == "asked")
         return turn.say if turn is not None else None
 
+    planner_turns: list[dict[str, Any]] = []
     planner_errors: list[str] = []
 
     def watch(e: Any) -> None:
+        if isinstance(e, ev.PlanMade):
+            planner_turns.append(turn_record(e.planner, e.utterance, e.metrics))
         if isinstance(e, ev.PlanMade) and e.refused and not planner_errors:
             refused[0] = True
         if isinstance(e, ev.ErrorEvent) and e.where == "planner":
@@ -125,7 +135,8 @@ def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[
     config = config.model_copy(update={"user": f"eval-{scenario.id}-{uuid.uuid4().hex[:8]}"})
     try:
         session = Session(scenario.scene, config, perturbation=scenario.perturbation, on_event=watch,
-                          on_tick=on_tick, answer=answer, video=video, record_dataset=record_dataset)
+                          on_tick=on_tick, answer=answer, video=video, record_dataset=record_dataset,
+                          planner=planner)
     except Exception as e:  # e.g. a scene the simulator cannot build: this scenario fails, the rest run
         return ScenarioResult(id=scenario.id, tags=scenario.tags, success=False, questions=0,
                               expected_questions=scenario.expect.asks, steps=0,
@@ -153,6 +164,12 @@ def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[
     if error is None and planner_errors:
         error = f"planner failed: {planner_errors[0]}"
     result = _judge(scenario, session, questions, refused[0], steps_done[0], halt, error)
+    result.planner_turns = planner_turns
+    if not allow_fallback:
+        extra = fallback_problems(planner_turns, config.planner)
+        if extra:
+            result.problems += extra
+            result.success = False
     result.wall_s = round(time.perf_counter() - t_wall, 2)
     if video is not None:
         session.write_video(video)

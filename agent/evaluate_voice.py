@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from agent import events as ev
 from agent.config import SessionConfig
+from agent.planners.report import turn_record
 from agent.evaluate import _WAIT_FOR_NOTHING_S, MOVING_DELAY_S, ScenarioResult, _judge, _Turns
 from agent.session import Session
 from agent.voice import VoiceLink, sound_tap
@@ -137,7 +138,11 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
         if turn is not None:
             play(turn.say)
 
+    planner_turns: list[dict[str, Any]] = []
+
     def watch(e: Any) -> None:
+        if isinstance(e, ev.PlanMade):
+            planner_turns.append(turn_record(e.planner, e.utterance, e.metrics))
         if isinstance(e, ev.PlanMade) and e.refused:
             m["refused"] = True
         if isinstance(e, ev.QuestionAsked):
@@ -214,6 +219,7 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
         halt["rest"] = stop_to_rest
     result = _judge(scenario, session, _questions(session), m["refused"], m["steps"], halt, error)
     result.wall_s = round(time.perf_counter() - t_wall, 2)
+    result.planner_turns = planner_turns
     result.stop_to_rest_s = None if stop_to_rest is None else round(stop_to_rest, 3)
     first_idle = next((t for text, t in played if text == scenario.turns[0].say), None)
     if m["first_motion"] is not None and first_idle is not None and first_idle.started_wall is not None:

@@ -78,19 +78,29 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
         "replanned": False,
         "outcome": None,
     }
+    # Questions are counted per request: a new request starts again from none.
+    asked = int(state.get("questions_asked", 0)) if answering else 0
     if not answering:
         out["request"] = utterance
         out["job_start"] = len(state.get("done", []))
+        out["questions_asked"] = 0
     if turn.control == "resume":
         rt.paused.clear()
     if turn.control == "stop":
         out["pending"] = []
         out["outcome"] = "stopped"
         rt.paused.clear()
+    elif turn.question and asked >= rt.limits.questions_per_job:
+        # A planner that never stops asking must not hold the job (or a script) forever.
+        rt.publish(ev.ErrorEvent(message=f"the planner asked more than {rt.limits.questions_per_job} questions "
+                                         "about one request (limits.questions_per_job)", where="limits"))
+        speak(rt, "I have asked too many questions about this; please say the whole request again.")
+        out["pending"] = []
+        out["outcome"] = "refused"
     elif turn.question:
         rt.publish(ev.QuestionAsked(text=turn.question))
         out["question"] = turn.question
-        out["questions_asked"] = int(state.get("questions_asked", 0)) + 1
+        out["questions_asked"] = asked + 1
     elif turn.refused:
         out["pending"] = []
         out["outcome"] = "planner failed" if planner_failed(turn) else "refused"

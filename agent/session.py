@@ -48,21 +48,9 @@ class JobResult:
 
 
 def make_planner(config: SessionConfig, registry: SkillRegistry) -> Planner:
-    if config.planner == "rules":
-        from agent.planners.rules import RulesPlanner
+    from agent.planners.factory import make_planner as build
 
-        return RulesPlanner()
-    if config.planner == "openai":
-        from agent.planners.openai_backend import OpenAIPlanner, OpenAIPlannerConfig
-
-        return OpenAIPlanner(OpenAIPlannerConfig.load(**config.openai), registry=registry)
-    if config.planner == "transformers":
-        from agent.planners.transformers_backend import TransformersPlanner
-
-        if config.transformers_path is None:
-            raise ValueError("the transformers planner needs a model folder: pass --model-path PATH")
-        return TransformersPlanner(config.transformers_path, registry=registry)
-    raise ValueError(f"unknown planner {config.planner!r}")
+    return build(config, registry)
 
 
 def make_perception(config: SessionConfig, robot: Any):
@@ -139,7 +127,9 @@ class Session:
                                perception=self.perception, publish=self.bus.publish,
                                start_positions=start_positions, inbox=Inbox(), snapshot=self._snapshot,
                                limits=self.config.limits)
-        if self.config.planner != "rules" and hasattr(robot, "render"):
+        from agent.planners.factory import wants_images
+
+        if wants_images(self.config) and hasattr(robot, "render"):
             self.runtime.camera_frames = lambda: camera_data_urls(self.robot)
         from perception.changes import ChangeWatcher
 
@@ -217,8 +207,8 @@ class Session:
         if hasattr(s.robot, "model"):
             from sim.persist import latest_world, load_world
 
-            world = latest_world(d, len(s.state().get("done", [])))
-            if world is not None:
+            world = latest_world(d, len(s.state().get("done", []))) or (d / "world.npz")  # older sessions
+            if world.exists():
                 load_world(s.robot, world)
         # Changes are noticed against the world as restored, not as the scene file laid it out.
         s.runtime.watcher.reset(s.perception.scene())

@@ -3,6 +3,7 @@ validate, and every object an argument names must be in the scene."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from pydantic import ValidationError
@@ -77,6 +78,7 @@ _ABOUT_THE_ROBOT = re.compile(
     r"|[{}\[\]<>`$|;\\]|://|\.\w+\(|\bos\.|\brm\s+-", re.I)
 
 
+@functools.lru_cache(maxsize=1)
 def _place_words() -> frozenset[str]:
     from agent.planners.rules import lexicon as lx
 

@@ -446,12 +446,18 @@ def row14(tmp: Path) -> tuple[bool, str]:
     from perception.soundsynth import colored_noise
 
     rng = np.random.default_rng(0)
-    pink = colored_noise(rng, 6.0, exponent=1.0, level=0.1)
-    white = colored_noise(rng, 6.0, exponent=0.0, level=0.1)
-    bursts = (np.arange(white.size) % int(0.4 * 16000)) < int(0.1 * 16000)  # 0.1 s on, 0.3 s off
-    # A microphone overdriven by room noise: the signal hard-clipped at full scale.
-    clipped = {"pink noise": np.clip(20 * pink / np.abs(pink).max(), -1, 1),
-               "white noise bursts": np.clip(20 * white * bursts / np.abs(white).max(), -1, 1)}
+    t = np.arange(16000 * 6) / 16000
+
+    def noise(exponent: float) -> np.ndarray:
+        x = colored_noise(rng, 6.0, exponent=exponent, level=0.1)
+        return x / np.abs(x).max()
+
+    # A microphone overdriven by room noise: steady or slowly swelling noise, hard-clipped at
+    # full scale (no sudden onset, nothing struck or broken).
+    clipped = {"pink noise": np.clip(20 * noise(1.0), -1, 1),
+               "swelling pink noise": np.clip(20 * noise(1.0) * (1 + 0.5 * np.sin(2 * np.pi * 0.7 * t)), -1, 1),
+               "white noise": np.clip(20 * noise(0.0), -1, 1),
+               "brown noise": np.clip(20 * noise(2.0), -1, 1)}
     detector = SoundEventDetector()
     found = {name: [c.kind for c in detector.cues(x.astype(np.float32))] for name, x in clipped.items()}
     return not any(found.values()), "cues from 6 s of clipped " + "; ".join(
@@ -503,7 +509,9 @@ def row15(tmp: Path) -> tuple[bool, str]:
     done = check_all(["in(red cup, bin)"], session.robot.state())[0]
     replies = [p for p in plans if (p.say or p.question) and not p.steps]  # said something, planned nothing
     heard = "; ".join(repr(p.utterance[:60]) for p in plans)
-    return done and not replies, f"replies to talk not addressed to the robot: {len(replies)}; the command after it " \
+    said = "; ".join(repr((p.question or p.say)[:60]) for p in replies)
+    return done and not replies, f"replies to talk not addressed to the robot: {len(replies)}" \
+                                 f"{' (' + said + ')' if said else ''}; the command after it " \
                                  f"{'was run' if done else 'was not run'} (planned from: {heard or 'nothing'})"
 
 

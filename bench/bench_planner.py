@@ -1,7 +1,15 @@
-"""Benchmark of the `openai` planner's client side against the local stub server.
+"""Benchmarks of the planners.
 
-    python -m bench.bench_planner [--n 5] [--rate 50]
+    python -m bench.bench_planner [--n 5] [--rate 50]         # the client side, against a stub
+    python -m bench.bench_planner --models [--only ID ...]    # real models on the public scenarios
 
+`--models` (`make bench-planner`) loads the local model (Qwen2.5-Coder-1.5B Q4_K_M by default,
+`--model-path` for another GGUF) once and runs the public scenarios through `--planner local`
+alone and through the hybrid default, printing per tag the scenarios passed, the fallbacks,
+and model turn latency p50/p90 cold (the system prompt not yet in the KV cache) and cached.
+A turn the model did not answer (a fallback) fails its scenario under `local`.
+
+The stub part prints medians over N calls of:
 Prints medians over N calls of:
 - client overhead: time plan() took minus the time the server spent on the request
   (prompt rendering, JSON encoding, HTTP, SSE parsing, incremental JSON, validation),
@@ -70,11 +78,63 @@ def prefix_report() -> str:
             f"text; a camera frame adds image tokens (e.g. ~300-1200 for Qwen2.5-VL) to the per-turn part")
 
 
+def run_models(only: list[str] | None, model_path: str | None, planners: list[str]) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from agent.config import SessionConfig
+    from agent.evaluate import run_scenario, totals_by_tag
+    from agent.planners.factory import PlannerPool
+    from agent.planners.local_backend import default_threads
+    from agent.planners.report import planner_summary, planner_summary_line
+    from sim.scenario import load_scenarios
+    from skills.registry import load_registry
+
+    public = Path(__file__).resolve().parents[2] / "shared" / "eval" / "public.jsonl"
+    if not public.exists():
+        public = Path(__file__).resolve().parents[1] / ".." / "shared" / "eval" / "public.jsonl"
+    scenarios = load_scenarios(public)
+    if only:
+        scenarios = [s for s in scenarios if s.id in set(only)]
+    # No warm-up: the first model turn of each run is measured cold, the rest with the
+    # system prompt in the KV cache.
+    local = {"warm_up": False, **({"model_path": model_path} if model_path else {})}
+    print(f"{len(scenarios)} public scenarios; llama.cpp threads {default_threads()}; model "
+          f"{model_path or 'Qwen2.5-Coder-1.5B-Instruct Q4_K_M (default)'}", flush=True)
+    for name in planners:
+        with tempfile.TemporaryDirectory() as home:
+            cfg = SessionConfig(home=Path(home), planner=name, local=local, hybrid_model="local")
+            pool = PlannerPool(cfg, load_registry())
+            results = []
+            t0 = time.perf_counter()
+            try:
+                for sc in scenarios:
+                    r = run_scenario(sc, cfg, planner=pool.planner())
+                    results.append(r)
+                    who = ",".join(sorted({t["answered_by"] for t in r.planner_turns}))
+                    print(f"  {name:6} {'pass' if r.success else 'FAIL'} {sc.id:<10} {r.wall_s:6.1f} s  by {who}  "
+                          + ("; ".join(r.problems)[:160] if r.problems else ""), flush=True)
+            finally:
+                pool.close()
+        passed = sum(r.success for r in results)
+        print(f"== {name}: {passed}/{len(results)} public scenarios passed in {time.perf_counter() - t0:.0f} s")
+        for tag, t in totals_by_tag(results).items():
+            print(f"   {tag:<22} {t['passed']}/{t['total']}")
+        print("   " + planner_summary_line(planner_summary(results)), flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.bench_planner")
     ap.add_argument("--n", type=int, default=5, help="calls per configuration")
     ap.add_argument("--rate", type=float, default=50.0, help="stub tokens per second")
+    ap.add_argument("--models", action="store_true", help="run the public scenarios through the local model")
+    ap.add_argument("--only", nargs="*", help="with --models: only these scenario ids")
+    ap.add_argument("--model-path", default=None, help="with --models: a GGUF file instead of the default")
+    ap.add_argument("--planners", nargs="*", default=["local", "hybrid"], help="with --models: which planners")
     args = ap.parse_args(argv)
+    if args.models:
+        run_models(args.only, args.model_path, args.planners)
+        return
     tokens = len(REPLY) // 4
     print(f"reply: {len(REPLY)} chars = {tokens} stub tokens; paced at {args.rate:g} tokens/s")
     print(prefix_report())

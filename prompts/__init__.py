@@ -16,7 +16,7 @@ from typing import Any
 
 import jinja2
 
-VERSION = "planner-1"
+VERSION = "planner-2"
 
 _PACKAGE = "prompts"
 

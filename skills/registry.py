@@ -43,7 +43,8 @@ class SkillRegistry:
     origins: dict[str, str] = field(default_factory=dict)  # name -> "builtin" or the distribution
     problems: list[str] = field(default_factory=list)  # plugins that could not be loaded, and why
 
-    entries: dict[str, dict] = field(default_factory=dict)  # name -> catalogue entry, built once
+    # name -> (the skill class, its catalogue entry): built once per class, not every turn.
+    entries: dict[str, tuple[type, dict]] = field(default_factory=dict)
 
     def add(self, skill: type[Skill], origin: str = "code") -> None:
         """Add a skill that checks out (see `skill_problems`); raise TypeError naming what does not."""
@@ -57,7 +58,7 @@ class SkillRegistry:
             return
         self.skills[skill.name] = skill
         self.origins[skill.name] = origin
-        self.entries[skill.name] = skill.catalogue_entry()
+        self.entries[skill.name] = (skill, skill.catalogue_entry())
 
     def get(self, name: str) -> type[Skill]:
         try:
@@ -72,7 +73,14 @@ class SkillRegistry:
         return sorted(self.skills)
 
     def catalogue(self) -> list[dict]:
-        return [self.entries[n] for n in self.names()]
+        return [self._entry(n) for n in self.names()]
+
+    def _entry(self, name: str) -> dict:
+        skill = self.skills[name]
+        cached = self.entries.get(name)
+        if cached is None or cached[0] is not skill:  # replaced in place (a configured variant)
+            cached = self.entries[name] = (skill, skill.catalogue_entry())
+        return cached[1]
 
 
 SKILL_NAME = re.compile(r"[a-z][a-z0-9_]{0,47}")

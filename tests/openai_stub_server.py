@@ -278,8 +278,10 @@ def _make_handler(stub: StubServer) -> type[BaseHTTPRequestHandler]:
             if (body.get("stream_options") or {}).get("include_usage") and stub.kind != "llama_cpp":
                 event({"id": "chatcmpl-stub", "object": "chat.completion.chunk", "model": model, "choices": [],
                        "usage": stub._usage(body, len(tokens))})
-            event("[DONE]")
+            # Stamped before the last event: a client returns on [DONE], and a test reading the
+            # timing right after must find it set.
             timing.done = time.monotonic()
+            event("[DONE]")
 
         def _send_json(self, status: int, payload: dict[str, Any]) -> None:
             self._send_raw(status, json.dumps(payload).encode(), "application/json")

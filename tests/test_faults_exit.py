@@ -109,3 +109,18 @@ def test_resume_of_a_job_left_unfinished_exits_non_zero(home, tmp_path):
     s.close()
     r = runner.invoke(app, ["resume", "asks", "--no-input"])
     assert r.exit_code == 1, r.output
+
+
+def test_eval_does_not_count_a_failed_planner_as_a_refusal(tmp_path):
+    from agent.evaluate import run_scenario
+    from sim.scenario import parse_scenario_line
+
+    sc = parse_scenario_line(json.dumps({
+        "id": "refuse", "scene": {"objects": [{"name": "red cup", "kind": "cup", "color": "red"}]},
+        "turns": [{"say": "put the banana in the bin"}], "expect": {"refuses": True}}))
+    cfg = SessionConfig(home=tmp_path, planner="openai",
+                        openai={"base_url": "http://127.0.0.1:9/v1", "model": "m", "fallback": "none",
+                                "max_retries": 0, "connect_timeout_s": 0.5})
+    r = run_scenario(sc, cfg)
+    assert not r.success
+    assert r.error and "planner failed" in r.error

@@ -115,3 +115,21 @@ def test_an_instruction_already_in_memory_is_not_given_to_a_new_session(tmp_path
     seen = [n.text for n in s.planner.inputs[0].notes]
     s.close()
     assert seen == ["cans go in the basket"]
+
+
+def test_a_planner_that_never_stops_asking_is_cut_off(tmp_path):
+    from agent.schema import PlannerTurn as Turn
+
+    s = _session(tmp_path, lambda inp: Turn(question="which one?"), limits={"questions_per_job": 3})
+    answers = []
+
+    def answer(question):
+        answers.append(question)
+        if len(answers) > 20:
+            raise RuntimeError("still asking after 20 answers")
+        return "the red one"
+
+    r = s.say("move it", answer=answer)
+    s.close()
+    assert len(r.questions) == 3
+    assert r.outcome == "refused" and any("limits.questions_per_job" in e for e in r.errors)

@@ -4,7 +4,7 @@ working for `hirobot skills` and `hirobot do`."""
 from __future__ import annotations
 
 import json
-from typing import Callable
+from typing import Callable, Literal
 from types import SimpleNamespace
 
 import pytest
@@ -83,3 +83,28 @@ def test_do_still_works_with_the_rules_planner(broken_plugins, tmp_path):
                                              {"name": "bin", "kind": "bin", "at": "right"}], "seed": 1}))
     r = runner.invoke(app, ["do", "put the red cup in the bin", "--scene", str(scene)])
     assert r.exit_code == 0, (r.output, repr(r.exception))
+
+
+def test_the_catalogue_is_built_once_and_follows_a_skill_replaced_in_place():
+    reg = registry_module.SkillRegistry()
+    first = _skill(name="probe")
+    reg.add(first, origin="test")
+    calls = []
+    real = first.catalogue_entry.__func__
+
+    def counting(cls):
+        calls.append(cls)
+        return real(cls)
+
+    first.catalogue_entry = classmethod(counting)
+    for _ in range(3):
+        reg.catalogue()
+    assert calls == [], "the entry made when the skill was added is reused"
+
+    class Narrower(BaseModel):
+        object: Literal["red cup"]
+
+    reg.skills["probe"] = _skill(name="probe", Args=Narrower)  # a configured variant, as policies do
+    (entry,) = reg.catalogue()
+    assert entry["args"]["properties"]["object"].get("const") == "red cup" or \
+        entry["args"]["properties"]["object"].get("enum") == ["red cup"]

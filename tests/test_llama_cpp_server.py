@@ -39,7 +39,7 @@ def server():
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(MODEL), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "8192", "--n_threads", "2", "--verbose", "false"],
+         "--port", str(port), "--n_ctx", "8192", "--n_threads", "1", "--verbose", "false"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}/v1"

@@ -145,7 +145,10 @@ def test_request_shape_schema_images_and_key(stubs, planners):
     rf = body["response_format"]
     assert rf["type"] == "json_schema" and rf["json_schema"]["name"] == "planner_turn"
     schema = rf["json_schema"]["schema"]
-    assert schema["required"][-1] == "steps" and "steps" in schema["properties"]
+    # One kind of turn each: a plan, a question, a refusal, a control command; every field required, steps last.
+    kinds = schema["anyOf"]
+    assert len(kinds) == 4 and all(k["required"][-1] == "steps" and "steps" in k["properties"] for k in kinds)
+    assert [k["properties"]["refused"]["const"] for k in kinds] == [False, False, True, False]
     variants = schema["$defs"]["PlanStep"]["anyOf"]
     assert sorted(v["properties"]["skill"]["enum"][0] for v in variants) == ["home", "place", "put_back"]
     assert "guided_json" not in json.dumps(body)

@@ -50,7 +50,7 @@ def test_llama_cpp_server_is_detected_and_asked_the_way_it_takes(made):
     assert turn.steps == [RED_TO_BIN, BLOCK_TO_TRAY]
     assert p.server_kind == "llama_cpp" and p.response_mode == "json_object" and p.images is False
     (req,) = stub.requests
-    assert req["response_format"]["type"] == "json_object" and req["response_format"]["schema"]["properties"]["steps"]
+    assert req["response_format"]["type"] == "json_object" and req["response_format"]["schema"]["anyOf"][0]["properties"]["steps"]
     assert all(isinstance(m["content"], str) for m in req["messages"])  # no image parts for a text model
     assert req["model"] == "/models/qwen.gguf"
     assert p.last_metrics["fallback"] is None and not p.last_metrics["notices"]
@@ -197,3 +197,12 @@ def test_pause_while_a_step_runs_is_accepted(made):
     p = planner(stub, fallback="none")
     turn = p.plan(planner_input("Wait.", running=RED_TO_BIN))
     assert turn.control == "pause" and p.last_metrics["attempts"] == 1
+
+
+def test_a_control_turn_that_also_refuses_is_reasked(made):
+    server, planner = made
+    stub = server(scripted(turn_json([], control="stop", refused=True, say="No."),
+                           turn_json([], control="stop", say="Stopping.")))
+    p = planner(stub, fallback="none")
+    turn = p.plan(planner_input("Stop!", running=RED_TO_BIN))
+    assert turn.control == "stop" and not turn.refused and p.last_metrics["attempts"] == 2

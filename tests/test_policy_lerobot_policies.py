@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+pytest.importorskip("lerobot", reason="runs in .venv-lerobot (make test builds it)")
 import torch
 from lerobot.common.control_utils import predict_action
 from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 
-from skills.api import Action, Outcome
 from skills.policies.base import PolicyError
 from skills.policies.lerobot_policy import load_checkpoint
 from tests.lerobot_checkpoints import STATE_DIM, SIZE, save_act, save_diffusion
@@ -121,3 +122,50 @@ def test_an_asked_for_gpu_that_is_absent_is_an_error_not_a_silent_cpu(tmp_path):
     with pytest.raises(PolicyError, match="no CUDA GPU"):
         load_checkpoint(folder, device="cuda")
     assert load_checkpoint(folder).metadata.device == "cpu"  # auto: CUDA when present, else the CPU
+
+
+def test_a_served_checkpoint_reports_its_device_and_timings(tmp_path):
+    from skills.policies.registry import load_source
+    from skills.policies.remote import RemotePolicy
+    from skills.policies.serve import PolicyServer
+
+    local = load_source(str(save_act(tmp_path / "act")), device="cpu")  # what `serve-policy FOLDER --device cpu` loads
+    server = PolicyServer(local, port=0)
+    port = server.start_in_thread()
+    remote = RemotePolicy(f"ws://127.0.0.1:{port}")
+    try:
+        assert remote.metadata.device == "cpu" and remote.metadata.action_horizon == 8
+        obs = observations(1)[0]
+        out = remote.infer(obs)
+        assert out["device"] == "cpu" and out["server_timing"]["infer_ms"] > 0
+        assert set(out["policy_timing"]) == {"preprocess_ms", "model_ms", "postprocess_ms"}
+        np.testing.assert_allclose(out["actions"], local.infer(obs)["actions"], atol=1e-6)
+    finally:
+        remote.close()
+        server.stop()
+
+
+def test_the_steps_instruction_reaches_the_policy_through_lerobots_tokenizer_step(tmp_path):
+    """A language-conditioned checkpoint's saved preprocessor holds LeRobot's tokenizer step
+    (SmolVLA's and pi0's do); hirobot's instruction becomes its language tokens. The tokenizer
+    is a small word-level one saved to disk (no model hub here)."""
+    pytest.importorskip("transformers")
+    from lerobot.processor import PolicyProcessorPipeline, TokenizerProcessorStep
+    from lerobot.utils.constants import OBS_LANGUAGE_TOKENS
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    words = ["[PAD]", "[UNK]", "put", "the", "cube", "in", "bowl", "pick", "up"]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]").save_pretrained(tmp_path / "tok")
+    folder = save_act(tmp_path / "act")
+    pre = PolicyProcessorPipeline.from_pretrained(str(folder), config_filename="policy_preprocessor.json")
+    pre.steps.insert(1, TokenizerProcessorStep(tokenizer_name=str(tmp_path / "tok"), max_length=8))
+    pre.save_pretrained(str(folder))
+
+    policy = load_checkpoint(folder, device="cpu")
+    obs = {**observations(1)[0], "prompt": "put the cube in the bowl"}
+    tokens = policy._preprocess(obs)[OBS_LANGUAGE_TOKENS]
+    assert tokens.tolist() == [[2, 3, 4, 5, 3, 6, 0, 0]]
+    assert policy.infer(obs)["actions"].shape == (8, STATE_DIM)

@@ -11,6 +11,8 @@ import json
 
 import numpy as np
 import pytest
+
+pytest.importorskip("lerobot", reason="runs in .venv-lerobot (make test builds it)")
 import torch
 from lerobot.common.control_utils import predict_action
 from lerobot.configs.policies import PreTrainedConfig
@@ -114,7 +116,7 @@ def _planner_stub(policy_name):
     return start_stub_server(lambda request: json.dumps(turn))
 
 
-def _do(tmp_path, monkeypatch, policy_name):
+def _do(tmp_path, monkeypatch, policy_name, *extra):
     from agent.cli import app
 
     folder = save_act(tmp_path / "act", dim=len(MOTORS))
@@ -127,17 +129,25 @@ def _do(tmp_path, monkeypatch, policy_name):
     try:
         result = CliRunner().invoke(app, ["do", "pick up the cube", "--robot", "hirobot_fake_arm", "--robot-port",
                                           "/dev/ttyFAKE", "--planner-url", url, "--planner-model", "stub",
-                                          "--config", str(config), "--no-input"])
+                                          "--config", str(config), "--no-input", *extra])
     finally:
         stop()
     return result, FakeArm.made[-1]
 
 
 def test_hirobot_do_runs_a_configured_policy_on_the_arm(tmp_path, monkeypatch):
-    result, fake = _do(tmp_path, monkeypatch, "act-arm")
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
+    result, fake = _do(tmp_path, monkeypatch, "act-arm", "--record-dataset", str(tmp_path / "session"))
     assert fake.config.port == "/dev/ttyFAKE" and not fake.is_connected  # connected, then let go at the end
     assert len(fake.sent) >= 10, result.output  # the policy moved the arm (a second of wall-clock ticks)
     assert "act-arm" in result.output
+    # the session on the arm, recorded by LeRobot's own writer, loads in LeRobot
+    ds = LeRobotDataset("local/session", root=tmp_path / "session")
+    assert ds.num_episodes == 1 and len(ds) >= 10 and ds[0]["task"] == "pick up the cube"
+    # in the arm's own units, as LeRobot records it: the first state is the arm's start pose in degrees
+    np.testing.assert_allclose(ds[0]["observation.state"].numpy(), [0.0, -30.0, 45.0, 0.0, 0.0, 10.0], atol=1e-4)
+    np.testing.assert_allclose(ds[0]["action"].numpy(), [fake.sent[0][f"{m}.pos"] for m in MOTORS], atol=1e-3)
 
 
 def test_hirobot_do_refuses_a_policy_the_configuration_does_not_name(tmp_path, monkeypatch):
@@ -147,3 +157,17 @@ def test_hirobot_do_refuses_a_policy_the_configuration_does_not_name(tmp_path, m
     # the planner's step was rejected with the names there are (and the planner asked again)
     assert "argument policy: Input should be 'act-arm' or 'learned-place'" in log.read_text()
     assert "0 step(s) done" in result.output
+
+
+def test_a_real_so101_without_its_hardware_is_one_clear_error(tmp_path, monkeypatch):
+    """LeRobot's own so101_follower, built by its factory, on a port with nothing behind it."""
+    from agent.cli import app
+
+    monkeypatch.setenv("HIROBOT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HF_LEROBOT_CALIBRATION", str(tmp_path / "calibration"))
+    result = CliRunner().invoke(app, ["do", "pick up the cube", "--robot", "so101_follower",
+                                      "--robot-port", str(tmp_path / "ttyACM0")])
+    assert result.exit_code == 2
+    assert "could not start the so101_follower robot" in result.output and "Traceback" not in result.output
+    unknown = CliRunner().invoke(app, ["do", "x", "--robot", "so102_follower"])
+    assert unknown.exit_code == 2 and "so101_follower" in unknown.output  # the known types are listed

@@ -159,3 +159,24 @@ def test_held_out_sets_are_never_acted_on_wrongly(name):
         if outcome.verdict == "acted_wrongly":
             wrong.append(f"{sc.id}: {outcome.detail}")
     assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("name", ["paraphrased.jsonl", "hardening.jsonl", "generalization.jsonl", "unseen.jsonl"])
+def test_the_projects_own_scenarios_are_right_or_handed_over(name):
+    """What the rules read right alone they still read right with hand-over on, or hand over
+    (never a new wrong answer, never a refusal or question in place of a right answer)."""
+    bad = []
+    for sc in load_scenarios(SCENARIOS / name):
+        outcome = judge(sc, lambda: RulesPlanner(handover=True))
+        if outcome.verdict not in ("right", "handed_over"):
+            bad.append(f"{sc.id}: {outcome.verdict} {outcome.detail}")
+    assert not bad, "\n".join(bad)
+
+
+def test_the_public_scenarios_are_answered_by_the_rules_without_hand_over():
+    from tests.test_rules_planner_public import SCENARIOS as PUBLIC
+
+    if not PUBLIC:
+        pytest.skip("no public scenario file")
+    handed = [sc.id for sc in PUBLIC if judge(sc, lambda: RulesPlanner(handover=True)).verdict != "right"]
+    assert not handed

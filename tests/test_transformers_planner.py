@@ -167,3 +167,87 @@ def test_bad_answer_is_reasked_once_then_accepted(model_dir):
     assert turn.steps == [BLOCK_TO_TRAY]
     m = p.last_metrics
     assert m["attempts"] == 2 and "purple vase" in m["faults"][0]
+
+
+# -- a text-only model whose chat template takes only strings (as Qwen2.5's does) ----------------
+
+STRING_ONLY_TEMPLATE = (
+    "{% for m in messages %}{{ '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+
+@pytest.fixture(scope="module")
+def text_model_dir(tmp_path_factory):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-text-lm")
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<pad>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator([turn_json([RED_TO_BIN, BLOCK_TO_TRAY]), "Put the red cup in the bin."], trainer)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>")
+    tokenizer.chat_template = STRING_ONLY_TEMPLATE
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=8192,
+                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+                         pad_token_id=tokenizer.pad_token_id)
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+def test_the_string_only_template_would_fail_on_parts(text_model_dir):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(text_model_dir, local_files_only=True)
+    with pytest.raises(TypeError):  # what every turn used to do with such a model
+        tok.apply_chat_template([{"role": "user", "content": [{"type": "text", "text": "hi"}]}], tokenize=False)
+
+
+def test_text_only_model_gets_strings_and_its_answer_is_used(text_model_dir, jpeg_url):
+    probe = _planner(text_model_dir)
+    assert probe.sees_images is False
+    answer = turn_json([RED_TO_BIN, BLOCK_TO_TRAY])
+    force = ForceAnswers(probe.tokenizer, answer)
+    p = _planner(text_model_dir, generate_kwargs={"logits_processor": transformers.LogitsProcessorList([force])},
+                 max_new_tokens=len(probe.tokenizer.encode(answer)) + 4, fallback="none")
+    turn = p.plan(planner_input(images={"front": jpeg_url}))  # a frame a text model cannot take is left out
+    assert turn.steps == [RED_TO_BIN, BLOCK_TO_TRAY]
+    assert p.last_metrics["attempts"] == 1 and p.last_metrics["fallback"] is None
+
+
+def test_system_prompt_cache_is_reused_and_changes_nothing(text_model_dir):
+    cached = _planner(text_model_dir, fallback="ask", max_retries=0, max_new_tokens=12)
+    plain = _planner(text_model_dir, fallback="ask", max_retries=0, max_new_tokens=12, prefix_cache=False)
+    answers = {}
+    for name, p in (("cached", cached), ("plain", plain)):
+        texts = []
+        for u in ("Put the red cup in the bin.", "Put the green block on the tray."):
+            hf, _ = __import__("agent.planners.transformers_backend", fromlist=["x"]).to_hf_messages(
+                __import__("agent.planners.prompting", fromlist=["x"]).build_prompt(
+                    planner_input(u), planner_input(u).skills, with_images=False).openai_messages(), 448, as_text=True)
+            reply = p.generate([{"role": m["role"], "content": m["content"]} for m in hf], lambda s: None)
+            texts.append((reply.text, reply.usage["prompt_tokens_details"]["cached_tokens"], reply.usage["prompt_tokens"]))
+        answers[name] = texts
+    # Greedy decoding from a restored cache writes exactly what a full evaluation writes.
+    assert [t for t, _, _ in answers["cached"]] == [t for t, _, _ in answers["plain"]]
+    (_, c1, _), (_, c2, n2) = answers["cached"]
+    assert c1 == 0 and 0 < c2 < n2  # the first turn paid for the prefix; the second reused it
+    assert all(c == 0 for _, c, _ in answers["plain"])
+
+
+def test_cancel_stops_generate(text_model_dir):
+    import threading
+
+    from agent.planners.base import PlannerCancelled
+
+    p = _planner(text_model_dir, max_new_tokens=2000)
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(PlannerCancelled):
+        p.plan(planner_input(), cancel=cancel)

@@ -1,9 +1,13 @@
-"""The `openai` planner: any OpenAI-compatible chat completions endpoint, first of all
-`vllm serve` of a vision-language model.
+"""The `openai` planner: any OpenAI-compatible chat completions endpoint: `vllm serve` of a
+vision-language model in production, llama.cpp's server (llama-cpp-python's or the upstream
+`llama-server`) on a CPU.
 
 One call of `plan()`:
 1. renders the prompt (stable system prompt first, this turn last; see `prompting`),
-2. asks for a `response_format` json_schema answer (see `turn_schema`), streaming or not,
+2. asks for an answer in the structured-output mode the server takes (json_schema for vLLM,
+   json_object with a schema for llama.cpp, or none; see `turn_schema`), streaming or not;
+   the server's kind is read once from GET /models, and a mode or camera frames the server
+   rejects are stepped down once and said (see `_step_down`),
 3. while streaming, hands each step to `on_step` as soon as it is complete and valid,
 4. checks the whole answer (skills, objects, arguments); on a transport fault asks again the
    same way, on a bad answer asks again with the problems appended, at most `max_retries`
@@ -314,8 +318,8 @@ class OpenAIPlanner:
             self._system = system_prompt(skills)
             self._schema = turn_schema(skills, per_skill=self.config.schema_per_skill, strict=self.config.strict_schema)
             self._rendered_for = key
-        # Images are attached when sending, so a step-down mid-call takes effect on the next attempt.
-        return build_prompt(inp, skills, with_images=True, system=self._system)
+        # A step-down during this call also strips the frames from its later requests (`_body`).
+        return build_prompt(inp, skills, with_images=self.images, system=self._system)
 
     def _body(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         cfg = self.config

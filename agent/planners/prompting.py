@@ -15,10 +15,28 @@ from typing import Any
 
 import prompts
 from agent.schema import DialogueTurn, PlannerInput, PlanStep, SceneObject, SkillInfo
+from sim.scenario import CONTAINERS, SURFACES
 
-CONTAINER_KINDS = frozenset({"bin", "basket", "tray"})
 # Objects within this many metres of the robot's centre line are not called left or right.
 _SIDE_DEADBAND_M = 0.08
+
+
+def relation_for(kind: str) -> str | None:
+    """The relation an object of `kind` takes as a target, from the one knowledge module the
+    simulator and the rules parser read too: "in" a container, "on" a surface."""
+    if kind in CONTAINERS:
+        return "in"
+    if kind in SURFACES:
+        return "on"
+    return None
+
+
+def kinds_rule() -> str:
+    """The prompt's rule about containers and surfaces, written from the knowledge module."""
+    containers = ", ".join(sorted(CONTAINERS))
+    surfaces = ", ".join(sorted(SURFACES))
+    return (f'Containers ({containers}) take relation "in"; surfaces ({surfaces}) take "on" (stacking on a '
+            f'block is "on")')
 
 
 def step_text(step: PlanStep) -> str:
@@ -38,9 +56,12 @@ def object_line(o: SceneObject) -> str:
         parts.append("held")
     elif o.graspable:
         parts.append("graspable")
-    if o.kind in CONTAINER_KINDS:
-        parts.append("container")
-    elif not o.graspable:
+    relation = relation_for(o.kind)
+    if relation == "in":
+        parts.append("container: things go in it")
+    elif relation == "on":
+        parts.append("surface: things go on it")
+    if not o.graspable and not o.held:
         parts.append("cannot be lifted")
     if o.inside:
         parts.append(f"in {o.inside}")
@@ -71,9 +92,26 @@ def _without_titles(schema: Any) -> Any:
     return schema
 
 
+def example_object(spec: dict[str, Any]) -> SceneObject:
+    """An example's object as perception would report it (graspable from the knowledge module)."""
+    from sim.kinds import KINDS
+
+    info = KINDS.get(spec["kind"])
+    return SceneObject(graspable=info.graspable if info is not None else True, **spec)
+
+
+def render_examples() -> list[dict[str, Any]]:
+    """The worked examples with their scene objects written exactly as a turn's scene is."""
+    out = []
+    for ex in prompts.examples():
+        ctx = [f"- {object_line(example_object(c['object']))}" if isinstance(c, dict) else c for c in ex["context"]]
+        out.append({**ex, "context": ctx})
+    return out
+
+
 def system_prompt(skills: list[SkillInfo]) -> str:
     listed = [{"name": s.name, "description": s.description, "args": _without_titles(s.args)} for s in skills]
-    return prompts.render("system", skills=listed, examples=prompts.examples())
+    return prompts.render("system", skills=listed, examples=render_examples(), kinds_rule=kinds_rule())
 
 
 def turn_prompt(inp: PlannerInput, cameras: list[str]) -> str:

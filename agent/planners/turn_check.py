@@ -59,6 +59,8 @@ def contradictions(turn: PlannerTurn, inp: PlannerInput | None) -> list[str]:
     problems = []
     if turn.question and turn.refused:
         problems.append('a turn either asks ("question") or refuses ("refused": true), not both')
+    if turn.control != "none" and (turn.refused or turn.question):
+        problems.append(f'"control": "{turn.control}" is an answer by itself: no question and "refused": false')
     if inp is not None and inp.running is None:
         if turn.preempt:
             problems.append('"preempt" is true but no step is running; set it to false')

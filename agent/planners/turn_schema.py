@@ -51,12 +51,39 @@ def _strict(schema: Any) -> Any:
     return out
 
 
-def turn_schema(skills: list[SkillInfo], per_skill: bool = True, strict: bool = False) -> dict[str, Any]:
+def one_kind_of_turn(schema: dict[str, Any]) -> dict[str, Any]:
+    """The turn as exactly one of: a plan, a question, a refusal, a control command. A small
+    model constrained by the plain schema filled every field it could (a question and a
+    refusal and "pause", with the arm idle) on a third of its turns; with these alternatives
+    the decoder cannot write such a turn at all. Every field stays required and in order."""
+    props = schema["properties"]
+    none_of_these = {"question": {"type": "null"}, "refused": {"const": False}, "control": {"const": "none"}}
+    no_steps = {"const": []}  # llama.cpp's converter ignores maxItems: 0
+
+    def variant(**fields: Any) -> dict[str, Any]:
+        return {"type": "object", "properties": {**props, **fields}, "required": list(props),
+                "additionalProperties": False}
+
+    kinds = [
+        variant(**none_of_these),  # a plan (its steps may be empty: a note, a forget)
+        variant(**{**none_of_these, "question": {"type": "string"}}, preempt={"const": False}, steps=no_steps),
+        variant(**{**none_of_these, "refused": {"const": True}}, preempt={"const": False}, steps=no_steps),
+        variant(**{**none_of_these, "control": {"enum": ["pause", "resume", "stop"]}}, steps=no_steps),
+    ]
+    return {"$defs": schema["$defs"], "title": schema.get("title", "PlannerTurn"), "anyOf": kinds}
+
+
+def turn_schema(skills: list[SkillInfo], per_skill: bool = True, strict: bool = False,
+                one_kind: bool = True) -> dict[str, Any]:
+    """`one_kind`: see `one_kind_of_turn` (not with `strict`: OpenAI's strict mode needs an
+    object at the root)."""
     schema = PlannerTurn.model_json_schema()
     schema["required"] = list(schema["properties"])
     if per_skill and skills:
         schema["$defs"]["PlanStep"] = {"anyOf": [_step_variant(s) for s in skills]}
-    return _strict(schema) if strict else schema
+    if strict:
+        return _strict(schema)
+    return one_kind_of_turn(schema) if one_kind else schema
 
 
 def response_format(schema: dict[str, Any], strict: bool = False) -> dict[str, Any]:

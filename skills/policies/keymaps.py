@@ -77,7 +77,7 @@ class KeyMap(BaseModel):
         for part in self.state:
             n = self._part(obs, part).size
             if part.size is not None and n != part.size:
-                out.append(f"{key_text(part)} wants {part.size} values, the robot's {part.source} has {n}")
+                out.append(f"{part.key} wants {part.size} values, the robot's {part.source} has {n}")
         return out
 
     def apply(self, obs: dict[str, Any]) -> dict[str, Any]:
@@ -99,10 +99,6 @@ class KeyMap(BaseModel):
         if self.prompt:
             _put(out, self.prompt, str(obs.get("prompt", "")))
         return out
-
-
-def key_text(part: StatePart) -> str:
-    return part.key
 
 
 def _put(out: dict[str, Any], path: str, value: Any) -> None:

@@ -95,7 +95,7 @@ class LeRobotPolicy(Policy):
         self.n_obs_steps = int(getattr(self.config, "n_obs_steps", 1) or 1)
         self.n_action_steps = int(getattr(self.config, "n_action_steps", 0) or getattr(self.config, "chunk_size", 1))
         self._history: deque[dict[str, Any]] = deque(maxlen=self.n_obs_steps)
-        self._sources: deque[int] = deque(maxlen=self.n_obs_steps)  # id() of the observations in the history
+        self._sources: deque[dict[str, Any]] = deque(maxlen=self.n_obs_steps)  # the observations in the history
         self._lock = threading.Lock()
         self.last_timing_ms: dict[str, float] = {}
         self._meta = PolicyMetadata(
@@ -171,9 +171,9 @@ class LeRobotPolicy(Policy):
     def _push(self, batch: dict[str, Any], obs: dict[str, Any]) -> None:
         while len(self._history) < self.n_obs_steps - 1:  # the first observation fills the history
             self._history.append(batch)
-            self._sources.append(id(obs))
+            self._sources.append(obs)
         self._history.append(batch)
-        self._sources.append(id(obs))
+        self._sources.append(obs)
 
     def _stacked(self) -> dict[str, Any]:
         """The history as one batch with a time axis (LeRobot's offline batch layout)."""
@@ -188,7 +188,7 @@ class LeRobotPolicy(Policy):
         torch = self._torch
         t0 = time.perf_counter()
         with self._lock:
-            seen = self.n_obs_steps > 1 and id(obs) in self._sources  # already fed by observe()
+            seen = self.n_obs_steps > 1 and any(obs is o for o in self._sources)  # already fed by observe()
         batch = None if seen else self._preprocess(obs)
         t1 = time.perf_counter()
         with self._lock, torch.inference_mode():

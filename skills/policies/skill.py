@@ -11,8 +11,9 @@ features, an openpi key map); a mismatch refuses the step with the list. Policie
 at a history of observations get every tick's observation.
 
 A robot without object perception (a LeRobot arm) cannot check `relation(object, target)`:
-then the step runs until the policy says it is done or for `max_seconds`, and its outcome
-says that the predicate was not checked and why.
+then, as for a step with no success condition at all, the step runs until the policy says it
+is done or for `max_seconds`, and its outcome (a success with `checked=False`) says that
+nothing was checked and why.
 
 Run-time knobs in `ctx.extras` (all optional):
     "policies":           {name: Policy}   instances to use instead of loading by name
@@ -77,7 +78,10 @@ class PolicySkill(Skill):
         n_joints = len(ctx.robot.joint_names)
         obs = ctx.first_observation
         unchecked = ""
-        if expr is not None and not obs.objects and custom_check is None:
+        if expr is None:
+            unchecked = (f"no success condition to check; the step ends when the policy says done or after "
+                         f"{args.max_seconds:g} s")
+        elif not obs.objects and custom_check is None:
             unchecked = (f"{expr} is not checked: this robot reports no object poses (it has no object "
                          "perception); the step ends when the policy says done or after "
                          f"{args.max_seconds:g} s")
@@ -85,7 +89,7 @@ class PolicySkill(Skill):
         for name in (args.object, args.target):
             if name and obs.objects:
                 ctx.find(obs, name)  # a missing object fails before the arm moves
-        built: dict[int, dict[str, Any]] = {}  # one observation dict per tick, shared by observe and infer
+        built: list[tuple[Observation, dict[str, Any]]] = []  # this tick's observation dict, shared by observe and infer
 
         # A robot may give policies its own units (a LeRobot arm: what its datasets record).
         to_state: Callable[[Observation], Any] = getattr(ctx.robot, "policy_state", None) or state_vector
@@ -94,12 +98,11 @@ class PolicySkill(Skill):
 
         def obs_fn_for(o: Observation) -> Callable[[], dict[str, Any]]:
             def build() -> dict[str, Any]:
-                if id(o) not in built:
+                if not built or built[0][0] is not o:
                     if any(c not in o.images for c in meta.cameras):
                         o.images = dict(ctx.robot.observe(render=True).images)  # the executor did not render
-                    built.clear()
-                    built[id(o)] = {**observation_dict(o, instruction, meta.cameras), "state": to_state(o)}
-                return built[id(o)]
+                    built[:] = [(o, {**observation_dict(o, instruction, meta.cameras), "state": to_state(o)})]
+                return built[0][1]
             return build
 
         try:
@@ -133,9 +136,6 @@ class PolicySkill(Skill):
                     if unchecked:
                         return Outcome.success(f"{instruction}: the policy says done; {unchecked}", policy=meta.name,
                                                checked=False, **streamer.stats.summary())
-                    if expr is None:
-                        return Outcome.success(f"{instruction}: the policy says done", policy=meta.name,
-                                               **streamer.stats.summary())
                     return Outcome.failure(f"the policy stopped but {expr} does not hold", policy=meta.name,
                                            **streamer.stats.summary())
             if unchecked:

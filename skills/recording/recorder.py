@@ -1,5 +1,9 @@
 """DatasetRecorder: a session written as a LeRobot v3.0 dataset, one episode per step.
 
+`DatasetRecorder.create` hands the writing to LeRobot's own writer when LeRobot is installed
+(`lerobot_writer.LeRobotRecorder`, same interface); this module writes the same format where
+it is not.
+
 A frame is an observation and the action the robot was given in answer to it, at the
 control rate; its task is the instruction of the step that produced it. Frames are written
 as they come (video frames straight to the encoder, vectors kept until the episode ends), so
@@ -52,11 +56,21 @@ class DatasetRecorder:
         self._write_meta()
 
     @classmethod
-    def create(cls, root: str | Path, fps: int = 20, joint_names: list[str] | None = None, **kw: Any) -> "DatasetRecorder":
+    def create(cls, root: str | Path, fps: int = 20, joint_names: list[str] | None = None, *, writer: str = "auto",
+               **kw: Any) -> Any:
+        """A recorder for a new dataset at `root`: LeRobot's own writer when LeRobot is installed
+        (writer="auto" or "lerobot"), else this one (writer="hirobot"), which writes the same
+        format, statistics with quantiles included."""
+        from skills.recording.lerobot_writer import LeRobotRecorder, lerobot_writer_available
+
         root = Path(root)
         if (root / layout.INFO_PATH).exists() and any((root / "data").glob("*/*.parquet")):
             raise FileExistsError(f"{root} already holds a dataset; record to a new folder")
         names = joint_names or [f"joint{i + 1}" for i in range(6)]
+        if writer not in ("auto", "lerobot", "hirobot"):
+            raise ValueError(f"unknown dataset writer {writer!r}: auto, lerobot or hirobot")
+        if writer == "lerobot" or (writer == "auto" and lerobot_writer_available()):
+            return LeRobotRecorder(root, fps, names, **kw)
         return cls(root, fps, names, **kw)
 
     # -- feeding -----------------------------------------------------------------------------
@@ -75,8 +89,11 @@ class DatasetRecorder:
             self._task = task
             self._open = _Episode(len(self.episodes), task, self)
 
-    def on_tick(self, obs: Observation, action: Action | np.ndarray, instruction: str | None = None) -> None:
-        """One frame: `obs` and the action decided from it. Ignored while no episode is open."""
+    def on_tick(self, obs: Observation, action: Action | np.ndarray, instruction: str | None = None,
+                state: np.ndarray | None = None) -> None:
+        """One frame: `obs` and the action decided from it. Ignored while no episode is open.
+        `state` (with `action` as a vector) records a robot in its own units instead of
+        hirobot's joints + gripper."""
         with self._lock:
             if self._open is None:
                 if instruction is None:
@@ -86,7 +103,7 @@ class DatasetRecorder:
             elif instruction is not None and instruction != self._open.task:
                 self._finish(None)
                 self._open = _Episode(len(self.episodes), instruction, self)
-            self._open.add(obs, action)
+            self._open.add(obs, action, state)
 
     def end_episode(self, outcome: Outcome | None = None) -> int | None:
         """Save the open episode; returns its index (None when it had no frames)."""
@@ -149,8 +166,10 @@ class _Episode:
     def n(self) -> int:
         return len(self.states)
 
-    def add(self, obs: Observation, action: Action | np.ndarray) -> None:
-        state = np.concatenate([np.asarray(obs.joints, np.float32), np.float32([obs.gripper])])
+    def add(self, obs: Observation, action: Action | np.ndarray, state: np.ndarray | None = None) -> None:
+        if state is None:
+            state = np.concatenate([np.asarray(obs.joints, np.float32), np.float32([obs.gripper])])
+        state = np.asarray(state, np.float32).reshape(-1)
         if isinstance(action, Action):
             act = np.concatenate([np.asarray(action.joints, np.float32), np.float32([action.gripper])])
         else:
@@ -256,7 +275,7 @@ class RecordingRobot:
     executor may run with render=False. Everything else is passed through to the robot.
     """
 
-    def __init__(self, robot: Any, recorder: DatasetRecorder) -> None:
+    def __init__(self, robot: Any, recorder: Any) -> None:
         self._robot = robot
         self._recorder = recorder
         self._last_obs: Observation | None = None
@@ -272,5 +291,10 @@ class RecordingRobot:
     def act(self, action: Action) -> None:
         self._robot.act(action)
         if self._last_obs is not None and self._recorder.recording:
-            self._recorder.on_tick(self._last_obs, action)
+            native_state = getattr(self._robot, "policy_state", None)
+            if native_state is not None:  # a LeRobot arm: recorded in its own units, as LeRobot records it
+                self._recorder.on_tick(self._last_obs, self._robot.native_action(action),
+                                       state=native_state(self._last_obs))
+            else:
+                self._recorder.on_tick(self._last_obs, action)
             self._last_obs = None  # one frame per observation: a repeated act() is not a new frame

@@ -11,10 +11,11 @@ them into hirobot's Observation and Action:
     objects   none: a LeRobot arm has no object perception, so skills that need object poses
               (the scripted place/put_back, inverse kinematics) say so and fail before moving
 
-Learned policies see the robot's own units: `policy_state` / `policy_action` give and take the
-vector LeRobot records in its datasets (observation.state and action in observation_features
-order: degrees and 0..100 for an SO-101), so a policy trained with LeRobot on this arm gets
-exactly what it was trained on.
+Learned policies and recorded datasets see the robot's own units: `policy_state` /
+`policy_action` / `native_action` give and take the vector LeRobot records in its datasets
+(observation.state and action in observation_features order: degrees and 0..100 for an
+SO-101), so a policy trained with LeRobot on this arm, or on sessions hirobot recorded on it,
+gets exactly what it was trained on.
 
 Time passes by itself on hardware: `advance` does nothing and the session runs on the wall
 clock (the CLI turns --realtime on with --robot).
@@ -126,6 +127,13 @@ class LeRobotRobot:
             by_motor[GRIPPER] = obs.gripper * GRIPPER_RANGE
         return np.array([by_motor[m] for m in self.motors], np.float32)
 
+    def native_action(self, action: Action) -> np.ndarray:
+        """An Action as the row LeRobot records for it (the inverse of `policy_action`)."""
+        by_motor = dict(zip(self.joint_names, self._from_rad(np.asarray(action.joints, float))))
+        if self.has_gripper:
+            by_motor[GRIPPER] = float(np.clip(action.gripper, 0.0, 1.0)) * GRIPPER_RANGE
+        return np.array([by_motor[m] for m in self.motors], np.float32)
+
     def policy_action(self, row: np.ndarray) -> Action:
         """A row of a policy's chunk in LeRobot's action layout, as hirobot's Action."""
         row = np.asarray(row, float)
@@ -179,7 +187,8 @@ def make_lerobot_robot(kind: str, port: str | None = None, *, robot_id: str | No
         if connect:
             robot.connect()
     except Exception as e:
-        raise ValueError(f"could not start the {kind} robot: {type(e).__name__}: {e}") from None
+        said = " ".join(str(e).replace("\\n", " ").split())  # one line, whatever the driver wrote
+        raise ValueError(f"could not start the {kind} robot: {type(e).__name__}: {said}") from None
     return LeRobotRobot(robot)
 
 

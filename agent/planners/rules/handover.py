@@ -48,7 +48,8 @@ _BARE_ANSWERS = frozenset({"Okay.", "There's nothing to do.", "There's nothing l
 # Words after which a thing is named only to place or pick out another ("the can next to the
 # basket", "everything on the tray"), or to be corrected away ("in the bin, no, in the basket").
 _ASIDE_BEFORE = sorted({p for p, _ in lx.RELATION_PHRASES} | {p for p, _ in lx.SIDE_PHRASES} |
-                       {"from", "closest to", "nearest to", "farthest from", "furthest from", "but", "than"},
+                       {"from", "closest to", "nearest to", "farthest from", "furthest from", "but", "than",
+                        "instead of", "rather than"},
                        key=len, reverse=True)
 _CORRECTION_MARK = re.compile(r"\b(?:no|nope|i mean|i meant|rather|sorry|make that|instead of|rather than|"
                               r"actually|not)\b")
@@ -57,6 +58,10 @@ _CORRECTION_MARK = re.compile(r"\b(?:no|nope|i mean|i meant|rather|sorry|make th
 _KEEP_MARKS = sorted(set(EXCEPT_MARKERS) - {"but", "but the"} | {
     "not", "leave", "keep", "do not touch", "do not move", "never touch", "never move", "skip", "without"},
     key=len, reverse=True)
+# Compiled once: there are more of them than the re module caches.
+_ASIDE_PATTERNS = [re.compile(r"(?<![a-z])" + re.escape(p) + r" (?:the |a |an |my )?(?P<rest>[a-z]+(?: [a-z]+)?)")
+                   for p in _ASIDE_BEFORE]
+_KEEP_PATTERNS = [re.compile(r"(?<![a-z])" + re.escape(m) + r"\s+(?=\S)") for m in _KEEP_MARKS]
 _STAYS = re.compile(r"(?P<np>(?:the|that|this|my)\s+[a-z ]+?)\s+(?:stays|stay|should stay|remains|is staying)\b")
 _CLAUSE_END = re.compile(r"\s*(?:,|;|\band\b|\bgoes\b|\bgo\b|\bshould\b|\bthen\b|\bbut\b|\bplease\b|\bwhere\b|\balone\b|\bout\b|\bhere\b|"
                          r"\bthere\b|\bas it is\b|\bin place\b|$)")
@@ -71,9 +76,13 @@ def reason_not_understood(inp: PlannerInput, reading: str, turn: PlannerTurn,
     text = _words(reading)
     said = (turn.question or turn.say).lower()
     unseen = _CANT_SEE.match(said)
-    unknown = [w for w in text if not _known(w) and w not in extra_words and w not in _scene_words(inp)]
+    unknown = [w for w in text if not known_word(w) and w not in extra_words and w not in _scene_words(inp)]
     # "I can't see a spoon": the word it does not know is the very thing it says is not there.
-    if unknown and not (turn.refused and unseen and set(unknown) <= set(_words(unseen.group("np")))):
+    # Not so when the rest of that phrase fits something here ("a blue blog" by a blue block):
+    # the unknown word may be a slip for it.
+    grounded_unseen = turn.refused and unseen is not None and set(unknown) <= set(_words(unseen.group("np"))) and \
+        not _fits_something(unseen.group("np"), inp.scene)
+    if unknown and not grounded_unseen:
         return f"unknown word {unknown[0]!r}"
     if UNREAD_CLAUSE in turn.say:
         return "a clause was not read"
@@ -164,7 +173,7 @@ def _scene_words(inp: PlannerInput) -> frozenset[str]:
     return frozenset(out)
 
 
-def _known(word: str) -> bool:
+def known_word(word: str) -> bool:
     """A word of the parser's vocabulary, or a regular inflection of one ("putting", "cups")."""
     known = _known_words()
     if word in known:
@@ -181,9 +190,8 @@ def _kinds_named_aside(reading: str) -> set[str]:
     """Kinds named only as a landmark ("next to the basket"), or before a correction."""
     t = " ".join(_words(reading))
     out: set[str] = set()
-    for phrase in _ASIDE_BEFORE:
-        for m in re.finditer(r"(?<![a-z])" + re.escape(phrase) + r" (?:the |a |an |my )?(?P<rest>[a-z]+(?: [a-z]+)?)",
-                             t):
+    for pattern in _ASIDE_PATTERNS:
+        for m in pattern.finditer(t):
             out |= _kinds_named(m.group("rest"))
     last = None
     for last in _CORRECTION_MARK.finditer(t):
@@ -191,6 +199,16 @@ def _kinds_named_aside(reading: str) -> set[str]:
     if last is not None:
         out |= _kinds_named(t[: last.start()])
     return out
+
+
+def _fits_something(np_text: str, scene: list[SceneObject]) -> bool:
+    """Whether the known words of a phrase (a colour, a kind) describe an object here."""
+    ws = set(_words(np_text))
+    colors = {lx.COLOR_WORDS[w] for w in ws if w in lx.COLOR_WORDS}
+    kinds = {lx.KIND_WORDS[w][0] for w in ws if w in lx.KIND_WORDS}
+    if not colors and not kinds:
+        return False
+    return any((not colors or o.color in colors) and (not kinds or o.kind in kinds) for o in scene)
 
 
 def _names_a_thing(np_text: str) -> bool:
@@ -239,8 +257,8 @@ def _kept(reading: str, scene: list[SceneObject]) -> list[SceneObject]:
     spans: list[str] = []
     for sentence in re.split(r"[.!?;:]+", normalize(reading)):
         t = " " + strip_punct(sentence) + " "
-        for mark in _KEEP_MARKS:
-            for m in re.finditer(r"(?<![a-z])" + re.escape(mark) + r"\s+(?=\S)", t):
+        for pattern in _KEEP_PATTERNS:
+            for m in pattern.finditer(t):
                 rest = t[m.end():]
                 end = _CLAUSE_END.search(rest)
                 spans.append(rest[: end.start()] if end else rest)

@@ -190,3 +190,82 @@ NP_FILLERS: frozenset[str] = frozenset({
     "same", "kind", "sort", "type", "for", "me", "real", "quick", "quickly", "carefully", "gently",
     "then", "and", "or", "lying", "sitting", "standing", "around", "lonely", "poor", "old", "new",
 })
+
+# -- towers (read by the grammar in towers.py) ---------------------------------------------------
+# Words that join the items of a tower, in the order they are stacked.
+TOWER_SEPARATORS: tuple[str, ...] = ("and then", "then", "next", "followed by", "and finally", "finally",
+                                     "on top of that", "on top of it", "above it", "and")
+# "red on green on blue": items chained by "on" name the top first.
+TOWER_CHAIN: tuple[str, ...] = ("on top of", "onto", "on")
+# Copulas inside an item ("the orange one is at the bottom") add nothing to it.
+TOWER_ITEM_VERBS: tuple[str, ...] = ("is", "are", "goes", "go", "sits", "sit", "comes", "come", "should be",
+                                     "should go", "must be", "will be", "needs to be", "has to be", "ends up")
+# Words that say where an item sits in the tower.
+TOWER_POSITION_WORDS: tuple[str, ...] = ("bottom", "top", "middle", "base", "underneath", "highest", "lowest",
+                                         "uppermost")
+# Phrases that say which end the list starts from.
+TOWER_ORDER_TOP_FIRST: tuple[str, ...] = tuple(
+    [f"from {the}top" + (f" to {the2}bottom" if to else "") for the in ("", "the ") for the2 in ("", "the ")
+     for to in (False, True)] + ["top to bottom", "top down", "from the top down", "from top down"])
+TOWER_ORDER_BOTTOM_FIRST: tuple[str, ...] = tuple(
+    [f"from {the}bottom" + (f" to {the2}top" if to else "") for the in ("", "the ") for the2 in ("", "the ")
+     for to in (False, True)] + ["bottom to top", "bottom up", "from the bottom up", "from bottom up", "in that order",
+                                 "in this order"])
+
+# -- exclusions (read by the grammar in exclusions.py) -------------------------------------------
+# "Don't touch the plate": a negation, then a verb of handling.
+EXCLUDE_NEGATIONS: tuple[str, ...] = ("do not", "dont", "do not you")
+EXCLUDE_HANDLING_VERBS: tuple[str, ...] = (
+    "touch", "move", "take", "use", "pick up", "grab", "disturb", "bother with", "handle", "put away", "throw away",
+    "throw out", "mess with", "lift", "remove", "shift", "go near", "knock over", "include")
+EXCLUDE_HANDLING_TAILS: tuple[str, ...] = ("at all", "please", "either")
+# "Leave the plate where it is", "keep the cup there".
+EXCLUDE_LEAVE_VERBS: tuple[str, ...] = ("leave", "leaving")
+EXCLUDE_LEAVE_TAILS: tuple[str, ...] = (
+    "where it is", "where they are", "where it was", "alone", "there", "in place", "as it is", "as they are",
+    "as is", "be", "untouched", "on the table", "where it stands", "in its place", "where it belongs",
+    "right where it is", "out of it", "out", "exactly where it is", "for now", "in peace", "on its own")
+EXCLUDE_KEEP_VERBS: tuple[str, ...] = ("keep", "keeping")
+EXCLUDE_KEEP_TAILS: tuple[str, ...] = ("where it is", "where they are", "there", "in place", "as it is", "untouched",
+                                       "on the table", "out of it", "out")
+# "Except the red one", "not the plate".
+EXCLUDE_EXCEPT_WORDS: tuple[str, ...] = (
+    "not", "except", "except for", "apart from", "other than", "without", "save", "save for", "excluding",
+    "barring", "aside from", "besides", "not counting", "minus")
+# "Skip the white one", "leave out the forks": drop it from the job.
+EXCLUDE_SKIP_VERBS: tuple[str, ...] = (
+    "skip", "skipping", "omit", "omitting", "exclude", "leave out", "leaving out", "forget about", "ignore",
+    "ignoring", "pass on", "do not bother with", "never mind")
+EXCLUDE_SKIP_TAILS: tuple[str, ...] = ("for now", "this time")
+# "The plate stays".
+EXCLUDE_STAY_VERBS: tuple[str, ...] = (
+    "stays", "stay", "should stay", "must stay", "can stay", "remains", "remain", "is staying", "stays put",
+    "stay put", "is not to be touched", "should not be touched", "must not be touched", "should not move",
+    "must not move", "does not move", "is off limits", "are off limits")
+
+# -- routines (read by the grammar in routines.py) -----------------------------------------------
+# "When I say set the table, ...": a phrase of the person's own that stands for a job.
+ROUTINE_WHEN: tuple[str, ...] = ("when", "if")
+# Words that make it a habit: "whenever you tidy up, ..." names a job of the robot's own.
+ROUTINE_HABIT: tuple[str, ...] = ("whenever", "each time", "every time")
+ROUTINE_ASKED: tuple[str, ...] = ("i say", "i tell you to", "i tell you", "i ask you to", "i ask for", "i ask you",
+                                  "i ask")
+ROUTINE_MEANS: tuple[str, ...] = ("means", "should mean", "is when")
+
+# -- corrections -----------------------------------------------------------------------------------
+# Words that, said in the middle of a request, start a clause replacing part of what came before
+# ("put the cup in the bin, no, in the basket").
+CORRECTION_MARKERS: tuple[str, ...] = ("no", "nope", "sorry", "oops", "i mean", "i meant", "or rather", "make that",
+                                       "wait no", "no wait", "correction")
+# Said alone, a correction marker that waits for what it corrects ("no, no, the basket").
+BARE_CORRECTIONS: tuple[str, ...] = CORRECTION_MARKERS + ("rather", "no no", "oh no", "sorry no", "no sorry")
+# Words anywhere in a clause that make it a correction of what is under way.
+CORRECTION_WORDS: tuple[str, ...] = ("instead", "actually", "rather", "no no", "i meant", "i mean", "wrong", "oops",
+                                     "sorry", "not that", "make that", "make it", "i said", "i wanted", "i asked for",
+                                     "i told you")
+# Of the goes-verbs: "the cups go on the tray", "cans belong in the basket".
+GOES_VERBS: tuple[str, ...] = (
+    "goes", "go", "should go", "must go", "need to go", "needs to go", "has to go", "have to go", "will go", "belong",
+    "belongs", "should be", "must be", "are to go", "is to go", "gets", "get", "should end up", "go back",
+    "goes back", "ends up", "end up", "should be put", "must be put", "are put", "is put", "can go",
+    "should be placed", "must be placed", "is placed", "are placed", "live", "lives")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from agent.planners.rules.parse import Command, _goes_split, parse_clause, parse_utterance, split_sentences
 from agent.planners.rules.phrases import NounPhrase, parse_np
 from agent.planners.rules import lexicon as lx
+from agent.planners.rules.routines import read_routine
 from agent.planners.rules.text import normalize, sounds_alike, strip_fillers, strip_punct
 from agent.schema import Note
 
@@ -31,9 +32,6 @@ _USER_MARKERS = [
 ]
 _SESSION_MARKERS = ["for now", "for the rest of the session", "for this session", "today", "for the moment",
                     "for the time being", "for the rest of today", "this time"]
-_MACRO = re.compile(r"^(?:when(?:ever)?|if|each time|every time)\s+i\s+(?:say|tell you to|tell you|ask you to|"
-                    r"ask for|ask you|ask)\s+(?P<rest>.+)$")
-_MEANS = re.compile(r"^(?P<trigger>.+?)\s+(?:means|should mean|is when)\s+(?P<body>.+)$")
 # ", not in the bin": the alternative a preference rules out; it adds nothing to the rule.
 _NEGATIVE_ALTERNATIVE = re.compile(r"(?:,\s*|\s+)(?:and\s+|but\s+)?(?:not|never)\s+(?:in|into|on|onto|inside|"
                                    r"to|next to|near)\s+(?:the\s+)?[a-z]+(?:\s+[a-z]+)?\s*$")
@@ -72,7 +70,8 @@ def preference_in(sentence: str) -> Preference | None:
     # Keep the commas: the note is read back later, by this planner and by people.
     t = re.sub(r"^(?:(?:please|okay|ok|so|and|also|oh|hey|robot|never mind|nevermind)\b[\s,]*)+", "", normalize(sentence).strip(" .!?"))
     flat = strip_fillers(strip_punct(t))
-    if _MACRO.match(flat) or _MEANS.match(flat) and _macro_from(flat):
+    routine = read_routine(flat)
+    if routine is not None and (routine.form != "means" or _macro_from(flat)):
         return Preference(text=_tidy(t), scope="user")
     for markers, scope in ((_USER_MARKERS, "user"), (_SESSION_MARKERS, "session")):
         for m in sorted(markers, key=len, reverse=True):
@@ -85,7 +84,8 @@ def preference_in(sentence: str) -> Preference | None:
                     body = "never " + body
                 if m == "whenever":
                     body = "whenever " + body
-                if _MACRO.match(strip_punct(body)):
+                taught = read_routine(strip_punct(body))
+                if taught is not None and taught.form != "means":
                     return Preference(text=_tidy(body), scope="user")
                 if _rules_from_text(body).destinations or _rules_from_text(body).exclusions:
                     return Preference(text=_tidy(body), scope=scope)
@@ -164,9 +164,11 @@ def _rules_from_text(text: str) -> Rules:
 
 
 def _macro_from(t: str) -> Macro | None:
-    m = _MACRO.match(t)
-    if m:
-        rest = m.group("rest")
+    routine = read_routine(t)
+    if routine is None:
+        return None
+    if routine.form in ("said", "habit"):
+        rest = routine.rest
         if "," in rest:
             trigger, body = (strip_punct(p) for p in rest.split(",", 1))
         else:
@@ -176,12 +178,10 @@ def _macro_from(t: str) -> Macro | None:
         if trigger and body:
             return Macro(trigger=strip_fillers(trigger), body=body, text=strip_punct(t))
         return None
-    m = _MEANS.match(t)
-    if m:
-        body = m.group("body")
-        if parse_utterance(body).commands:
-            trigger = re.sub(r"^(?:when i say|saying)\s+", "", m.group("trigger")).strip(" '\"")
-            return Macro(trigger=strip_fillers(trigger), body=body, text=t)
+    body = routine.rest
+    if parse_utterance(body).commands:
+        trigger = re.sub(r"^(?:when i say|saying)\s+", "", routine.phrase or "").strip(" '\"")
+        return Macro(trigger=strip_fillers(trigger), body=body, text=t)
     return None
 
 

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 
 from agent.planners.rules import lexicon as lx
 from agent.planners.rules.phrases import NounPhrase, parse_np
-from agent.planners.rules.text import find_phrase, has_phrase, normalize, strip_fillers, strip_punct, words
+from agent.planners.rules.text import (find_phrase, has_phrase, normalize, phrase_pattern, strip_fillers, strip_punct,
+                                      words)
 from agent.planners.rules.phrases import EXCEPT_MARKERS
+from agent.planners.rules.exclusions import read_exclusion
 from agent.planners.rules.towers import parse_tower
 from agent.planners.rules.verbs import (BACK_WHERE, PARTICLE_ACTIONS, PARTICLES, TABLE_NOUNS, TABLE_WORDS, VERB_ACTIONS,
                                         WHERE_IT_BELONGS)
@@ -59,46 +61,26 @@ _CONNECTORS = re.compile(
     r"|,?\s*\band after that\b,?|,?\s*\bnext\b(?!\s+to\b),?|,?\s*\band finally\b,?|,?\s*\bfinally\b,?"
     r"|,?\s*\blastly\b,?|,?\s*\bonce that is done\b,?|,?\s*\bwhen you are done\b,?|,?\s*\band also\b"
     r"|,?\s*\band last\b,?|,?\s*\bafter this\b,?|,?\s*\bfollowed by\b)\s*")
-_CORRECTION = re.compile(r"\b(?:instead|actually|rather|no no|i meant|i mean|wrong|oops|sorry|not that|make that|"
-                         r"make it|i said|i wanted|i asked for|i told you)\b")
+
+
+def _any_of(words: tuple[str, ...]) -> str:
+    """A group matching any of the words, tried in the table's order."""
+    return "(?:" + "|".join(re.escape(w) for w in words) + ")"
+
+
+_CORRECTION = re.compile(r"\b" + _any_of(lx.CORRECTION_WORDS) + r"\b")
 # A correction said in the middle of a sentence ("put the cup in the bin, no, in the basket"):
 # the marker starts a new clause that replaces part of the one before it.
-_SELF_CORRECTION = re.compile(r"(?:\s*,\s*|\s+)(?=(?:no|nope|sorry|oops|i mean|i meant|or rather|make that|"
-                              r"wait no|no wait|correction)\b\s*,?\s*\S)")
-_MARKER_COMMA = re.compile(r"^((?:no|nope|sorry|oops|i mean|i meant|or rather|make that|wait no|no wait|correction)"
-                           r"(?:\s+(?:no|wait|sorry))*)\s*,\s*")
-_BARE_CORRECTION = re.compile(r"^(?:no|nope|sorry|oops|i mean|i meant|or rather|rather|make that|wait no|no wait|"
-                              r"correction|no no|oh no|sorry no|no sorry)$")
-_EXCLUDE_PATTERNS = [
-    re.compile(r"^(?:but\s+)?(?:please\s+)?(?:do not|never|dont|do not you)\s+(?:ever\s+)?(?:touch|move|take|use|pick up|"
-               r"grab|disturb|bother with|handle|put away|throw away|throw out|mess with|lift|remove|"
-               r"shift|go near|knock over|include)\s+(?P<np>.+?)(?:\s+(?:at all|please|either))?$"),
-    re.compile(r"^(?:but\s+)?(?:leave|leaving)\s+(?P<np>.+?)(?:\s+(?:where it is|where they are|where it was|alone|"
-               r"there|in place|as it is|"
-               r"as they are|as is|be|untouched|on the table|where it stands|in its place|where it belongs|"
-               r"right where it is|out of it|out|exactly where it is|for now|in peace|on its own))+$"),
-    re.compile(r"^(?:but\s+)?(?:keep|keeping)\s+(?P<np>.+?)\s+(?:where it is|where they are|there|in place|as it is|"
-               r"untouched|on the table|out of it|out)$"),
-    re.compile(r"^(?:but\s+)?(?:not|never|except|except for|apart from|other than|without|save|save for|excluding|"
-               r"barring|aside from|besides|not counting|minus)\s+(?P<np>.+)$"),
-    # "skip the white one", "leave out the forks", "forget about the plate": drop it from the job.
-    re.compile(r"^(?:but\s+)?(?:skip|skipping|omit|omitting|exclude|leave out|leaving out|forget about|ignore|"
-               r"ignoring|pass on|do not bother with|never mind)\s+(?P<np>.+?)(?:\s+(?:for now|this time))?$"),
-    # "actually, keep the cup": said of something in the plan, keeping it means leaving it.
-    re.compile(r"^(?:but\s+)?keep\s+(?P<np>.+)$"),
-    re.compile(r"^(?:but\s+)?(?:leave|leaving)\s+(?P<np>.+?)(?:\s+out)?$"),
-    re.compile(r"^(?P<np>.+?)\s+(?:stays|stay|should stay|must stay|can stay|remains|remain|is staying|"
-               r"stays put|stay put|is not to be touched|should not be touched|must not be touched|"
-               r"should not move|must not move|does not move|is off limits|are off limits)(?:\s+.*)?$"),
-]
-_GOES_VERB = re.compile(r"\s+(?:goes|go|should go|must go|need to go|needs to go|has to go|have to go|"
-                        r"will go|belong|belongs|should be|must be|are to go|is to go|gets|get|should end up|"
-                        r"go back|goes back|ends up|end up|should be put|must be put|are put|is put|can go|"
-                        r"should be placed|must be placed|is placed|are placed|live|lives)\s+")
+_SELF_CORRECTION = re.compile(r"(?:\s*,\s*|\s+)(?=" + _any_of(lx.CORRECTION_MARKERS) + r"\b\s*,?\s*\S)")
+_MARKER_COMMA = re.compile(r"^(" + _any_of(lx.CORRECTION_MARKERS) + r"(?:\s+(?:no|wait|sorry))*)\s*,\s*")
+_BARE_CORRECTION = re.compile(r"^" + _any_of(lx.BARE_CORRECTIONS) + r"$")
+_GOES_VERB = re.compile(r"\s+" + _any_of(lx.GOES_VERBS) + r"\s+")
 # Words a subject noun phrase cannot end with: "the trash and the can go ..." is not "the trash
 # and the" + "can go ...".
 _NP_CANNOT_END = frozenset({"the", "a", "an", "and", "or", "of", "my", "your", "this", "that", "these", "those",
                             "all", "both", "each", "every", "some", "any"})
+
+
 def parse_utterance(text: str, skill_verbs: dict[str, str] | None = None) -> Parsed:
     """All commands and exclusions of an utterance, in the order they were said."""
     out = Parsed()
@@ -319,7 +301,8 @@ def _starts_clause(text: str, skill_verbs: dict[str, str]) -> bool:
         return False
     if _match_verb(t, skill_verbs)[0] is not None:
         return True
-    if any(p.match(t) for p in _EXCLUDE_PATTERNS[:3]) or _EXCEPTION_START.match(t):
+    exclusion = read_exclusion(t)
+    if exclusion is not None and exclusion.starts_clause or _EXCEPTION_START.match(t):
         return True
     return _goes_rest_has_relation(t)
 
@@ -541,12 +524,11 @@ def _parse_clause(clause: str, skill_verbs: dict[str, str] | None = None) -> Com
     contrast = _contrast(t)
     if contrast is not None:
         return contrast
-    for pat in _EXCLUDE_PATTERNS:
-        m = pat.match(t)
-        if m:
-            np = parse_np(m.group("np"))
-            if not np.is_empty and not _relation_splits(m.group("np"), allow_empty_object=False):
-                return Exclusion(np=np, text=t)
+    exclusion = read_exclusion(t)
+    if exclusion is not None:
+        np = parse_np(exclusion.np)
+        if not np.is_empty and not _relation_splits(exclusion.np, allow_empty_object=False):
+            return Exclusion(np=np, text=t)
     wish = _WISH.match(t)
     if wish and _relation_splits(wish.group("rest"), allow_empty_object=False):
         t = wish.group("rest")  # "I'd like the cans in the basket": a placement said as a wish
@@ -821,10 +803,10 @@ def _relation_splits(text: str, allow_empty_object: bool = True) -> list[Split]:
     # side phrase belong to it, unless the side phrase starts a longer relation ("to the left of").
     taken: list[tuple[int, int]] = [
         (m.start(), m.end()) for sp, _ in lx.SIDE_PHRASES
-        for m in re.finditer(r"(?<![a-z0-9])" + re.escape(sp) + r"(?![a-z0-9])", padded)
+        for m in phrase_pattern(sp).finditer(padded)
         if not any(len(rp) > len(sp) and padded.startswith(rp + " ", m.start()) for rp, _ in lx.RELATION_PHRASES)]
     for phrase, rel in lx.RELATION_PHRASES:
-        for m in re.finditer(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", padded):
+        for m in phrase_pattern(phrase).finditer(padded):
             s, e = m.start(), m.end()
             if any(s < te and e > ts for ts, te in taken):
                 continue

@@ -92,23 +92,6 @@ def plural_word(kind: str) -> str:
     return _plural(kind)
 
 
-def _one_edit_apart(a: str, b: str) -> bool:
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b)) == 1
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
-
-
-def misheard_kind(word: str) -> str | None:
-    """The single one-word kind name one edit away from `word` (words of 4+ letters), if any."""
-    if len(word) < 4:
-        return None
-    near = [k for k in lx.KIND_WORDS if " " not in k and len(k) >= 3 and _one_edit_apart(word, k)]
-    return near[0] if len(near) == 1 else None
-
-
 def parse_np(text: str, inherit_kind: frozenset[str] = frozenset()) -> NounPhrase:
     """Parse one noun phrase (possibly coordinated, with exceptions)."""
     raw = strip_punct(text.strip())
@@ -286,17 +269,6 @@ def _parse_simple(text: str, inherit_kind: frozenset[str]) -> NounPhrase:
         else:
             np.unknown += (w,)
             content.append(w)
-    if not kinds and np.unknown:
-        # A head noun we do not know that is one letter away from exactly one kind word is
-        # taken as that word: speech recognition hears "cuts" for "cups", "bowel" for "bowl".
-        for w in np.unknown:
-            near = misheard_kind(w)
-            if near is not None:
-                kind, plural = lx.KIND_WORDS[near]
-                kinds.add(kind)
-                np.plural = np.plural or plural
-                np.unknown = tuple(u for u in np.unknown if u != w)
-                break
     if kinds:
         np.kinds = frozenset(kinds)
         np.everything = False

@@ -19,13 +19,12 @@ from agent.planners.rules.catalog import Catalogue
 from agent.planners.rules.choices import Chooser, narrow
 from agent.planners.rules.dialogue import Context, context_of, control_of, question_chain
 from agent.planners.rules.grounding import Referents
-from agent.planners.rules.handover import UNREAD_CLAUSE, reason_not_understood
+from agent.planners.rules.handover import UNREAD_CLAUSE, known_word, reason_not_understood
+from agent.planners.rules.readings import other_readings, rules_misheard, without_bare_ones, words_respelled
 from agent.planners.rules.notes import Rules, macro_for, preferences_in, read_notes
 from agent.planners.rules.outcomes import NeedQuestion, Refusal
 from agent.planners.rules.parse import Command, Exclusion, Parsed, parse_utterance
-from agent.planners.rules import lexicon as lx
-from agent.planners.rules.text import (edit_distance, normalize, sound_skeleton, sounds_alike, strip_fillers,
-                                      strip_punct)
+from agent.planners.rules.text import normalize, strip_fillers, strip_punct
 from agent.planners.rules.world import PlanWorld, the
 from agent.schema import Note, PlannerInput, PlannerTurn, PlanStep, SceneObject
 
@@ -70,20 +69,33 @@ class RulesPlanner:
             return _too_long(inp)
         turn, reading = self._without_lost_phrases(inp) or self._as_heard(inp)
         if self.handover:
-            verbs = Catalogue.from_input(inp.skills).plugin_verbs()
-            why = reason_not_understood(inp, reading, turn, frozenset(w for v in verbs for w in v.split()))
-            if why is not None:
-                raise NotUnderstood(why)
+            self._check_understood(inp, turn, reading)
         if on_step is not None:
             for step in turn.steps:
                 on_step(step)
         return turn
 
+    def _check_understood(self, inp: PlannerInput, turn: PlannerTurn, reading: str) -> None:
+        """Raise NotUnderstood unless `turn` fully understands `reading`. Words heard as a
+        sound-alike of a scene word count as that word when reading them so plans the same."""
+        verbs = Catalogue.from_input(inp.skills).plugin_verbs()
+        extra = frozenset(w for v in verbs for w in v.split())
+        why = reason_not_understood(inp, reading, turn, extra)
+        if why is None:
+            return
+        respelled = words_respelled(reading, inp.scene, known_word)
+        if respelled is not None:
+            same = self._safe_turn(inp.model_copy(update={"utterance": respelled.text}))
+            if same.steps == turn.steps and same.question == turn.question and \
+                    reason_not_understood(inp, respelled.text, same, extra) is None:
+                return
+        raise NotUnderstood(why)
+
     def _without_lost_phrases(self, inp: PlannerInput) -> tuple[PlannerTurn, str] | None:
         """"Ron one, I said the green block", "Alright, the one": the turn read without the
-        clauses that only say "one" (see `_without_bare_ones`), when that reading stands on its
+        clauses that only say "one" (see `readings.without_bare_ones`), when that reading stands on its
         own; what is left may rightly change nothing."""
-        for alt in _without_bare_ones(inp.utterance, inp.scene)[:_MAX_READINGS]:
+        for alt in without_bare_ones(inp.utterance, inp.scene)[:_MAX_READINGS]:
             turn, reading = self._as_heard(inp.model_copy(update={"utterance": alt}))
             if not turn.refused and turn.question is None:
                 return turn, reading
@@ -97,16 +109,9 @@ class RulesPlanner:
         # for "tray"): when the words as heard ask for the impossible, a reading that is possible
         # is taken instead. "In the X" where no X can hold anything is such a slip even when the
         # rest of the request can be done; then the other reading must do more.
-        if turn.refused:
-            alts = _and_for_in(inp.utterance) + _in_for_and(inp.utterance, inp.scene) + \
-                _into_for_and_to(inp.utterance) + _places_misheard(inp.utterance, inp.scene)
-        elif turn.question:
-            # "the can go, and the bin": a transcript's comma before "and the <container>" is
-            # "in the" (see `_in_for_and`), even where the words as heard would need a question.
-            alts = _in_for_and(inp.utterance, inp.scene)
-        else:
-            alts = _and_for_in(inp.utterance, only_impossible=inp.scene)
-        for alt in (alts + _rules_misheard(inp.utterance, inp.scene))[:_MAX_READINGS]:
+        only = "all" if turn.refused else "places" if turn.question else "impossible"
+        alts = [r.text for r in other_readings(inp.utterance, inp.scene, known_word, only)]
+        for alt in (alts + rules_misheard(inp.utterance, inp.scene, known_word))[:_MAX_READINGS]:
             other = self._safe_turn(inp.model_copy(update={"utterance": alt}))
             if not other.refused and other.question is None and other.steps and \
                     (turn.refused or len(other.steps) > len(turn.steps)):
@@ -447,170 +452,3 @@ def _names(objs: list[SceneObject]) -> str:
 def _without(text: str, phrase: str) -> str:
     out = re.sub(r"(?<![a-z])" + re.escape(phrase) + r"(?![a-z])", " ", strip_punct(text))
     return strip_fillers(out)
-
-
-def _and_for_in(utterance: str, only_impossible: list[SceneObject] | None = None) -> list[str]:
-    """The utterance with one " in the " read as " and the ", for each place it occurs; with
-    `only_impossible`, only where what follows names things in that scene none of which can
-    hold anything (a can, a fork): nothing is "in" them, nor can anything go there."""
-    out = []
-    low = utterance.lower()
-    start = 0
-    while True:
-        i = low.find(" in the ", start)
-        if i < 0:
-            return out
-        if only_impossible is None or _holds_nothing(low[i + len(" in the "):], only_impossible):
-            out.append(utterance[:i] + " and the " + utterance[i + len(" in the "):])
-        start = i + 1
-
-
-def _in_for_and(utterance: str, scene: list[SceneObject]) -> list[str]:
-    """The other way round: "put the blue cup, and the bin" for "in the bin". One ", and the "
-    read as " in the ", where what follows names a scene thing that can hold others. Only with
-    the comma a transcript puts there: a typed "the cup and the bowl" is two things."""
-    out = []
-    for m in re.finditer(r",\s+and the ", utterance, flags=re.IGNORECASE):
-        if _holds_something(utterance[m.end():].lower(), scene):
-            out.append(utterance[:m.start()] + " in the " + utterance[m.end():])
-    return out
-
-
-def _holds_something(after: str, scene: list[SceneObject]) -> bool:
-    named = _named_after(after, scene)
-    return bool(named) and all(o.kind in lx.CONTAINERS for o in named)
-
-
-def _holds_nothing(after: str, scene: list[SceneObject]) -> bool:
-    """Whether the words `after` "in the" name scene objects, none of them a container or surface."""
-    named = _named_after(after, scene)
-    return bool(named) and all(o.kind not in lx.CONTAINERS and o.kind not in lx.SURFACES for o in named)
-
-
-def _named_after(after: str, scene: list[SceneObject]) -> list[SceneObject]:
-    """The scene objects the first words of `after` name ("red cup", "basket", "green bowl")."""
-    ws = re.findall(r"[a-z]+", after)[:3]
-    if ws and ws[0] in lx.COLOR_WORDS:
-        color, ws = ws[0], ws[1:]
-    else:
-        color = None
-    named: list[SceneObject] = []
-    for n in (2, 1):
-        said = " ".join(ws[:n])
-        named = [o for o in scene if o.name.lower() == said] if len(ws) >= n else []
-        if named:
-            break
-    if not named and ws and ws[0] in lx.KIND_WORDS:
-        kind = lx.KIND_WORDS[ws[0]][0]
-        named = [o for o in scene if o.kind == kind and (color is None or o.color == color)]
-    return named
-
-
-def _into_for_and_to(utterance: str) -> list[str]:
-    """"Put the block and to the basket": "into" (and "onto") heard as "and to" ("and on to")."""
-    out = []
-    for heard, meant in ((r"\band\s+to\s+the\b", "into the"), (r"\band\s+on\s*to\s+the\b", "onto the")):
-        alt = re.sub(heard, meant, utterance, flags=re.IGNORECASE)
-        if alt != utterance:
-            out.append(alt)
-    return out
-
-
-_PLACE_SLOT = re.compile(r"\b(?:in|into|inside|on|onto|to)\s+the\s+([a-z]+)\b", re.IGNORECASE)
-
-
-def _naming_words(scene: list[SceneObject]) -> set[str]:
-    """Words that name something here: kinds, colours and the words of the scene's names."""
-    return set(lx.KIND_WORDS) | set(lx.COLOR_WORDS) | {w for o in scene for w in o.name.lower().split()}
-
-
-def _places_misheard(utterance: str, scene: list[SceneObject]) -> list[str]:
-    """"Put the cup in the then", "on the tree": a word where a place must be named that names
-    nothing, read as the one thing in the scene that can take things and sounds like it ("bin",
-    "tray"). Two such things sounding alike leave it as heard. A place run together with the
-    "instead" after it ("on the transtead") is that place's first sounds before "stead"."""
-    places = [o for o in scene if o.kind in lx.CONTAINERS or o.kind in lx.SURFACES]
-    known = _naming_words(scene)
-    out = []
-    for m in _PLACE_SLOT.finditer(utterance):
-        word = m.group(1).lower()
-        if word in known:
-            continue
-        said, after = word, ""
-        if word.endswith("stead") and len(word) > len("stead") + 1 and word != "instead":
-            said, after = word[:-len("stead")], " instead"
-        near = {o.name for o in places
-                if sounds_alike(said, o.kind) or sounds_alike(said, o.name.lower().split()[-1])
-                or (after and len(said) >= 2 and (o.kind.startswith(said[:3]) or said.startswith(o.kind)))}
-        if len(near) == 1:
-            out.append(utterance[:m.start(1)] + near.pop() + after + utterance[m.end(1):])
-    return out
-
-
-_BARE_ONE = re.compile(r"^(?:[a-z']+\s+)?ones?$")
-# Words that make "X one" pick something out or say something: kept.
-_SAYS_WHICH = {"no", "not", "don't", "dont", "never", "nope", "that", "this", "which", "other", "another",
-               "same", "next", "last", "first", "second", "third", "left", "right", "front", "back",
-               "middle", "big", "bigger", "biggest", "small", "smaller", "smallest", "little", "large",
-               "tall", "short", "empty", "full", "each", "every", "any", "either", "neither", "new", "old",
-               "near", "far", "closest", "nearest", "only", "just", "wrong", "correct"}
-
-
-def _without_bare_ones(utterance: str, scene: list[SceneObject]) -> list[str]:
-    """"Ron one, I said the green block", "Okay, the one": a clause of at most two words
-    ending in "one" that names no colour, no side, nothing on the table is a short phrase the
-    recognizer lost. "<word> one" is read as "wrong one", the phrase of that shape a person
-    coaching a robot says most ("run one", "from one"), then without the clause; "the one"
-    ("go on") only without it. "That one", "the other one", "not one" and the rest of the turn
-    are kept; a turn that is nothing but such clauses is left as heard."""
-    clauses = [c.strip() for c in re.split(r"[,.;!?]+", utterance) if c.strip()]
-    named = _naming_words(scene)
-
-    def bare(clause: str) -> bool:
-        ws = clause.lower().split()
-        return bool(_BARE_ONE.match(" ".join(ws))) and not (set(ws) & (named | _SAYS_WHICH))
-
-    if not any(bare(c) for c in clauses) or all(bare(c) for c in clauses):
-        return []
-    dropped = ". ".join(c for c in clauses if not bare(c)) + "."
-    wrong = ", ".join("wrong one" if bare(c) and c.lower().split()[0] not in ("the", "a", "one") else c
-                      for c in clauses) + "."
-    return ([wrong] if wrong != ", ".join(clauses) + "." else []) + [dropped]
-
-
-# The one-word sorts of thing that move, with how they sound: category words and plural kinds.
-# What goes somewhere is moved, so the fixed kinds (bins, trays) are not among them.
-_MOVABLE_SORTS = [(w, sound_skeleton(w)) for w in
-                  [w for w, kinds in lx.CATEGORY_WORDS.items() if not kinds & lx.FIXED_KINDS] +
-                  [k for k, (kind, plural) in lx.KIND_WORDS.items() if plural and kind not in lx.FIXED_KINDS]
-                  if " " not in w]
-_GOES_SUBJECT = re.compile(r"(?:^|(?<=[.,;:!?]))\s*(?P<subj>[a-z']+(?:\s+[a-z']+)?)\s+(?=(?:go|goes|going)\b)",
-                           re.IGNORECASE)
-
-
-def _rules_misheard(utterance: str, scene: list[SceneObject]) -> list[str]:
-    """"Dishes go on the tray" heard as "This is going the tray": in a clause that says where a
-    sort of thing goes, words before "go" that name nothing are read as the one sort word that
-    sounds like them ("this is" / "dishes", "cuts" / "cups"), and "going the <place>", which
-    says nothing, as "go to the <place>"."""
-    named = _naming_words(scene) | set(lx.CATEGORY_WORDS) | set(lx.EVERYTHING_WORDS)
-    pronouns = set(lx.PRONOUNS) | set(lx.PLURAL_PRONOUNS)
-    out = utterance
-    for m in reversed(list(_GOES_SUBJECT.finditer(utterance))):
-        said = m.group("subj").lower().split()
-        # "This goes on the tray" names something; "this is go on the tray" does not.
-        if set(said) & named or (len(said) == 1 and said[0] in pronouns) or \
-                said[0] in ("the", "a", "and", "then", "it", "they", "everything", "all"):
-            continue
-        heard = sound_skeleton("".join(said))
-        near = [w for w, sound in _MOVABLE_SORTS if len(heard) >= 3 and edit_distance(heard, sound) <= 1]
-        meanings = {lx.CATEGORY_WORDS.get(w) or frozenset({lx.KIND_WORDS[w][0]}) for w in near}
-        if len(meanings) == 1:  # "kens": "cans" or "tins", the same sort either way
-            out = out[:m.start("subj")] + near[0] + out[m.end("subj"):]
-    # "Going the other way" is English; "going the tray" is "go on the tray" with a word lost. The
-    # place may itself be misheard ("going the tree"), so it is read as a place word in turn.
-    out = re.sub(r"\b(?:going|goin|gone)\s+the\s+(?!(?:other|same|wrong|right|way|distance|extra)\b)(?=[a-z]+\b)",
-                 "go to the ", out, flags=re.IGNORECASE)
-    if out == utterance:
-        return []
-    return [out] + [alt for alt in _places_misheard(out, scene) if alt != out]

@@ -7,6 +7,7 @@ everything downstream sees the same normalised form.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _CONTRACTIONS = [
     (r"\bdon't\b", "do not"), (r"\bdoesn't\b", "does not"), (r"\bdidn't\b", "did not"),
@@ -129,12 +130,19 @@ def strip_fillers(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=8192)
+def phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """`phrase` as whole words. Cached here: the lexicon has more phrases than the `re` module's
+    own cache holds (512), so without this every turn would compile them again."""
+    return re.compile(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])")
+
+
 def has_phrase(text: str, phrase: str) -> bool:
-    return re.search(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", text) is not None
+    return phrase_pattern(phrase).search(text) is not None
 
 
 def find_phrase(text: str, phrase: str, start: int = 0) -> int:
-    m = re.compile(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])").search(text, start)
+    m = phrase_pattern(phrase).search(text, start)
     return m.start() if m else -1
 
 

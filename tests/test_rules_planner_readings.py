@@ -1,0 +1,66 @@
+"""Speech-recognition slips are repaired in one place (agent/planners/rules/readings.py): when
+the words as heard cannot be done, the cheapest other reading the planner can carry out in full
+is taken; a word is replaced only by the one scene word that sounds like it."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.planners.base import NotUnderstood
+from agent.planners.rules import RulesPlanner
+from agent.planners.rules.handover import known_word
+from agent.planners.rules.readings import Reading, other_readings, words_respelled
+from tests.test_rules_planner_support import Session, obj, scene
+
+TABLE = [obj("red cup", "cup", "red"), obj("blue block", "block", "blue"), obj("green bowl", "bowl", "green"),
+         obj("basket", "basket", at="left"), obj("tray", "tray", at="right")]
+
+
+def _steps(text: str, handover: bool = False) -> list[tuple[str, str, str]]:
+    s = Session(scene(*TABLE), planner=RulesPlanner(handover=handover))
+    turn = s.say(text)
+    return [(st.args["object"], st.args["relation"], st.args["target"]) for st in turn.steps]
+
+
+@pytest.mark.parametrize("heard, meant", [
+    ("put the red cap in the basket", ("red cup", "in", "basket")),       # a thing's word
+    ("put the blue block in the bowel", ("blue block", "in", "green bowl")),  # a place's word
+    ("put the red cup on the trey", ("red cup", "on", "tray")),
+    ("put the blue block and to the basket", ("blue block", "in", "basket")),  # "into" split
+])
+def test_a_slip_is_read_as_the_scene_word_it_sounds_like(heard, meant):
+    assert _steps(heard) == [meant]
+    assert _steps(heard, handover=True) == [meant]
+
+
+def test_words_the_scene_cannot_explain_are_left_alone():
+    scene_objects = scene(*TABLE)
+    assert words_respelled("put the red cup in the garden", scene_objects, known_word) is None
+    assert words_respelled("put the red cup in the basket", scene_objects, known_word) is None
+
+
+def test_two_equally_near_places_leave_it_as_heard():
+    # "bowel" sounds like a bowl, and there are two bowls: no guess between them.
+    objs = scene(obj("red cup", "cup", "red"), obj("green bowl", "bowl", "green"), obj("white bowl", "bowl", "white"))
+    assert words_respelled("put the red cup in the bowel", objs, known_word) is None
+    s = Session(objs)
+    turn = s.say("put the red cup in the bowel")
+    assert not turn.steps
+
+
+def test_readings_are_ordered_by_cost_and_the_heard_text_is_not_among_them():
+    objs = scene(*TABLE)
+    rs = other_readings("put the red cap, and the basket", objs, known_word)
+    assert rs == sorted(rs) and all(isinstance(r, Reading) for r in rs)
+    assert "put the red cap, and the basket" not in [r.text for r in rs]
+
+
+def test_a_reading_that_is_only_a_guess_is_handed_over_not_acted_on():
+    # A colour that fits and a word that fits nothing: with a model behind, the turn goes to it.
+    s = Session(scene(*TABLE), planner=RulesPlanner(handover=True))
+    with pytest.raises(NotUnderstood):
+        s.say("put the blue blog on the tray")
+    # Without one, the rules say what they did not see, and do nothing.
+    s = Session(scene(*TABLE))
+    turn = s.say("put the blue blog on the tray")
+    assert turn.refused and not turn.steps
