@@ -187,6 +187,9 @@ NP_JOINERS: tuple[str, ...] = ("and", "as well as", "plus", "&")
 # Words before a list that the list makes redundant ("both the cup and the bowl").
 LIST_OPENERS: tuple[str, ...] = ("both", "either")
 
+# Words that say a thing is one of those the job has not moved yet ("the remaining cups").
+REMAINING_WORDS: tuple[str, ...] = ("remaining", "leftover", "left over", "left-over")
+
 # Words that carry no meaning for grounding inside a noun phrase.
 NP_FILLERS: frozenset[str] = frozenset({
     "please", "of", "one", "ones", "little", "big", "small", "large", "tiny", "huge", "over", "there",

@@ -35,17 +35,18 @@ _NUMBERS = [w for w in lx.NUMBER_WORDS if w != "one"] + [str(i) for i in range(2
 # Priorities say which table a word is read from where two hold it: a determiner that opens the
 # phrase outranks the same word inside it ("all the cups" is a quantifier, "everything and all"
 # is a word for anything), a side phrase outranks its words ("closest to me" over "closest"),
-# a kind outranks a category ("recycling bin" is a bin), "one" outranks the fillers, and every
+# "left over" is one word, not a side; a kind outranks a category ("recycling bin" is a bin), "one" outranks the fillers, and every
 # table outranks WORD. Determiners are terminals of the opening slots only, so the contextual
 # lexer reads "the" inside the phrase as a plain WORD.
 _SIMPLE = Lark(rf"""
     start: QUANT? INDEF? ART? NUM? _item*
     words: _item*
-    _item: ORDINAL | SIDE_PHRASE | KIND | CATEGORY | COLOR | ANY | SIDE | ONE | FILLER | WORD
+    _item: REMAINING | ORDINAL | SIDE_PHRASE | KIND | CATEGORY | COLOR | ANY | SIDE | ONE | FILLER | WORD
     QUANT.20: {_words(lx.QUANTIFIERS)}
     INDEF.19: {_words(lx.INDEFINITES)}
     ART.18: {_words(lx.ARTICLES)}
     NUM.17: {_words(_NUMBERS)}
+    REMAINING.16: {_words(lx.REMAINING_WORDS)}
     ORDINAL.16: {_words(lx.ORDINALS)}
     SIDE_PHRASE.16: {_words(p for p, _ in lx.SIDE_PHRASES)}
     KIND.15: {_words(lx.KIND_WORDS)}

@@ -27,7 +27,6 @@ _REST = re.compile(r"^(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:rest|remainder)(?:\s+of
 # "whatever is red", "anything that is on the tray": a description of any objects at all.
 _ANY_THAT_IS = re.compile(r"^(?:whatever|what|anything|everything|all|stuff|things|all the things|the things)\s+"
                           r"(?:that\s+|which\s+)?(?:is|are)(?:\s+|$)")
-_REMAINING_WORDS = re.compile(r"\b(?:remaining|leftover|left over|left-over)\b")
 _TOP_MARKERS = ["at the top", "on the top", "on top", "at top", "last", "as the top", "highest", "uppermost"]
 _BOTTOM_MARKERS = ["at the bottom", "on the bottom", "at bottom", "as the base", "at the base", "as base",
                    "on the base", "as the foundation", "lowest", "underneath", "below", "first",
@@ -155,9 +154,10 @@ def _parse_simple(text: str, inherit_kind: frozenset[str]) -> NounPhrase:
             np.everything = True
             return np
     t = _ANY_THAT_IS.sub("everything ", t)
-    if _REMAINING_WORDS.search(t):
+    remaining = [tok for tok in word_tokens(t) if tok.type == "REMAINING"]
+    if remaining:
         np.remaining = True
-        t = re.sub(r"\s+", " ", _REMAINING_WORDS.sub(" ", t)).strip()
+        t = _cut(t, remaining)
     if t in lx.OTHER_PHRASES or t.startswith("the other ") or t.startswith("other "):
         np.pronoun = "other"
         t = re.sub(r"^(the )?other ", "", t)
@@ -292,7 +292,16 @@ def _take_ordinal(t: str, np: NounPhrase) -> str:
     n = lx.ORDINALS[" ".join(str(tokens[at]).split())]
     counted_from = any(sp.startswith("from ") for sp in after)
     np.ordinal = n if n > 0 or counted_from else 1
-    return " ".join((t[: tokens[at].start_pos] + " " + t[tokens[at].end_pos:]).split())
+    return _cut(t, [tokens[at]])
+
+
+def _cut(text: str, tokens) -> str:
+    """`text` without the words of `tokens` (read from it by the noun-phrase grammar)."""
+    kept, at = [], 0
+    for tok in tokens:
+        kept.append(text[at: tok.start_pos])
+        at = tok.end_pos
+    return " ".join(" ".join(kept + [text[at:]]).split())
 
 
 def _remove(text: str, phrase: str) -> str:
