@@ -49,10 +49,10 @@ class PrunedSqliteSaver(SqliteSaver):
         return saved
 
 
-def sqlite_checkpointer(path: str | Path) -> PrunedSqliteSaver:
+def sqlite_checkpointer(path: str | Path, serde: Any = None) -> PrunedSqliteSaver:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), check_same_thread=False)
-    return PrunedSqliteSaver(conn)
+    return PrunedSqliteSaver(conn, serde=serde)
 
 
 def checkpoint_bytes(path: str | Path) -> int:

@@ -366,6 +366,9 @@ def skills_cmd(as_json: bool = typer.Option(False, "--json", help="print the cat
 @app.command("eval")
 def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object per line"),
              text: bool = typer.Option(True, "--text/--voice", help="type the turns (default) or speak them"),
+             realtime: bool = typer.Option(False, "--realtime",
+                                           help="with --text: run the world by the wall clock, so typed turns "
+                                                "land at their moments and the planner's latency counts"),
              voice_name: str = typer.Option("piper", "--voice-name",
                                             help="voice for --voice: piper (bundled), piper:steady (the same "
                                                  "delivery every run), espeak:VOICE, flite:VOICE, festival:kal|slt, "
@@ -412,9 +415,11 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
         scenarios = [s for s in scenarios if set(tag) & set(s.tags)]
     if not scenarios:
         _fail("no scenarios to run (check --only / --tag)")
+    if realtime and not text:
+        _fail("--realtime is for --text: voice mode always runs by the wall clock")
     if text and (audio_dir or room):
         _fail("--audio-dir and --room are for spoken turns: add --voice")
-    cfg = _config(config_file, planner, False, home=home, perception=perception, planner_url=planner_url,
+    cfg = _config(config_file, planner, realtime, home=home, perception=perception, planner_url=planner_url,
                   planner_model=planner_model, model_path=model_path)
     results = []
     view = ConsoleView(console) if verbose else None
@@ -456,7 +461,7 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
                 console.print(planner_line, markup=False, highlight=False)
     _print_eval_table(results)
     totals = totals_by_tag(results)
-    out = {"mode": "text" if text else "voice",
+    out = {"mode": "text" if text else "voice", "realtime": realtime or not text,
            "voice": None if text else (f"recordings:{audio_dir}" if audio_dir else voice_name),
            "room": None if text else {"preset": room or "clean", "seed": room_seed},
            "planner": cfg.planner, "allow_fallback": allow_fallback,
@@ -597,18 +602,11 @@ def _speech_config(asr_model: str):
 def _spoken_job(session, text: str, speech=None):
     """Say `text` into a simulated microphone; the robot hears it, plans, works and answers
     aloud (its own voice loops back into the microphone and must not be heard as the person)."""
-    from agent.voice import VoiceLink, sound_tap
-    from speech.asr import scene_vocabulary
-    from speech.voice import VoiceIO
+    from agent.voice import open_voice
 
     with console.status("loading speech models…"):
-        link = VoiceLink(session)
-        vocab = scene_vocabulary([o.model_dump() for o in session.scene.objects]) + session.registry.names()
-        tap = sound_tap(session)
-        io = VoiceIO.scripted(link.on_event, vocabulary=vocab, taps=[tap], config=speech)
-        link.speak = io.say
-        session.bus.subscribe(link._speak_event)
-        io.start()
+        voice = open_voice(session, "scripted", config=speech).start()
+    link, io = voice.link, voice.io
     try:
         started = threading.Event()
         link.on_new_job = lambda u: started.set()
@@ -619,8 +617,7 @@ def _spoken_job(session, text: str, speech=None):
         link.wait_idle(600)
         io.wait_robot_idle(30)
     finally:
-        io.stop()
-        tap.stop()
+        voice.stop()
     return link.results[-1] if link.results else None
 
 
@@ -647,8 +644,7 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
     """A live session: speak to the robot through the microphone; it answers aloud."""
     from agent.console import ConsoleView
     from agent.session import Session
-    from agent.voice import VoiceLink, sound_tap
-    from speech.asr import scene_vocabulary
+    from agent.voice import open_voice
     from speech.sources import MicrophoneError, list_input_devices
 
     if list_devices:
@@ -657,8 +653,8 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
         except MicrophoneError as e:
             _fail(str(e))
             raise
-        for line in lines:
-            console.print(shown(line), markup=False)
+        for row in lines:
+            console.print(shown(row), markup=False)
         if not lines:
             console.print("no audio input devices found: plug in a microphone (and check that PortAudio sees it)")
         return
@@ -668,34 +664,21 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
     spec = _robot_scene(real, spec)
     session = Session(spec, cfg, on_event=ConsoleView(console), video=record, record_dataset=record_dataset,
                       robot=real)
-    link = VoiceLink(session)
-    vocab = scene_vocabulary([o.model_dump() for o in spec.objects]) + session.registry.names()
+    gates = []
+    if wake_word:
+        from speech.wakeword import WakeWordGate
+
+        gates.append(WakeWordGate())
+    dev = int(device) if device and device.isdigit() else device
     try:
-        from speech.voice import VoiceIO
-
-        gates = []
-        if wake_word:
-            from speech.wakeword import WakeWordGate
-
-            gates.append(WakeWordGate())
-        dev = int(device) if device and device.isdigit() else device
-        tap = sound_tap(session)
-        if audio is not None:
-            io = VoiceIO.from_file(audio, link.on_event, vocabulary=vocab, wav_dir=session.dir / "speech", gates=gates,
-                               taps=[tap], config=_speech_config(asr_model))
-        else:
-            io = VoiceIO.microphone(link.on_event, device=dev, speaker_device=speaker, vocabulary=vocab,
-                                    wav_dir=session.dir / "speech", gates=gates, taps=[tap],
-                                    config=_speech_config(asr_model))
+        voice = open_voice(session, "file" if audio is not None else "microphone", audio=audio, device=dev,
+                           speaker_device=speaker, gates=gates, config=_speech_config(asr_model)).start()
     except (MicrophoneError, OSError, ValueError) as e:
-        tap.stop()
         session.close()
         _fail(str(e))
         raise
-    link.speak = io.say
-    session.bus.subscribe(link._speak_event)
-    io.start()
-    console.print(f"[bold green]playing {audio}[/] into the robot's ears in real time" if audio else
+    link, io = voice.link, voice.io
+    console.print(line(("playing ", "bold green"), str(audio), " into the robot's ears in real time") if audio else
                   "[bold green]listening[/] — speak to the robot; Ctrl-C to end. "
                   + ("Say 'hey jarvis' first." if wake_word else ""))
     try:
@@ -706,8 +689,7 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
     except KeyboardInterrupt:
         console.print("ending the session…")
     finally:
-        io.stop()
-        tap.stop()
+        voice.stop()
         session.close()
         if real is not None:
             real.close()

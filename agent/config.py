@@ -32,6 +32,9 @@ class Limits(BaseModel):
 
 
 class SessionConfig(BaseModel):
+    # A misspelt key would otherwise be ignored in silence ("contol_hz = 50" and nothing changes).
+    model_config = ConfigDict(extra="forbid")
+
     # hybrid: the rules parser first, a model for what it hands over (see agent/planners/hybrid.py).
     planner: Literal["hybrid", "rules", "openai", "local", "transformers"] = "hybrid"
     perception: Literal["state", "vision"] = "state"
@@ -39,7 +42,9 @@ class SessionConfig(BaseModel):
     render: bool = Field(default=False, description="render camera images every control tick")
     home: Path = Field(default_factory=default_home)
     user: str = "default"
-    control_hz: float | None = Field(default=None, description="override every skill's control rate")
+    control_hz: float | None = Field(default=None, ge=1.0, le=500.0,
+                                     description="override every skill's control rate, in Hz (1-500; "
+                                                 "each tick must observe, decide and act within 1/rate s)")
     # The [openai] table: any field of agent.planners.openai_backend.OpenAIPlannerConfig
     # (base_url, model, timeout_s, stream, fallback, ...); environment variables fill the rest.
     openai: dict[str, Any] = Field(default_factory=dict)
@@ -109,6 +114,9 @@ def validation_summary(e: ValidationError) -> str:
     out = []
     for err in e.errors():
         where = ".".join(str(p) for p in err["loc"]) or "(top)"
+        if err["type"] == "extra_forbidden":  # a misspelt or retired key
+            out.append(f"{where}: unknown setting")
+            continue
         given = err.get("input")
         shown = f" (got {given!r})" if isinstance(given, (str, int, float, bool)) and err["type"] != "missing" else ""
         out.append(f"{where}: {err['msg']}{shown}")

@@ -1,35 +1,33 @@
 """Running one step of the plan: start its skill, listen while it runs, verify what it did.
 
-While a skill runs, whatever the person says goes to the planner with the running step in
-view; the answer may pause, resume or stop the arm, preempt the step with a correction, or
-rewrite the steps after it. Between steps the same happens before the next step starts.
+While a skill runs, the job takes what happens off the session's timeline (`converse`):
+control words act at once, with no planner call; anything else said goes to a planner task
+in the background, with the running step in view, and its answer (an item on the same
+queue) may pause, resume or stop the arm, preempt the step with a correction, or rewrite
+the steps after it. The step never waits for the planner; the next step waits for an answer
+in flight, since that answer may change what the next step is. Between steps the same
+happens before the next step starts.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, Callable
 
 from agent import events as ev
 from agent.effects import expected_effect, objects_of
-from agent.runtime import Runtime, Said
-from agent.schema import PlannerTurn, PlanStep, StepRecord
+from agent.runtime import Runtime
+from agent.timeline import THINKING_ACK, Answered, Heard, PlannerTask, StepEnded
+from agent.schema import DialogueTurn, Note, PlannerTurn, PlanStep, StepRecord
 from agent.turns import ask_planner, dialogue_after, merge_notes, planner_input, speak
 from agent.validate import step_problems
-from skills.api import Outcome, Status
+from skills.api import Outcome, SimulatorHooks, Status
 from skills.executor import StepHandle
 
 
 CORRECTED = "corrected by the person"
-
-
-def _steps(raw: list[dict]) -> list[PlanStep]:
-    return [PlanStep.model_validate(s) for s in raw]
-
-
-def _dump(steps: list[PlanStep]) -> list[dict]:
-    return [s.model_dump() for s in steps]
 
 
 class _Job:
@@ -37,10 +35,10 @@ class _Job:
 
     def __init__(self, state: dict[str, Any]) -> None:
         self.state = state
-        self.pending = _steps(state.get("pending", []))
-        self.done: list[dict] = list(state.get("done", []))
-        self.notes: list[dict] = list(state.get("notes", []))
-        self.dialogue: list[dict] = list(state.get("dialogue", []))
+        self.pending: list[PlanStep] = list(state.get("pending", []))
+        self.done: list[StepRecord] = list(state.get("done", []))
+        self.notes: list[Note] = list(state.get("notes", []))
+        self.dialogue: list[DialogueTurn] = list(state.get("dialogue", []))
         self.question: str | None = None
         self.outcome: str | None = None
         self.attempts = int(state.get("attempts", 0))
@@ -48,10 +46,10 @@ class _Job:
 
     def view(self) -> dict[str, Any]:
         return {**self.state, "notes": self.notes, "dialogue": self.dialogue, "done": self.done,
-                "pending": _dump(self.pending)}
+                "pending": self.pending}
 
     def updates(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"pending": _dump(self.pending), "done": self.done, "notes": self.notes,
+        out: dict[str, Any] = {"pending": self.pending, "done": self.done, "notes": self.notes,
                                "dialogue": self.dialogue, "attempts": self.attempts, "replanned": self.replanned}
         if self.question:
             out["question"] = self.question
@@ -61,31 +59,104 @@ class _Job:
         return out
 
 
-def _hear(job: _Job, rt: Runtime, said: Said, running: PlanStep | None, handle: StepHandle | None) -> str:
-    """Act on one thing said. Returns what became of the running step: 'keep', 'preempt' or 'stop'."""
-    if said.source == "typed":  # heard speech is already in the log, with its timing; cues log themselves
-        rt.publish(ev.Utterance(text=said.text))
-    # The job keeps the running step at the head of `pending` until it ends; the planner is
-    # told what runs now and, apart from it, what has not started yet.
-    after = job.pending[1:] if running is not None and job.pending[:1] == [running] else list(job.pending)
-    inp = planner_input(job.view(), rt, said.text, running=running, pending=after)
-    turn: PlannerTurn = ask_planner(rt, inp)
+def _after_running(job: _Job, running: PlanStep | None) -> list[PlanStep]:
+    """The job keeps the running step at the head of `pending` until it ends; the planner is
+    told what runs now and, apart from it, what has not started yet."""
+    return job.pending[1:] if running is not None and job.pending[:1] == [running] else list(job.pending)
+
+
+def think(rt: Runtime, state: dict[str, Any], heard: list[Heard], running: PlanStep | None = None,
+          pending: list[PlanStep] | None = None, answering: str | None = None,
+          on_step: Callable[[PlanStep], None] | None = None) -> PlannerTask:
+    """Start a planner task on what was heard (several things said, merged, in order)."""
+    text = " ".join(h.text.strip() for h in heard)
+    inp = planner_input(state, rt, text, running=running, pending=pending, answering=answering)
+    ask = partial(ask_planner, rt)
+    task = PlannerTask(ask, inp, heard, rt.timeline, rt.executor.clock, running=running, on_step=on_step)
+    said_at = heard[-1].at
+    rt.publish(ev.PlannerAsked(utterance=text, merged=len(heard),
+                               waited_s=None if said_at is None else round(task.started_at - said_at, 4)))
+    return task.start()
+
+
+def control_reply(control: str, left: list[PlanStep]) -> str:
+    """What the robot says when a control word was acted on without the planner."""
+    if control == "stop":
+        return ("Stopped. Left undone: " + "; ".join(s.instruction or s.skill for s in left) + "."
+                if left else "Okay, I've stopped.")
+    if control == "pause":
+        return "Okay, I'm waiting. Tell me when to go on."
+    return "Going on." if left else "There's nothing left for me to do."
+
+
+def _control(job: _Job, rt: Runtime, heard: Heard, running: PlanStep | None) -> str:
+    """A control word, whole: the executor acts (again: the reflex that heard it already did,
+    and asking twice is harmless) and the plan follows, with no planner call."""
+    control = heard.control
+    left = ([running] if running else []) + _after_running(job, running)
+    fate = "keep"
+    if control == "stop":
+        rt.executor.cancel("stopped by the person")
+        drop_thinking(rt)  # a stop also drops what was being thought about
+        job.pending = []
+        job.outcome = "stopped"
+        fate = "stop"
+    elif control == "pause":
+        rt.executor.pause()
+    else:
+        rt.executor.resume()
+    say = control_reply(control or "resume", left)
+    job.dialogue = dialogue_after(job.view(), heard.text, PlannerTurn(say=say, control=control or "none"), None)
+    speak(rt, say)
+    return fate
+
+
+def drop_thinking(rt: Runtime, handled: bool = True) -> None:
+    """Cancel the planner task in flight; unless it is asked again, what it was asked is done with."""
+    task = rt.thinking
+    rt.thinking = None
+    if task is None:
+        return
+    task.stop()
+    if handled:
+        for h in task.heard:
+            h.handled.set()
+
+
+def _hear(job: _Job, rt: Runtime, heard: Heard, running: PlanStep | None) -> str:
+    """Take up one thing said. Control acts now; anything else goes to a planner task, merged
+    into the one in flight (cancelled and asked again with both) when there is one."""
+    if heard.source == "typed":  # heard speech is already in the log, with its timing; cues log themselves
+        rt.publish(ev.Utterance(text=heard.text))
+    if heard.control is not None:
+        fate = _control(job, rt, heard, running)
+        heard.handled.set()
+        return fate
+    together = [heard]
+    if rt.thinking is not None:
+        together = rt.thinking.heard + [heard]
+        drop_thinking(rt, handled=False)
+        speak(rt, "Got that too.")  # the person hears it was heard, not lost in the thinking
+    rt.thinking = think(rt, job.view(), together, running=running, pending=_after_running(job, running))
+    return "keep"
+
+
+def _apply(job: _Job, rt: Runtime, task: PlannerTask, turn: PlannerTurn, running: PlanStep | None,
+           handle: StepHandle | None) -> str:
+    """A planner's answer to what was said. Returns what became of the running step:
+    'keep', 'preempt' or 'stop'."""
+    rt.thinking = None
+    after = _after_running(job, running)
     job.notes = merge_notes(job.view(), turn, rt)
-    job.dialogue = dialogue_after(job.view(), said.text, turn, None)
+    job.dialogue = dialogue_after(job.view(), " ".join(task.texts), turn, None)
     speak(rt, turn.say)
     fate = "keep"
     if turn.control == "pause":
-        rt.paused.set()
-        if handle is not None:
-            handle.pause()
+        rt.executor.pause()
     elif turn.control == "resume":
-        rt.paused.clear()
-        if handle is not None:
-            handle.resume()
+        rt.executor.resume()
     elif turn.control == "stop":
-        rt.paused.clear()
-        if handle is not None:
-            handle.cancel("stopped by the person")
+        rt.executor.cancel("stopped by the person")
         left = [s.instruction or s.skill for s in ([running] if running else []) + after]
         job.pending = []
         job.outcome = "stopped"
@@ -94,8 +165,8 @@ def _hear(job: _Job, rt: Runtime, said: Said, running: PlanStep | None, handle: 
             speak(rt, "Stopped. Left undone: " + "; ".join(left) + ".")
     elif turn.question:
         # Never act on a guess: bring the arm to rest and ask.
-        if handle is not None:
-            handle.cancel("asking a question")
+        if handle is not None and not handle.done:
+            rt.executor.cancel("asking a question")
         rt.publish(ev.QuestionAsked(text=turn.question))
         job.question = turn.question
         job.pending = list(turn.steps) or ([running] if running else []) + after
@@ -104,7 +175,8 @@ def _hear(job: _Job, rt: Runtime, said: Said, running: PlanStep | None, handle: 
         pass  # the refusal was said; the plan goes on as it was
     else:
         if turn.preempt and handle is not None:
-            handle.cancel(CORRECTED)
+            if not handle.done:
+                rt.executor.cancel(CORRECTED)
             fate = "preempt"
         # `steps` is the whole remaining plan (the planner contract): an empty list from a
         # turn that plans ("leave the blue one" when that was all that was left) empties it.
@@ -113,30 +185,124 @@ def _hear(job: _Job, rt: Runtime, said: Said, running: PlanStep | None, handle: 
         else:
             job.pending = ([running] if running else []) + list(turn.steps)  # the running step goes on
         if turn.preempt or turn.steps:
-            rt.paused.clear()
-    said.handled.set()
+            rt.executor.resume()  # a "wait, ..." that the turn answered with a plan goes on
+    for h in task.heard:
+        h.handled.set()
     return fate
 
 
-def _listen_between_steps(job: _Job, rt: Runtime) -> None:
-    """Hear what was said since the last step; while paused, wait for more."""
+def await_turn(rt: Runtime, task: PlannerTask, state: dict[str, Any]) -> PlannerTask | None:
+    """Wait for a planner task's answer while nothing runs yet (a new request, an answer to a
+    question), the timeline going on meanwhile: control acts, more said is merged into the
+    task (asked again with all of it), a stop drops it. Returns the task that answered
+    (`task.turn` holds the answer), or None when a stop (or the session closing) ended it."""
+    rt.thinking = task
     while True:
-        if rt.closing.is_set():
-            job.pending = []
-            job.outcome = "stopped"
-            return
-        said = rt.inbox.get()
-        if said is None:
-            if not rt.paused.is_set():
-                return
-            rt.idle.set()
-            said = rt.inbox.get(timeout=0.05)
-            if said is None:
+        item = rt.timeline.get(timeout=0.02)
+        _acknowledge(rt)
+        if item is None:
+            if rt.closing.is_set():
+                drop_thinking(rt)
+                return None
+            _let_time_pass(rt)
+            continue
+        if isinstance(item, Heard):
+            if item.source == "typed":
+                rt.publish(ev.Utterance(text=item.text))
+            if item.control == "stop":
+                rt.executor.cancel("stopped by the person")
+                drop_thinking(rt)
+                speak(rt, control_reply("stop", []))
+                item.handled.set()
+                return None
+            if item.control is not None:
+                if item.control == "pause":
+                    rt.executor.pause()
+                else:
+                    rt.executor.resume()
+                speak(rt, control_reply(item.control, [task.inp.running] if item.control == "pause" else []))
+                item.handled.set()
                 continue
+            heard = rt.thinking.heard + [item]
+            drop_thinking(rt, handled=False)
+            speak(rt, "Got that too.")
+            rt.thinking = think(rt, state, heard, answering=task.inp.pending_question, on_step=task.on_step)
+        elif isinstance(item, Answered) and item.task is rt.thinking:
+            rt.thinking = None
+            item.task.turn = item.turn
+            return item.task
+
+
+def _acknowledge(rt: Runtime) -> None:
+    """A planner that has not answered within THINKING_ACK_S: the person hears it is thinking."""
+    task = rt.thinking
+    if task is not None and task.ack_due is not None and rt.executor.clock.now() >= task.ack_due:
+        task.acknowledged = True
+        speak(rt, THINKING_ACK)
+
+
+def _let_time_pass(rt: Runtime) -> None:
+    """Nothing moves the world; on a simulated clock, time jumps to the next moment anything
+    waits for (the planner's answer, the acknowledgement), once the planner waits on it."""
+    task = rt.thinking
+    rt.executor.clock.idle(busy=1 if task is not None else 0, wake_at=task.ack_due if task is not None else None)
+
+
+def _world_still(handle: StepHandle | None) -> bool:
+    """Nothing moves the world: no step runs, or the one running is held at rest."""
+    return handle is None or handle.done or (handle.paused and handle.rest_at is not None)
+
+
+def converse(job: _Job, rt: Runtime, running: PlanStep | None = None, handle: StepHandle | None = None,
+             until_step_ends: bool = False, poll_s: float = 0.02) -> str:
+    """The job's side of the timeline: take what happens off the queue, control first, until
+    the running step (if any) has ended, no planner turn is in flight (unless
+    `until_step_ends`), nothing said waits, and the robot is not paused between steps.
+    Returns what became of the running step: 'keep', 'preempt' or 'stop'."""
+    later: list[Heard] = []  # said after this job ended or asked: the next turn takes it up
+    try:
+        return _converse(job, rt, running, handle, until_step_ends, poll_s, later)
+    finally:
+        for h in later:
+            rt.timeline.put(h)
+
+
+def _converse(job: _Job, rt: Runtime, running: PlanStep | None, handle: StepHandle | None,
+              until_step_ends: bool, poll_s: float, later: list[Heard]) -> str:
+    fate = "keep"
+    while True:
+        item = rt.timeline.get(timeout=poll_s)
+        _acknowledge(rt)
+        if item is None:
+            if rt.closing.is_set():
+                drop_thinking(rt)
+                if handle is not None:
+                    rt.executor.cancel("session closed")
+                    handle.wait(2.0)
+                job.pending = []
+                job.outcome = "stopped"
+                return "stop" if handle is not None else fate
+            if (handle is None or handle.done) and (rt.thinking is None or until_step_ends):
+                if job.outcome == "stopped" or job.question or handle is not None or not rt.executor.paused:
+                    rt.idle.clear()
+                    return fate
+                rt.idle.set()  # paused between steps: waiting to be told to go on
+            if _world_still(handle):
+                _let_time_pass(rt)
+            continue
+        if isinstance(item, Heard):
             rt.idle.clear()
-        _hear(job, rt, said, None, None)
-        if job.outcome == "stopped" or job.question:
-            return
+            if item.control is None and (job.outcome == "stopped" or job.question):
+                later.append(item)
+                continue
+            f = _hear(job, rt, item, running)
+        elif isinstance(item, Answered):
+            if item.task is not rt.thinking:
+                continue  # an answer overtaken by what was said after it was asked
+            f = _apply(job, rt, item.task, item.turn, running, handle)
+        else:
+            continue  # a step's end wakes the loop; its handle says the rest
+        fate = f if f != "keep" else fate
 
 
 @dataclass
@@ -155,15 +321,15 @@ def begin_step(rt: Runtime, step: PlanStep, index: int) -> tuple[StepHandle, flo
     args = skill_cls.Args.model_validate(step.args)
     if rt.snapshot is not None:
         rt.snapshot(index - 1)
-    begin = getattr(rt.robot, "begin_step", None)
-    if begin is not None:
-        begin(index - 1)  # the simulator keys its perturbations to step indices
+    if isinstance(rt.robot, SimulatorHooks):
+        rt.robot.begin_step(index - 1)  # the simulator keys its perturbations to step indices
     if rt.on_step_started is not None:
         rt.on_step_started(index, step)
     rt.publish(ev.StepStarted(index=index, skill=step.skill, args=step.args, instruction=step.instruction))
     t0 = time.perf_counter()
     handle = rt.executor.start(skill_cls(), args, instruction=step.instruction,
-                               extras={"start_positions": rt.start_positions, **rt.skill_extras})
+                               extras={"start_positions": rt.start_positions, **rt.skill_extras},
+                               rate_hz=rt.control_hz, on_done=lambda h: rt.timeline.put(StepEnded(h)))
     return handle, t0
 
 
@@ -171,7 +337,7 @@ def start_early(rt: Runtime, step: PlanStep, index: int) -> bool:
     """Dispatch the first step of a plan the moment the planner has written and it checks out.
     Only when the arm is idle; anything doubtful waits for the whole turn."""
     cur = rt.executor.current
-    if rt.early is not None or (cur is not None and not cur.done) or rt.paused.is_set():
+    if rt.early is not None or (cur is not None and not cur.done) or rt.executor.paused:
         return False
     if step_problems(step, rt.registry, rt.perception.scene()):
         return False
@@ -183,7 +349,8 @@ def start_early(rt: Runtime, step: PlanStep, index: int) -> bool:
 def _abandon(rt: Runtime, early: EarlyStep) -> None:
     """The finished turn did not keep the step started early: stop it, arm at rest, and log
     its end (every started step has a `step_finished`)."""
-    early.handle.cancel("the plan changed")
+    if rt.executor.current is early.handle:
+        rt.executor.cancel("the plan changed")
     early.handle.wait(10.0)
     outcome = early.handle.outcome
     rt.publish(ev.StepFinished(index=early.index, skill=early.step.skill, args=early.step.args,
@@ -244,8 +411,8 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
     job = _Job(state)
     if rt.early is None:
         # With a step started early the arm is already moving: what was said since is heard
-        # by the step loop below, which holds the handle a pause or stop must reach.
-        _listen_between_steps(job, rt)
+        # while it runs, below.
+        converse(job, rt)
     if job.outcome == "stopped" or job.question or not job.pending:
         return job.updates()
 
@@ -257,7 +424,7 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
     problems = step_problems(step, rt.registry, scene)
     if problems:
         speak(rt, f"I can't run '{step.instruction or step.skill}': {problems[0]}.")
-        job.done.append(StepRecord(step=step, status="failure", reason=problems[0]).model_dump())
+        job.done.append(StepRecord(step=step, status="failure", reason=problems[0]))
         job.pending = job.pending[1:]
         return job.updates()
 
@@ -270,12 +437,7 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
         if early is not None:
             _abandon(rt, early)
         handle, t0 = begin_step(rt, step, index)
-    fate = "keep"
-    while not handle.done:
-        said = rt.inbox.get(timeout=0.02)
-        if said is not None:
-            f = _hear(job, rt, said, step, handle)
-            fate = f if f != "keep" else fate
+    fate = converse(job, rt, step, handle, until_step_ends=True)
     outcome: Outcome = handle.outcome or Outcome.failure("the step ended without an outcome")
     mark = getattr(rt.perception, "mark_grasped", None)
     for name in objects_of(step):
@@ -294,10 +456,15 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
     rt.publish(ev.StepFinished(index=index, skill=step.skill, args=step.args, status=outcome.status.value,
                                reason=reason, verified=verified, ticks=handle.stats.ticks,
                                overruns=handle.stats.overruns, duration_s=round(time.perf_counter() - t0, 3)))
-    record = StepRecord(step=step, status=outcome.status.value, reason=reason).model_dump()
+    record = StepRecord(step=step, status=outcome.status.value, reason=reason)
     job.done.append(record)
     if rt.snapshot is not None:
         rt.snapshot(len(job.done))  # the world this step left, before the checkpoint marks it done
+    if rt.thinking is not None:
+        # Something said while the step ran is still being thought about: its answer may
+        # change what comes next, so the next step waits for it (the step itself never did).
+        f = converse(job, rt, step, handle)
+        fate = f if f != "keep" else fate
 
     if fate in ("preempt", "stop"):
         # The plan was already rewritten by what was said; the running step is not retried.
@@ -312,7 +479,7 @@ def dispatch_one(state: dict[str, Any], rt: Runtime) -> dict[str, Any]:
     else:
         _after_failure(job, rt, step, outcome)
     if rt.on_step_finished is not None:
-        rt.on_step_finished(index, record)
+        rt.on_step_finished(index, record.model_dump())
     return job.updates()
 
 
@@ -339,9 +506,11 @@ def _after_failure(job: _Job, rt: Runtime, step: PlanStep, outcome: Outcome) -> 
         job.replanned = True
         # "again" only after a retry: a skill that gave up before moving is replanned at once.
         speak(rt, f"That failed{' again' if retried else ''} ({outcome.reason}). Let me look at the table and plan again.")
+        # Nothing moves while it thinks; what is said meanwhile waits on the timeline for the
+        # next dispatch (a control word has already acted on the executor).
         inp = planner_input(job.view(), rt, request, pending=[])
         turn = ask_planner(rt, inp)
-        if turn.steps and not turn.question and not turn.refused:
+        if turn is not None and turn.steps and not turn.question and not turn.refused:
             job.pending = list(turn.steps)
             return
     speak(rt, f"I could not {step.instruction or step.skill}: {outcome.reason}.")

@@ -5,6 +5,10 @@ Text mode types every turn. Turns land when the scenario says: `idle` once the r
 of robot time after a step's motion began, `after_step:N` right after the N-th step. In text
 mode the world runs in simulated time; a turn said while the arm moves freezes the world
 until the agent has acted on it, so it lands at a definite moment.
+
+With `realtime` (`eval --text --realtime`) the world runs by the wall clock instead, as on a
+robot: typed turns land at their moments and nothing waits for the agent, so a planner's
+real latency counts (a "Stop!" that had to wait for a planner would show in `stop_to_rest_s`).
 """
 
 from __future__ import annotations
@@ -93,10 +97,11 @@ def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[
     def on_tick(handle, obs) -> None:
         if halt["handle"] is handle and halt["rest"] is None and handle.rest_at is not None:
             halt["rest"] = max(0.0, handle.rest_at - halt["asked_at"])
-        # `moving` turns: 1.0 s after this step's motion began, while it still runs.
+        # `moving` turns: 1.0 s after this step's motion began (on the executor's clock, the
+        # one its motion and rest times are read on), while it still runs.
         if handle.motion_started_at is None:
             return
-        if obs.t - handle.motion_started_at < MOVING_DELAY_S:
+        if session_box["s"].executor.clock.now() - handle.motion_started_at < MOVING_DELAY_S:
             return
         turn = turns.take_if(lambda t: t.when == "moving")
         if turn is None:
@@ -105,8 +110,9 @@ def run_scenario(scenario: Scenario, config: SessionConfig, on_event: Callable[[
         halt["asked_at"] = session_box["s"].executor.clock.now()
         halt["handle"] = handle
         said = session_box["s"].interject(turn.say)
-        # Freeze simulated time until the agent has acted on what was said.
-        said.handled.wait(timeout=60.0)
+        if not config.realtime:
+            # Freeze simulated time until the agent has acted on what was said.
+            said.handled.wait(timeout=60.0)
 
     def on_step_finished(index: int, record: dict) -> None:
         steps_done[0] = index
@@ -197,7 +203,7 @@ def _say_while_listening(session: Session, text: str, turns: _Turns) -> int:
     try:
         while th.is_alive():
             th.join(0.02)
-            if session.runtime.paused.is_set() and _arm_waiting(session):
+            if session.executor.paused and _arm_waiting(session):
                 turn = turns.take_if(lambda t: t.when == "idle")
                 if turn is not None:
                     said = session.interject(turn.say)

@@ -20,7 +20,7 @@ from agent.config import SessionConfig
 from agent.planners.report import turn_record
 from agent.evaluate import _WAIT_FOR_NOTHING_S, MOVING_DELAY_S, ScenarioResult, _judge, _Turns
 from agent.session import Session
-from agent.voice import VoiceLink, sound_tap
+from agent.voice import VoiceLink, open_voice
 from sim.scenario import Scenario
 
 # Words whose turns are about halting the arm (the report times them to the arm at rest).
@@ -86,10 +86,8 @@ def _halt_word_end_s(text: str, pcm: Any) -> float:
 
 def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit,
                        on_event: Callable[[Any], None] | None = None, timeout_s: float = 150.0,
-                       record_dataset: Any = None) -> ScenarioResult:
+                       record_dataset: Any = None, planner: Any | None = None) -> ScenarioResult:
     from speech.addressee import confirmation_reply
-    from speech.asr import scene_vocabulary
-    from speech.pipeline import SpeechPipeline
     from speech.room import room_from_cli
     from speech.sources import ScriptedSource
 
@@ -153,19 +151,16 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
             on_event(e)
 
     session = Session(scenario.scene, config, perturbation=scenario.perturbation, on_event=watch, on_tick=on_tick,
-                      record_dataset=record_dataset)
+                      record_dataset=record_dataset, planner=planner)
     box["s"] = session
     session.runtime.on_step_finished = on_step_finished
-    link = VoiceLink(session)
-    vocab = scene_vocabulary([o.model_dump() for o in scenario.scene.objects]) + session.registry.names()
     errors: list[str] = []
-    tap = sound_tap(session)
-    pipeline = SpeechPipeline(source, on_utterance=link.on_utterance, on_reflex=link.on_reflex, vocabulary=vocab,
-                              asr=kit.asr, spotter=kit.spotter, on_error=errors.append, gates=[tap])
+    voice = open_voice(session, source, speak=False, asr=kit.asr, spotter=kit.spotter, on_error=errors.append)
+    link, pipeline = voice.link, voice.pipeline
     error = None
     confirmations = 0
     try:
-        pipeline.start()
+        voice.start()
         deadline = time.monotonic() + timeout_s
         left_waiting: float | None = None
         answered: set[str] = set()
@@ -206,8 +201,7 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
     except Exception as e:
         error = f"{type(e).__name__}: {e}"
     finally:
-        pipeline.stop()
-        tap.stop()
+        voice.stop()
         session.close()
     h = m["halt_handle"]
     halt = {"asked_at": 0.0 if m["halt_turn"] is not None else None, "rest": None}
@@ -272,6 +266,6 @@ def _robot_waiting(session: Session, link: VoiceLink) -> bool:
     if link.asking:
         return False
     h = session.executor.current
-    if session.runtime.paused.is_set():
+    if session.executor.paused:
         return h is None or h.done or (h.paused and h.rest_at is not None)
     return False

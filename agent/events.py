@@ -33,6 +33,17 @@ class Utterance(_Event):
     clipped: float | None = None  # share of the turn's samples at full scale (microphone overdriven)
 
 
+class PlannerAsked(_Event):
+    """A planner call started in the background on what was said (several things said while
+    one call was in flight are merged into one). `waited_s`: from the newest of them being
+    heard to this call, on the session's clock."""
+
+    type: Literal["planner_asked"] = "planner_asked"
+    utterance: str
+    merged: int = 1
+    waited_s: float | None = None
+
+
 class Reflex(_Event):
     """A fast-path command heard in speech, acted on before the planner sees it."""
 
@@ -119,7 +130,7 @@ class ErrorEvent(_Event):
 
 
 Event = Annotated[
-    Union[Utterance, Reflex, Cue, PlanMade, StepStarted, StepFinished, QuestionAsked, Spoken, Note, JobEnded, ErrorEvent],
+    Union[Utterance, PlannerAsked, Reflex, Cue, PlanMade, StepStarted, StepFinished, QuestionAsked, Spoken, Note, JobEnded, ErrorEvent],
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

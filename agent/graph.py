@@ -4,9 +4,11 @@
                   -> (steps)    dispatch -> dispatch ... -> finish -> END
                   -> (nothing)  finish -> END
 
-Each invocation handles one thing the person said while the robot was idle. The state holds
-only plain data (dialogue, notes, the plan, steps done), so LangGraph's SQLite checkpointer
-can save it after every node: a process killed mid-step resumes at that step.
+Each invocation handles one thing the person said while the robot was idle. The state is
+typed (the planner contract's own models: dialogue turns, notes, plan steps, step records),
+so nodes read it as it is, never re-validating dicts; LangGraph's SQLite checkpointer saves
+it after every node (those four models, and nothing else of ours, are allowed back in when a
+checkpoint is read), so a process killed mid-step resumes at that step.
 """
 
 from __future__ import annotations
@@ -15,15 +17,19 @@ import json
 from pathlib import Path
 from typing import Any, TypedDict
 
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime as GraphRuntime
 from langgraph.types import interrupt
 
 from agent import events as ev
-from agent.dispatch import CORRECTED, dispatch_one, settle_early, start_early
+from agent.control import control_of
+from agent.dispatch import CORRECTED, await_turn, control_reply, dispatch_one, settle_early, start_early, think
 from agent.runtime import Runtime
-from agent.turns import ask_planner, dialogue_after, merge_notes, planner_failed, planner_input, speak
+from agent.schema import DialogueTurn, Note, PlannerTurn, PlanStep, StepRecord
+from agent.timeline import Heard
+from agent.turns import dialogue_after, merge_notes, planner_failed, speak
 
 
 class JobState(TypedDict, total=False):
@@ -32,10 +38,10 @@ class JobState(TypedDict, total=False):
     answering: str | None  # the question `utterance` answers
     utterance_source: str  # "typed" or "voice" (heard speech is logged by the speech pipeline)
     request: str | None  # the last thing asked of the robot (what a replan re-reads)
-    dialogue: list[dict]
-    notes: list[dict]
-    pending: list[dict]
-    done: list[dict]
+    dialogue: list[DialogueTurn]
+    notes: list[Note]
+    pending: list[PlanStep]  # the rest of the plan; while a step runs, it is the first
+    done: list[StepRecord]
     question: str | None
     questions_asked: int
     attempts: int
@@ -52,7 +58,6 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
         return {"utterance": None, "answering": None, "outcome": "nothing said"}
     if state.get("utterance_source") != "voice":
         rt.publish(ev.Utterance(text=utterance))
-    inp = planner_input(dict(state), rt, utterance, answering=answering)
     index = len(state.get("done", [])) + 1
     seen: list = []
 
@@ -63,7 +68,25 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
         if len(seen) == 1:
             start_early(rt, step, index)
 
-    turn = ask_planner(rt, inp, on_step=on_step)
+    if not answering and (state.get("pending") or rt.executor.paused):
+        # A control word with a plan to act on (one paused, or left when the last job ended)
+        # acts through the executor without a planner; with nothing to act on, the planner
+        # hears it like anything else ("go" may be the start of a request).
+        control = control_of(utterance)
+        if control is not None:
+            return _control_only(state, rt, utterance, control)
+    heard = Heard(text=utterance, source=state.get("utterance_source") or "typed", at=rt.executor.clock.now())
+    task = think(rt, dict(state), [heard],
+                 answering=answering, on_step=on_step)
+    answered = await_turn(rt, task, dict(state))
+    if answered is None or answered.turn is None:  # stopped before the planner answered
+        settle_early(rt, None)
+        return {"utterance": None, "utterance_source": "typed", "answering": None, "pending": [],
+                "outcome": "stopped", "question": None}
+    turn = answered.turn
+    utterance = " ".join(answered.texts)
+    for h in answered.heard:
+        h.handled.set()
     settle_early(rt, turn.steps[0] if turn.steps and not (turn.question or turn.refused
                                                           or turn.control == "stop") else None)
     speak(rt, turn.say)
@@ -85,11 +108,13 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
         out["job_start"] = len(state.get("done", []))
         out["questions_asked"] = 0
     if turn.control == "resume":
-        rt.paused.clear()
+        rt.executor.resume()
+    elif turn.control == "pause":
+        rt.executor.pause()
     if turn.control == "stop":
         out["pending"] = []
         out["outcome"] = "stopped"
-        rt.paused.clear()
+        rt.executor.cancel("stopped by the person")
     elif turn.question and asked >= rt.limits.questions_per_job:
         # A planner that never stops asking must not hold the job (or a script) forever.
         rt.publish(ev.ErrorEvent(message=f"the planner asked more than {rt.limits.questions_per_job} questions "
@@ -105,7 +130,27 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
         out["pending"] = []
         out["outcome"] = "planner failed" if planner_failed(turn) else "refused"
     elif turn.steps or turn.control == "none":
-        out["pending"] = [s.model_dump() for s in turn.steps]
+        out["pending"] = list(turn.steps)
+    return out
+
+
+def _control_only(state: JobState, rt: Runtime, utterance: str, control: str) -> dict[str, Any]:
+    """A control word said while nothing runs: the executor acts, no planner is asked. A pause
+    holds the plan that is left (its next step waits), "go on" lets it continue."""
+    pending = list(state.get("pending", []))
+    if control == "stop":
+        rt.executor.cancel("stopped by the person")
+    elif control == "pause":
+        rt.executor.pause()
+    else:
+        rt.executor.resume()
+    say = control_reply(control, pending)
+    speak(rt, say)
+    out: dict[str, Any] = {"utterance": None, "utterance_source": "typed", "answering": None, "question": None,
+                           "dialogue": dialogue_after(dict(state), utterance, PlannerTurn(say=say, control=control), None),
+                           "attempts": 0, "replanned": False, "outcome": None}
+    if control == "stop":
+        out.update(pending=[], outcome="stopped")
     return out
 
 
@@ -134,21 +179,21 @@ def finish_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, An
     return {"outcome": outcome, "pending": [] if outcome == "stopped" else state.get("pending", [])}
 
 
-def _tally(records: list[dict], pending: list[dict]) -> tuple[list[str], list[str]]:
+def _tally(records: list[StepRecord], pending: list[PlanStep]) -> tuple[list[str], list[str]]:
     """Each planned step once: done if any attempt at it succeeded, else not done."""
-    def label(step: dict) -> str:
-        return step.get("instruction") or step["skill"]
+    def label(step: PlanStep) -> str:
+        return step.instruction or step.skill
 
-    def key(step: dict) -> str:
-        return json.dumps([step["skill"], step.get("args", {})], sort_keys=True)
+    def key(step: PlanStep) -> str:
+        return json.dumps([step.skill, step.args], sort_keys=True)
 
     final: dict[str, tuple[str, bool]] = {}
     for r in records:
-        if r["status"] == "cancelled" and r.get("reason") == CORRECTED:
+        if r.status == "cancelled" and r.reason == CORRECTED:
             continue  # the person replaced it: neither done nor owed
-        k = key(r["step"])
-        ok = r["status"] == "success" or final.get(k, ("", False))[1]
-        final[k] = (label(r["step"]), ok)
+        k = key(r.step)
+        ok = r.status == "success" or final.get(k, ("", False))[1]
+        final[k] = (label(r.step), ok)
     for p in pending:
         final.setdefault(key(p), (label(p), False))
     done = [lbl for lbl, ok in final.values() if ok]
@@ -198,4 +243,7 @@ def build_graph(checkpointer: Any | None = None):
 def sqlite_checkpointer(path: str | Path) -> SqliteSaver:
     from agent.checkpoints import sqlite_checkpointer as pruned
 
-    return pruned(path)  # keeps the latest states only: the file does not grow per step
+    # The typed state's four models, and nothing else of ours, may come back from a checkpoint.
+    allowed = [(m.__module__, m.__name__) for m in (DialogueTurn, Note, PlanStep, StepRecord)]
+    # Keeps the latest states only: the file does not grow per step.
+    return pruned(path, serde=JsonPlusSerializer(allowed_msgpack_modules=allowed))

@@ -1,56 +1,24 @@
 """What the graph's nodes use but never checkpoint: the robot, the executor, the planner,
-perception, the inbox of things said while the robot works, and the event sink."""
+perception, the session's timeline (the queue of what happens while a job runs), and the
+event sink.
+
+Who owns what: the executor owns whether the arm may move (pause, resume, cancel); the job's
+thread owns the plan and the planner task in flight (`thinking`); the timeline queue is the
+only way other threads reach the job."""
 
 from __future__ import annotations
 
-import queue
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from agent.config import Limits
 from agent.planners.base import Planner
+from agent.timeline import PlannerTask, Timeline
 from perception.base import Perception
 from skills.api import Robot
 from skills.executor import Executor
 from skills.registry import SkillRegistry
-
-
-@dataclass
-class Said:
-    """Something the person said while the robot was busy (or a cue described in words)."""
-
-    text: str
-    source: str = "typed"
-    # Set once the agent has acted on it; a simulated world can wait on it so that a
-    # typed interjection lands at a definite moment of simulated time.
-    handled: threading.Event = field(default_factory=threading.Event)
-
-
-class Inbox:
-    """Bounded, thread-safe. Speech and evaluation put; the dispatch node takes."""
-
-    def __init__(self, maxsize: int = 64) -> None:
-        self._q: queue.Queue[Said] = queue.Queue(maxsize=maxsize)
-
-    def put(self, text: str, source: str = "typed") -> Said:
-        item = Said(text=text, source=source)
-        try:
-            self._q.put_nowait(item)
-        except queue.Full:
-            # A flood of speech must not block the speaker; the oldest unheard line goes.
-            try:
-                self._q.get_nowait().handled.set()
-            except queue.Empty:
-                pass
-            self._q.put_nowait(item)
-        return item
-
-    def get(self, timeout: float | None = None) -> Said | None:
-        try:
-            return self._q.get(timeout=timeout) if timeout else self._q.get_nowait()
-        except queue.Empty:
-            return None
 
 
 @dataclass
@@ -62,7 +30,8 @@ class Runtime:
     perception: Perception
     publish: Callable[[Any], None]
     start_positions: dict[str, tuple[float, float, float]]
-    inbox: Inbox = field(default_factory=Inbox)
+    timeline: Timeline = field(default_factory=Timeline)
+    thinking: PlannerTask | None = None  # the planner call in flight; the job's thread owns it
     # Steps are one skill run each; hooks let a driver (evaluation, UI) react at boundaries.
     on_step_started: Callable[[int, Any], None] | None = None
     on_step_finished: Callable[[int, Any], None] | None = None
@@ -71,8 +40,8 @@ class Runtime:
     watcher: Any | None = None  # perception.changes.ChangeWatcher: things moved by someone else
     early: Any | None = None  # agent.dispatch.EarlyStep: a first step started mid-stream
     camera_frames: Callable[[], dict[str, str]] | None = None  # camera -> JPEG data URL, for planners that see
-    paused: threading.Event = field(default_factory=threading.Event)
     closing: threading.Event = field(default_factory=threading.Event)  # the session is ending
-    idle: threading.Event = field(default_factory=threading.Event)
+    idle: threading.Event = field(default_factory=threading.Event)  # paused between steps, waiting
     max_retries: int = 1
+    control_hz: float | None = None  # every skill's control rate, when configured
     limits: Limits = field(default_factory=Limits)  # caps on what one planner turn may hold

@@ -16,18 +16,22 @@ from pathlib import Path
 from typing import Any, Callable
 
 from langgraph.types import Command
+from pydantic import BaseModel
 
 from agent import events as ev
 from agent.config import SessionConfig
+from agent.control import Control, control_at_start, control_of
 from agent.eventlog import EventLog
 from agent.graph import build_graph, sqlite_checkpointer
 from agent.memory import MemoryStore
 from agent.planners.base import Planner
-from agent.runtime import Inbox, Runtime
+from agent.runtime import Runtime
 from agent.schema import Note
 from agent.storage import storage_problem
+from agent.timeline import Heard
 from agent.validate import note_problems
 from sim.scenario import SceneSpec
+from skills.api import Cameras
 from skills.executor import Executor, LockstepClock, RealtimeClock
 from skills.registry import SkillRegistry, load_registry
 
@@ -45,6 +49,12 @@ class JobResult:
     done: list[str] = field(default_factory=list)  # planned steps that got done, each once
     not_done: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # what went wrong, as logged (planner, validation, disk)
+
+    def then(self, later: "JobResult") -> "JobResult":
+        """This job followed by the one that took up what was said as it ended."""
+        return JobResult(outcome=later.outcome, said=self.said + later.said, questions=self.questions + later.questions,
+                         steps=self.steps + later.steps, pending=later.pending, done=self.done + later.done,
+                         not_done=later.not_done)
 
 
 def make_planner(config: SessionConfig, registry: SkillRegistry) -> Planner:
@@ -125,11 +135,11 @@ class Session:
                            for name, pos in getattr(robot, "start_poses", {}).items()}
         self.runtime = Runtime(robot=robot, executor=self.executor, planner=self.planner, registry=self.registry,
                                perception=self.perception, publish=self.bus.publish,
-                               start_positions=start_positions, inbox=Inbox(), snapshot=self._snapshot,
-                               limits=self.config.limits)
+                               start_positions=start_positions, snapshot=self._snapshot,
+                               control_hz=self.config.control_hz, limits=self.config.limits)
         from agent.planners.factory import wants_images
 
-        if wants_images(self.config) and hasattr(robot, "render"):
+        if wants_images(self.config) and isinstance(robot, Cameras):
             self.runtime.camera_frames = lambda: camera_data_urls(self.robot)
         from perception.changes import ChangeWatcher
 
@@ -151,6 +161,7 @@ class Session:
         from skills.api import Outcome, Status
         from skills.recording import DatasetRecorder
 
+        # Frames are recorded at the control rate: the configured one, else the built-in skills' 20 Hz.
         rec = DatasetRecorder.create(path, fps=int(self.config.control_hz or 20), joint_names=list(robot.joint_names))
         self.dataset = rec
 
@@ -207,7 +218,7 @@ class Session:
         if hasattr(s.robot, "model"):
             from sim.persist import latest_world, load_world
 
-            world = latest_world(d, len(s.state().get("done", []))) or (d / "world.npz")  # older sessions
+            world = latest_world(d, len(s._state().get("done", []))) or (d / "world.npz")  # older sessions
             if world.exists():
                 load_world(s.robot, world)
         # Changes are noticed against the world as restored, not as the scene file laid it out.
@@ -243,19 +254,24 @@ class Session:
             h.cancel("the disk is full")
 
     def _first_input(self, text: str, source: str) -> dict:
-        st = self.state()
+        st = self._state()
         inp: dict[str, Any] = {"utterance": text, "utterance_source": source}
         if not st.get("session"):
             # A new session starts knowing what this user taught the robot before.
-            have = {n["text"] for n in st.get("notes", [])}
-            remembered = [{"text": m.text, "scope": "user"} for m in self.memory.list(self.config.user)
+            have = {n.text for n in st.get("notes", [])}
+            remembered = [Note(text=m.text, scope="user") for m in self.memory.list(self.config.user)
                           if m.text not in have and not note_problems(Note(text=m.text), self.config.limits)]
             inp.update(session=self.id, notes=list(st.get("notes", [])) + remembered)
         return inp
 
-    def state(self) -> dict:
-        snap = self.graph.get_state(self._thread)
-        return dict(snap.values or {})
+    def _state(self) -> dict[str, Any]:
+        """The graph's state as the nodes hold it (typed)."""
+        return dict(self.graph.get_state(self._thread).values or {})
+
+    def state(self) -> dict[str, Any]:
+        """The graph's state as plain data (what a caller can print, compare or store)."""
+        return {k: [x.model_dump() if isinstance(x, BaseModel) else x for x in v] if isinstance(v, list) else v
+                for k, v in self._state().items()}
 
     def unfinished(self) -> bool:
         return bool(self.graph.get_state(self._thread).next)
@@ -277,7 +293,23 @@ class Session:
                     raise
                 self._storage_failed(e)
                 return self._disk_full([], [], [])
-            return self._drive(first, answer or self.answer_fn)
+            result = self._drive(first, answer or self.answer_fn)
+            # Said while the job ended (after a stop, during its last step): the next job.
+            while (heard := self._left_over()) is not None:
+                more = self._drive(self._first_input(heard.text, heard.source), answer or self.answer_fn)
+                heard.handled.set()
+                result = result.then(more)
+            return result
+
+    def _left_over(self) -> Heard | None:
+        """The first thing said that no job took up; stale items (answers nobody waits for,
+        control words the executor already acted on) are dropped."""
+        while (item := self.runtime.timeline.get()) is not None:
+            if isinstance(item, Heard):
+                if item.control is None:
+                    return item
+                item.handled.set()
+        return None
 
     def _state_too_big(self) -> str:
         from agent.checkpoints import checkpoint_bytes
@@ -304,27 +336,29 @@ class Session:
         """A job is being planned or run."""
         return self._lock.locked()
 
-    def interject(self, text: str, source: str = "typed"):
-        """Something said while the robot works; the dispatch loop hears it at once."""
-        return self.runtime.inbox.put(text, source=source)
+    def interject(self, text: str, source: str = "typed") -> Heard:
+        """Something said while the robot works. A typed control word acts here and now, in the
+        typist's thread, as a spoken one does in the speech thread (the speech pipeline fires
+        its reflexes itself); then the job takes it up from the timeline."""
+        start = control_at_start(text)
+        if start is not None and source == "typed":
+            self.reflex(start.command, word=start.word)
+        heard = Heard(text=text, source=source, control=control_of(text), at=self.executor.clock.now())
+        return self.runtime.timeline.put(heard)  # type: ignore[return-value]
 
-    def reflex(self, command: str, word: str = "") -> None:
-        """The fast path: act on stop/pause/resume now, the planner is told afterwards."""
-        self.bus.publish(ev.Reflex(command=command, word=word))  # type: ignore[arg-type]
-        h = self.executor.current
+    def reflex(self, command: Control, word: str = "") -> None:
+        """The fast path: act on stop/pause/resume now, through the executor; the job (and,
+        for more than a control word, the planner) hears of it afterwards."""
         if command == "pause":
-            self.runtime.paused.set()
-            if h is not None:
-                h.pause()
+            self.executor.pause()
         elif command == "resume":
-            self.runtime.paused.clear()
-            if h is not None:
-                h.resume()
-        elif command == "stop" and h is not None:
-            h.cancel("stopped by the person")
+            self.executor.resume()
+        elif command == "stop":
+            self.executor.cancel("stopped by the person")
+        self.bus.publish(ev.Reflex(command=command, word=word))
 
     def _drive(self, first: Any, answer: AnswerFn | None, pending_question: dict | None = None) -> JobResult:
-        start_done = len(self.state().get("done", []))
+        start_done = len(self._state().get("done", []))
         said: list[str] = []
         questions: list[str] = []
         ended: list[ev.JobEnded] = []
@@ -396,9 +430,8 @@ class Session:
     def close(self, timeout_s: float = 10.0) -> None:
         """End the session: stop the arm, let a running job wind down, then close the stores."""
         self.runtime.closing.set()
-        h = self.executor.current
-        if h is not None and not h.done:
-            h.cancel("session closed")
+        h = self.executor.cancel("session closed")
+        if h is not None:
             h.wait(2.0)
         if self._lock.acquire(timeout=timeout_s):  # the job's last checkpoint is written first
             self._lock.release()

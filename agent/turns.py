@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
 from agent import events as ev
-from agent.planners.base import StepCallback
+from agent.planners.base import PlannerCancelled, StepCallback
 from agent.runtime import Runtime
-from agent.schema import (DialogueTurn, Note, PlannerInput, PlannerTurn, PlanStep, StepRecord)
+from agent.schema import DialogueTurn, Note, PlannerInput, PlannerTurn, PlanStep
 from agent.validate import note_problems, turn_problems
 
 
 def planner_input(state: dict[str, Any], rt: Runtime, utterance: str, running: PlanStep | None = None,
                   pending: list[PlanStep] | None = None, answering: str | None = None) -> PlannerInput:
+    """What the planner is given: the job's state (typed already: nothing is re-read here),
+    the scene as it is now, the skill catalogue."""
     return PlannerInput(
         utterance=utterance,
-        dialogue=[DialogueTurn.model_validate(d) for d in state.get("dialogue", [])],
+        dialogue=list(state.get("dialogue", [])),
         pending_question=answering,
         scene=rt.perception.scene(),
         skills=[c for c in _catalogue(rt)],
-        notes=[Note.model_validate(n) for n in state.get("notes", [])],
-        done=[StepRecord.model_validate(d) for d in state.get("done", [])],
+        notes=list(state.get("notes", [])),
+        done=list(state.get("done", [])),
         running=running,
-        pending=pending if pending is not None else [PlanStep.model_validate(p) for p in state.get("pending", [])],
+        pending=pending if pending is not None else list(state.get("pending", [])),
         start_positions=rt.start_positions,
         images=rt.camera_frames() if rt.camera_frames is not None else {},
     )
@@ -40,20 +43,26 @@ def planner_failed(turn: PlannerTurn) -> bool:
     return turn._planner_failed
 
 
-def ask_planner(rt: Runtime, inp: PlannerInput, on_step: StepCallback | None = None) -> PlannerTurn:
+def ask_planner(rt: Runtime, inp: PlannerInput, on_step: StepCallback | None = None,
+                cancel: threading.Event | None = None) -> PlannerTurn | None:
     """A validated turn. A planner that fails or returns steps that do not check out yields a
     turn that says so and plans nothing: the robot never moves on an unchecked step. A failed
     planner's turn declines (the plan that runs goes on unchanged) and `planner_failed` tells it
-    apart from a refusal, so the job can end as failed."""
+    apart from a refusal, so the job can end as failed. None when `cancel` was set: whoever
+    cancelled has decided what comes instead."""
     t0 = time.perf_counter()
     try:
-        turn = rt.planner.plan(inp, on_step=on_step)
+        turn = rt.planner.plan(inp, on_step=on_step, cancel=cancel)
+    except PlannerCancelled:
+        return None
     except Exception as e:
         rt.publish(ev.ErrorEvent(message=f"the {rt.planner.name} planner failed: {type(e).__name__}: {e}", where="planner"))
         failed = PlannerTurn(say="Sorry, I could not work out a plan for that. Could you say it another way?",
                              refused=True)
         failed._planner_failed = True
         return failed
+    if cancel is not None and cancel.is_set():
+        return None
     problems = turn_problems(turn, rt.registry, inp.scene, rt.limits)
     metrics: dict[str, Any] = dict(getattr(rt.planner, "last_metrics", {}) or {})
     metrics.setdefault("total_s", round(time.perf_counter() - t0, 4))
@@ -67,15 +76,15 @@ def ask_planner(rt: Runtime, inp: PlannerInput, on_step: StepCallback | None = N
     return turn
 
 
-def merge_notes(state: dict[str, Any], turn: PlannerTurn, rt: Runtime) -> list[dict]:
+def merge_notes(state: dict[str, Any], turn: PlannerTurn, rt: Runtime) -> list[Note]:
     forget = set(turn.forget)
-    notes = []
+    notes: list[Note] = []
     for n in state.get("notes", []):
-        if n["text"] in forget:
-            rt.publish(ev.Note(text=n["text"], scope=n.get("scope", "session"), forgotten=True))
+        if n.text in forget:
+            rt.publish(ev.Note(text=n.text, scope=n.scope, forgotten=True))
         else:
             notes.append(n)
-    have = {n["text"] for n in notes}
+    have = {n.text for n in notes}
     for n in turn.notes:
         if n.text in have:
             continue
@@ -85,19 +94,20 @@ def merge_notes(state: dict[str, Any], turn: PlannerTurn, rt: Runtime) -> list[d
         if problems:  # a note is a preference about objects and places, checked before it is kept
             rt.publish(ev.ErrorEvent(message=f"note not kept: {problems[0]}", where="validate"))
             continue
-        notes.append(n.model_dump())
+        notes.append(n)
         have.add(n.text)
         rt.publish(ev.Note(text=n.text, scope=n.scope))
     return notes
 
 
-def dialogue_after(state: dict[str, Any], utterance: str, turn: PlannerTurn, answering: str | None) -> list[dict]:
+def dialogue_after(state: dict[str, Any], utterance: str, turn: PlannerTurn,
+                   answering: str | None) -> list[DialogueTurn]:
     d = list(state.get("dialogue", []))
-    d.append(DialogueTurn(role="user", text=utterance, kind="answer" if answering else "say").model_dump())
+    d.append(DialogueTurn(role="user", text=utterance, kind="answer" if answering else "say"))
     if turn.say:
-        d.append(DialogueTurn(role="robot", text=turn.say, kind="say").model_dump())
+        d.append(DialogueTurn(role="robot", text=turn.say, kind="say"))
     if turn.question:
-        d.append(DialogueTurn(role="robot", text=turn.question, kind="question").model_dump())
+        d.append(DialogueTurn(role="robot", text=turn.question, kind="question"))
     return d
 
 

@@ -16,14 +16,14 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from typing import Any, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Literal, Sequence
 
 from agent import events as ev
+from agent.control import PLAIN, control_at_start, words_of
 from agent.session import JobResult, Session
 
-# What a reflex means, said plainly: the planner hears this when the words that fired the
-# reflex were lost in the transcript.
-REFLEX_PHRASE = {"stop": "Stop.", "pause": "Wait.", "resume": "Go on."}
 SHORT_PHRASE_WORDS = 4
 
 
@@ -42,7 +42,7 @@ class VoiceLink:
         self.errors: list[str] = []
         self.utterances: list[ev.Utterance] = []
         self.reflexes: list[ev.Reflex] = []
-        self._interjected: list[Any] = []  # runtime.Said of the last interjections
+        self._interjected: list[Any] = []  # agent.timeline.Heard of the last interjections
         from speech.addressee import Hearing
         from speech.asr import scene_vocabulary
 
@@ -99,14 +99,12 @@ class VoiceLink:
         reflex fired inside this phrase but the transcript holds no reflex word ("Okay, the
         one." for "Okay, go on."), the phrase was that reflex and the transcript misheard it;
         the planner is told the reflex, not asked to make sense of the slip."""
-        from speech.reflexes import match_reflex, words_of
-
-        if match_reflex(u.text) is not None or len(words_of(u.text)) > SHORT_PHRASE_WORDS:
+        if control_at_start(u.text) is not None or len(words_of(u.text)) > SHORT_PHRASE_WORDS:
             return u.text
         if u.start is None or u.end is None:
             return u.text
         fired = [r for r in self.reflexes if r.heard_at is not None and u.start - 0.1 <= r.heard_at <= u.end + 0.5]
-        return REFLEX_PHRASE[fired[-1].command] if fired else u.text
+        return PLAIN[fired[-1].command] if fired else u.text
 
     def on_reflex(self, r: ev.Reflex) -> None:
         self.reflexes.append(r)
@@ -174,6 +172,71 @@ class VoiceLink:
     def _speak_event(self, e: Any) -> None:
         if isinstance(e, (ev.Spoken, ev.QuestionAsked)) and self.speak is not None:
             self.speak(e.text)
+
+
+@dataclass
+class VoiceSession:
+    """A session wired to speech: what the pipeline hears drives the session (`link`), what the
+    robot says is spoken (when there is a speaker), and sound events become cues (`tap`)."""
+
+    session: Session
+    link: VoiceLink
+    io: Any  # speech.voice.VoiceIO
+    tap: Any  # perception.sound_tap.SoundTap
+
+    @property
+    def pipeline(self) -> Any:
+        return self.io.pipeline
+
+    def start(self) -> "VoiceSession":
+        self.io.start()
+        return self
+
+    def stop(self) -> None:
+        self.io.stop()
+        self.tap.stop()
+
+
+def open_voice(session: Session, source: Literal["microphone", "scripted", "file"] | Any = "scripted", *,
+               speak: bool = True, device: int | str | None = None, speaker_device: int | str | None = None,
+               audio: Path | None = None, config: Any = None, gates: Sequence[Any] = (), asr: Any = None,
+               spotter: Any = None, on_error: Callable[[str], None] | None = None) -> VoiceSession:
+    """The one way a voice session is wired (`listen`, `listen --audio`, `demo --voice`,
+    `eval --voice`).
+
+    `source`: "microphone" (a live microphone, the robot's voice out of the loudspeaker),
+    "file" (the sound file `audio` played in real time as a microphone would deliver it, the
+    robot's voice to WAV files), "scripted" (a simulated microphone the robot's own voice
+    echoes back into), or an audio source given (then the robot's voice goes nowhere).
+    `asr`/`spotter` reuse recognizers already loaded; `gates` (a wake word) sit after the
+    echo gate."""
+    from speech.asr import scene_vocabulary
+    from speech.voice import VoiceIO
+
+    vocab = scene_vocabulary([o.model_dump() for o in session.scene.objects]) + session.registry.names()
+    tap = sound_tap(session)
+    link_box: list[VoiceLink] = []
+
+    def heard(e: Any) -> None:  # the pipeline's threads; the link exists before start()
+        link_box[0].on_event(e)
+
+    kw: dict[str, Any] = dict(vocabulary=vocab, config=config, gates=gates, taps=[tap], on_error=on_error,
+                              pipeline_kwargs={k: v for k, v in (("asr", asr), ("spotter", spotter)) if v is not None})
+    try:
+        if source == "microphone":
+            io = VoiceIO.microphone(heard, device=device, speaker_device=speaker_device,
+                                    wav_dir=session.dir / "speech", **kw)
+        elif source == "file":
+            io = VoiceIO.from_file(audio, heard, wav_dir=session.dir / "speech", **kw)
+        elif source == "scripted":
+            io = VoiceIO.scripted(heard, **kw)
+        else:
+            io = VoiceIO(heard, source, sink=None, **kw)
+    except Exception:
+        tap.stop()
+        raise
+    link_box.append(VoiceLink(session, speak=io.say if speak and io.speaker is not None else None))
+    return VoiceSession(session=session, link=link_box[0], io=io, tap=tap)
 
 
 def sound_tap(session: Session, policy: Any = None):

@@ -10,7 +10,7 @@ import traceback
 # Each module has main(argv); the list is the order they run in.
 BENCHMARKS = ["bench.bench_sim", "bench.bench_executor", "bench.bench_planner", "bench.bench_perception",
               "bench.bench_policy", "bench.bench_speech", "bench.bench_voice", "bench.bench_rules_parser",
-              "bench.bench_faults"]
+              "bench.bench_faults", "bench.bench_timeline"]
 
 
 def main() -> int:

@@ -110,8 +110,9 @@ def row2(tmp: Path) -> tuple[bool, str]:
         f"false 'moved' cues after 2 resumes: {false_cues}; events read after a torn line: {kept}"
 
 
-def _trickle_server(stop: threading.Event) -> int:
-    """An HTTP server that answers every request with headers, then one byte every 0.5 s."""
+def _trickle_server(stop: threading.Event, models_ok: bool = False) -> int:
+    """An HTTP server that answers every request with headers, then one byte every 0.5 s
+    (with `models_ok`, GET /models is answered at once and only the chat request trickles)."""
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("127.0.0.1", 0))
@@ -120,7 +121,12 @@ def _trickle_server(stop: threading.Event) -> int:
 
     def serve(conn: socket.socket) -> None:
         try:
-            conn.recv(65536)
+            request = conn.recv(65536)
+            if models_ok and request.startswith(b"GET"):
+                body = b'{"object": "list", "data": [{"id": "m", "object": "model", "owned_by": "vllm"}]}'
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                             + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+                return
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n")
             for b in b'data: {"choices": [{"delta": {"content": "{\\"say\\": \\"' * 10:
                 if stop.wait(0.5):
@@ -148,24 +154,24 @@ def row3(tmp: Path) -> tuple[bool, str]:
     from agent.planners.openai_backend import OpenAIPlanner, OpenAIPlannerConfig
     from tests.planner_fixtures import planner_input, registry
 
-    stop = threading.Event()
-    port = _trickle_server(stop)
     parts, held = [], True
-    try:
-        for stream in (True, False):
-            cfg = OpenAIPlannerConfig(base_url=f"http://127.0.0.1:{port}/v1", model="m", timeout_s=2.0,
-                                      stream=stream, fallback="none", max_retries=0)
-            planner = OpenAIPlanner(cfg, registry=registry())
-            t0 = time.perf_counter()
-            done, _ = _bounded(lambda: planner.plan(planner_input("put the red cup in the bin")), 8.0)
-            took = time.perf_counter() - t0
-            ok = done and took <= 3.0
-            held &= ok
-            parts.append(f"{'stream' if stream else 'whole'}: {'answered' if done else 'still waiting'} after "
-                         f"{took:.1f} s (deadline 2 s)")
-    finally:
-        stop.set()
-    return held, "; ".join(parts)
+    for models_ok, what in ((True, "chat trickles"), (False, "every request trickles")):
+        stop = threading.Event()
+        port = _trickle_server(stop, models_ok=models_ok)
+        try:
+            for stream in (True, False):
+                cfg = OpenAIPlannerConfig(base_url=f"http://127.0.0.1:{port}/v1", model="m", timeout_s=2.0,
+                                          stream=stream, fallback="none", max_retries=0)
+                planner = OpenAIPlanner(cfg, registry=registry())
+                t0 = time.perf_counter()
+                done, _ = _bounded(lambda: planner.plan(planner_input("put the red cup in the bin")), 6.0)
+                took = time.perf_counter() - t0
+                held &= done and took <= 3.0
+                parts.append(f"{what}, {'streamed' if stream else 'whole'}: "
+                             f"{'answered' if done else 'still waiting'} after {took:.1f} s")
+        finally:
+            stop.set()
+    return held, "; ".join(parts) + " (deadline 2 s)"
 
 
 def row4(tmp: Path) -> tuple[bool, str]:
@@ -474,24 +480,18 @@ def row15(tmp: Path) -> tuple[bool, str]:
     from agent import events as ev
     from agent.config import SessionConfig
     from agent.session import Session
-    from agent.voice import VoiceLink
+    from agent.voice import open_voice
     from sim.predicates import check_all
     from sim.scenario import SceneSpec
-    from speech.asr import scene_vocabulary
     from speech.synth_turns import TurnSynth
-    from speech.voice import VoiceIO
 
     spec = SceneSpec.model_validate({"seed": 1, "objects": [{"name": "red cup", "kind": "cup", "color": "red"},
                                                             {"name": "bin", "kind": "bin", "at": "right"}]})
     session = Session(spec, SessionConfig(home=tmp, realtime=True))
     plans: list = []
     session.bus.subscribe(lambda e: plans.append(e) if isinstance(e, ev.PlanMade) else None)
-    link = VoiceLink(session)
-    vocab = scene_vocabulary([o.model_dump() for o in spec.objects]) + session.registry.names()
-    io_ = VoiceIO.scripted(link.on_event, vocabulary=vocab)
-    link.speak = io_.say
-    session.bus.subscribe(link._speak_event)
-    io_.start()
+    voice = open_voice(session, "scripted").start()
+    link, io_ = voice.link, voice.io
     try:
         synth = TurnSynth("piper:steady")
         gap = np.zeros(int(0.35 * 16000), np.float32)
@@ -504,7 +504,7 @@ def row15(tmp: Path) -> tuple[bool, str]:
                 break
         link.wait_idle(5)
     finally:
-        io_.stop()
+        voice.stop()
         session.close()
     done = check_all(["in(red cup, bin)"], session.robot.state())[0]
     replies = [p for p in plans if (p.say or p.question) and not p.steps]  # said something, planned nothing

@@ -80,6 +80,25 @@ class Robot(Protocol):
         """An action that keeps the arm where it is now: the arm at rest."""
 
 
+@runtime_checkable
+class SimulatorHooks(Protocol):
+    """What a simulated robot offers beyond `Robot`, asked for by type rather than probed
+    attribute by attribute: perturbations keyed to step indices (`begin_step`, called as a
+    step starts), and per-thread resources such as render contexts (`release_thread`, called
+    by a control thread as it ends). A real robot has neither and is never asked."""
+
+    def begin_step(self, index: int) -> None: ...
+
+    def release_thread(self) -> None: ...
+
+
+@runtime_checkable
+class Cameras(Protocol):
+    """A robot whose cameras can be rendered (what a planner that sees looks at)."""
+
+    def render(self, camera: str = "front") -> np.ndarray: ...
+
+
 class Status(str, Enum):
     success = "success"
     failure = "failure"

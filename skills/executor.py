@@ -28,20 +28,14 @@ from typing import Any, Callable
 import numpy as np
 from pydantic import BaseModel
 
-from skills.api import Action, Observation, Outcome, Robot, Skill, SkillContext, SkillFailure, Status
+from skills.api import (Action, Observation, Outcome, Robot, SimulatorHooks, Skill, SkillContext, SkillFailure,
+                        Status)
 
 
 class RealtimeClock:
-    """Wall-clock pacing. Python threads share one interpreter lock, handed over every 5 ms by
-    default; a control loop beside busy threads (planning, speech) would start ticks up to that
-    late, so a real-time clock asks for a 0.5 ms hand-over (a process-wide setting)."""
+    """Wall-clock pacing: sleeps until each deadline (a real robot, a live session, voice mode)."""
 
     realtime = True
-    SWITCH_INTERVAL_S = 0.0005
-
-    def __init__(self) -> None:
-        if sys.getswitchinterval() > self.SWITCH_INTERVAL_S:
-            sys.setswitchinterval(self.SWITCH_INTERVAL_S)
 
     def now(self) -> float:
         return time.perf_counter()
@@ -55,20 +49,90 @@ class RealtimeClock:
             if remaining > 0.002:
                 time.sleep(remaining - 0.0015)
 
+    def wait_until(self, t: float, cancel: threading.Event | None = None) -> bool:
+        """Block another thread (a planner) until clock time `t`; False if cancelled first."""
+        while True:
+            remaining = t - time.perf_counter()
+            if remaining <= 0:
+                return True
+            if cancel is None:
+                time.sleep(min(remaining, 0.05))
+            elif cancel.wait(min(remaining, 0.05)):
+                return False
+
+    def idle(self, busy: int = 0, wake_at: float | None = None) -> None:
+        """Nothing moves the world: wall-clock time passes by itself."""
+
 
 class LockstepClock:
-    """Simulated time: every tick is exactly on time because the world waits for the loop."""
+    """Simulated time: every tick is exactly on time because the world waits for the loop.
+
+    Time moves when the control loop sleeps to its next deadline, or when nothing runs and the
+    session lets idle time pass (`idle`): then it jumps to the earliest moment another thread
+    waits for (`wait_until`), the way a discrete-event simulation does. A planner that takes
+    10 s of simulated time therefore costs a test milliseconds, and what happens during those
+    10 s (a step running, a word said) happens at definite simulated moments."""
 
     realtime = False
 
     def __init__(self) -> None:
         self._t = 0.0
+        self._moved = threading.Condition()
+        self._waiting: list[float] = []
 
     def now(self) -> float:
         return self._t
 
     def sleep_until(self, t: float) -> None:
-        self._t = max(self._t, t)
+        if t > self._t:
+            with self._moved:
+                self._t = t
+                self._moved.notify_all()
+
+    def wait_until(self, t: float, cancel: threading.Event | None = None) -> bool:
+        """Block another thread (a planner) until simulated time `t`; False if cancelled first."""
+        with self._moved:
+            self._waiting.append(t)
+            try:
+                while self._t < t:
+                    if cancel is not None and cancel.is_set():
+                        return False
+                    self._moved.wait(0.02)
+            finally:
+                self._waiting.remove(t)
+        return True
+
+    def idle(self, busy: int = 0, wake_at: float | None = None) -> None:
+        """Nothing moves the world: jump to the earliest moment someone waits for (or the
+        caller's own `wake_at`), but only when each of the `busy` workers (planner calls in
+        flight) is itself waiting on the clock; one still computing keeps time where it is."""
+        with self._moved:
+            workers = len(self._waiting)
+            due = [t for t in self._waiting if t > self._t]
+        if wake_at is not None and wake_at > self._t:
+            due.append(wake_at)
+        if due and workers >= busy:
+            self.sleep_until(min(due))
+
+
+Clock = RealtimeClock | LockstepClock
+
+
+class _ShortSwitchInterval:
+    """Python threads share one interpreter lock, handed over every 5 ms by default; a control
+    loop beside busy threads (planning, speech) would start ticks up to that late. While a
+    real-time loop runs it asks for a 0.5 ms hand-over (a process-wide setting, so it is
+    restored when the loop ends rather than changed for good when a clock is made)."""
+
+    INTERVAL_S = 0.0005
+
+    def __enter__(self) -> None:
+        self._before = sys.getswitchinterval()
+        if self._before > self.INTERVAL_S:
+            sys.setswitchinterval(self.INTERVAL_S)
+
+    def __exit__(self, *exc: Any) -> None:
+        sys.setswitchinterval(self._before)
 
 
 @dataclass
@@ -114,8 +178,9 @@ class StepHandle:
         self._paused = threading.Event()
         self._steer = threading.Condition()
         self._thread: threading.Thread | None = None
+        self.on_done: Callable[["StepHandle"], None] | None = None
 
-    # -- steering (any thread) ---------------------------------------------------------------
+    # -- steering (the executor's; any thread) ---------------------------------------------------------------
     def pause(self) -> None:
         with self._steer:
             self._paused.set()
@@ -156,9 +221,14 @@ TickHook = Callable[[StepHandle, Observation], None]
 
 
 class Executor:
-    """Runs skills on one robot, one at a time."""
+    """Runs skills on one robot, one at a time, and owns whether the robot may move.
 
-    def __init__(self, robot: Robot, clock: RealtimeClock | LockstepClock | None = None,
+    Pause, resume and cancel are asked of the executor, never of a step's handle directly:
+    a pause outlives the step it caught (a step started while paused starts held), and a
+    stop ends the pause. Any thread may ask (the speech thread's reflex, the typed path, the
+    session); each request takes effect at the running loop's next tick."""
+
+    def __init__(self, robot: Robot, clock: Clock | None = None,
                  render: bool = False, on_tick: TickHook | None = None,
                  rest_tolerance_rad: float = 2e-3, settle_ticks: int = 40) -> None:
         self.robot = robot
@@ -169,17 +239,60 @@ class Executor:
         self.settle_ticks = settle_ticks
         self._current: StepHandle | None = None
         self._lock = threading.Lock()
+        self._paused = False
 
     @property
     def current(self) -> StepHandle | None:
         return self._current
 
+    @property
+    def paused(self) -> bool:
+        """The person asked the robot to wait and has not said to go on."""
+        return self._paused
+
+    @property
+    def moving(self) -> bool:
+        """A step runs and is not held."""
+        h = self._current
+        return h is not None and not h.done and not h.paused
+
+    def pause(self) -> None:
+        with self._lock:
+            self._paused = True
+            h = self._current
+        if h is not None:
+            h.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+            h = self._current
+        if h is not None:
+            h.resume()
+
+    def cancel(self, reason: str = "cancelled") -> StepHandle | None:
+        """Stop the running step (the arm comes to rest); a stop also ends a pause.
+        Returns the handle it stopped, if a step was running."""
+        with self._lock:
+            self._paused = False
+            h = self._current
+        if h is None or h.done:
+            return None
+        h.cancel(reason)
+        return h
+
     def start(self, skill: Skill, args: BaseModel, instruction: str = "",
-              extras: dict[str, Any] | None = None, rate_hz: float | None = None) -> StepHandle:
+              extras: dict[str, Any] | None = None, rate_hz: float | None = None,
+              on_done: Callable[[StepHandle], None] | None = None) -> StepHandle:
+        """Start a skill's loop in its own thread; `on_done(handle)` is called from that thread
+        once it has ended and the arm is at rest."""
         with self._lock:
             if self._current is not None and not self._current.done:
                 raise RuntimeError(f"skill {self._current.name!r} is still running; cancel it first")
             handle = StepHandle(skill.name)
+            handle.on_done = on_done
+            if self._paused:
+                handle.pause()
             self._current = handle
         rate = float(rate_hz or type(skill).rate_hz)
         t = threading.Thread(target=self._loop, args=(handle, skill, args, instruction, extras or {}, rate),
@@ -199,6 +312,19 @@ class Executor:
     # -- the control thread ------------------------------------------------------------------
     def _loop(self, h: StepHandle, skill: Skill, args: BaseModel, instruction: str,
               extras: dict[str, Any], rate: float) -> None:
+        if self.clock.realtime:
+            with _ShortSwitchInterval():
+                self._run_loop(h, skill, args, instruction, extras, rate)
+        else:
+            self._run_loop(h, skill, args, instruction, extras, rate)
+        if h.on_done is not None:
+            try:
+                h.on_done(h)
+            except Exception:
+                pass  # a listener's failure must not take the control thread's result with it
+
+    def _run_loop(self, h: StepHandle, skill: Skill, args: BaseModel, instruction: str,
+                  extras: dict[str, Any], rate: float) -> None:
         if self.clock.realtime:
             h.realtime_priority = _raise_priority()
         period = 1.0 / rate
@@ -281,9 +407,8 @@ class Executor:
                     pass
         if outcome.status != Status.success:
             self._bring_to_rest(h, period)
-        release = getattr(self.robot, "release_thread", None)
-        if release is not None:
-            release()  # per-thread resources (render contexts) die with this thread
+        if isinstance(self.robot, SimulatorHooks):
+            self.robot.release_thread()  # per-thread resources (render contexts) die with this thread
         h.outcome = outcome
         h._done.set()
 

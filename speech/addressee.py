@@ -13,10 +13,10 @@ planner, `Hearing.route` decides what to do with it:
 A sentence is addressed to the robot when it
 - starts with a control word (stop, wait, go on: `speech.reflexes`), after fillers or not;
 - names something on the table: an object's name or kind, or the table itself ("I'd like
-  both cans in the basket", "Now the blue cup"); a colour alone counts only while the robot
-  works ("No, the blue one"), since "the red one was cheaper" is everyday talk;
-- has a clause that starts with a command verb ("Tidy up.", "Never mind, undo it."), or asks
-  for one ("Could you stack ...");
+  both cans in the basket", "Now the blue cup"); a colour counts in a bare phrase ("The blue
+  one.") or while the robot works, since "the red one was cheaper anyway" is everyday talk;
+- has a clause that starts with a command verb, or asks for one ("Could you stack ..."),
+  acting on something named or pointed at ("Tidy up.", "Never mind, undo it.");
 - or corrects ("No, wrong one.") while the robot is working.
 While the robot waits for an answer, whatever is said is the answer. Talk about anything
 else - the weekend, the printer, lunch - is not for the robot.
@@ -31,6 +31,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
+from agent.control import REFLEX
+
 from .reflexes import match_reflex, words_of
 
 COMMAND_VERBS = frozenset(
@@ -40,9 +42,14 @@ COMMAND_VERBS = frozenset(
 )
 FILLERS = frozenset("okay ok now then and so please alright right hey robot um uh oh well also first next just "
                     "yes yeah sure never mind".split())
-CONTROL = frozenset("stop wait continue resume pause halt freeze".split())
+CONTROL = frozenset(p for p in REFLEX if " " not in p)  # the one-word reflexes of the control vocabulary
 CORRECTION = frozenset("no not wrong instead actually nope".split())
 ALWAYS_SCENE = frozenset(("table",))
+# words of the planner's kind phrases that name nothing on a table by themselves in talk
+# ("ball of paper", "coffee cup", "building block", "a glass of wine", "the box office")
+STOP_WORDS = frozenset("of the a an one ball can coffee building paper glass box drink drinks beer serving "
+                       "crumpled toy toys mess stuff thing things item items object objects rest".split())
+POINTING = frozenset("it them that this those these everything all up one ones".split())
 COLOURS = frozenset("red green blue yellow white black orange purple pink brown grey gray".split())
 DETERMINERS = frozenset("the a an that this each every empty both one".split())
 
@@ -67,11 +74,12 @@ def _clauses(sentence: str) -> list[list[str]]:
 def _names_thing(words: list[str], i: int, scene_words: frozenset[str], busy: bool = False) -> bool:
     w = words[i]
     if w == "can":  # the modal ("can you ...") unless a determiner or colour makes it the object
-        return i > 0 and (words[i - 1] in DETERMINERS or words[i - 1] in scene_words)
+        return i > 0 and (words[i - 1] in DETERMINERS or words[i - 1] in COLOURS or words[i - 1] in scene_words)
     if w in COLOURS:
-        # a colour alone ("the red one was cheaper") is everyday talk; it names a thing on
-        # the table with a kind beside it, or while the robot works ("no, the blue one")
-        return busy
+        # a colour inside a sentence about something ("the red one was cheaper anyway") is
+        # everyday talk; it picks out a thing on the table in a bare phrase ("The blue one.",
+        # "Now the red one.") or while the robot works ("no, the blue one")
+        return busy or len(_content(words)) <= 4
     return w in scene_words or w.rstrip("s") in scene_words or w in ALWAYS_SCENE
 
 
@@ -85,12 +93,16 @@ def addressed(sentence: str, scene_words: frozenset[str], busy: bool = False) ->
         return True
     if any(_names_thing(words, i, scene_words, busy) for i in range(len(words))):
         return True
+    # A command verb opening a clause, acting on something: the verb alone is everyday talk
+    # too ("Get away from us."), but with a thing named (above) or pointed at ("undo it",
+    # "tidy up", "put that back") it is a request to the robot.
+    pointed = any(w in POINTING for w in words)
     for c in _clauses(sentence):
         c = _content(c)
-        if c[0] in COMMAND_VERBS:
+        if c[0] in COMMAND_VERBS and pointed:
             return True
         # a request: "can you / could you / would you (please) put ..."
-        if len(c) > 2 and c[0] in ("can", "could", "would", "will") and c[1] == "you" and \
+        if pointed and len(c) > 2 and c[0] in ("can", "could", "would", "will") and c[1] == "you" and \
                 _content(c[2:])[0] in COMMAND_VERBS:
             return True
     # while the robot works (or waits to go on), a control word anywhere is for it
@@ -109,11 +121,20 @@ class Routed:
 
 
 def scene_words(vocabulary: Iterable[str]) -> frozenset[str]:
+    """The scene's own words plus every word the planner knows for a kind of thing
+    ("garbage", "mug", "brick", "dishes"): a person names things in their own words."""
     out: set[str] = set()
     for v in vocabulary:
         for w in words_of(str(v)):
             out.add(w)
-    return frozenset(out)
+    try:
+        from agent.planners.rules.lexicon import CATEGORY_WORDS, KIND_WORDS
+
+        for phrase in [*KIND_WORDS, *CATEGORY_WORDS]:
+            out.update(w for w in words_of(phrase) if w not in STOP_WORDS)
+    except ImportError:  # the speech package used without the agent's planner
+        pass
+    return frozenset(out - COLOURS)
 
 
 class Hearing:

@@ -44,6 +44,8 @@ from typing import Iterable
 import numpy as np
 from pydantic import BaseModel, Field
 
+from agent.control import PROMPT_WORDS
+
 from .audio import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -143,7 +145,7 @@ def resolve_model(name: str, cache_dir: Path | None = None) -> Path:
 
 # ----------------------------------------------------------------------------- prompt
 
-REFLEX_WORDS = ("stop", "wait", "hold on", "go on", "continue")
+REFLEX_WORDS = PROMPT_WORDS  # from the one control vocabulary
 SKILL_WORDS = ("put", "place", "pick up", "stack", "throw away", "move", "on top of", "into", "left of", "right of")
 
 

@@ -388,6 +388,8 @@ class SpeechPipeline:
                     if turn_so_far is not None:
                         # on this thread: 10-60 ms, and the verdict must come before the next frame
                         complete = self._turn_model.probability(turn_so_far) >= cfg.end_of_turn_threshold
+                        if cfg.lockstep and complete:
+                            self._wait_spec(ep.turn_id)  # as on a machine that reads the pause in time
                         spec = self._spec
                         if complete and spec is not None and spec[0] == ep.turn_id and looks_unfinished(spec[2].text):
                             complete = False  # the words so far stop mid-sentence ("Clean up:")
@@ -593,6 +595,17 @@ class SpeechPipeline:
                 self._held = (u, job.end + self.cfg.endpoint.incomplete_silence_s)
             return
         self._emit(self.on_utterance, u)
+
+    def _wait_spec(self, turn_id: int, timeout: float = 10.0) -> None:
+        """Lockstep runs: wait for this turn's speculative transcript, so what the end of turn
+        decides does not depend on how fast the recognizer ran."""
+        deadline = time.monotonic() + timeout
+        with self._job_cond:
+            while time.monotonic() < deadline and not self._stopping.is_set() and \
+                    (any(j.kind == "spec" for j in self._jobs) or self._busy):
+                if self._spec is not None and self._spec[0] == turn_id:
+                    return
+                self._job_cond.wait(0.02)
 
     def _release_held(self) -> None:
         """Capture thread: publish a held sentence once nobody went on with it in time."""

@@ -48,6 +48,7 @@ class VoiceIO:
         gates: Sequence[AudioGate] = (),
         taps: Sequence[AudioGate] = (),
         pipeline_kwargs: dict[str, Any] | None = None,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
         self.source = source
         self.player = Player(sink, clock=clock) if sink is not None else None
@@ -61,7 +62,7 @@ class VoiceIO:
             vocabulary=vocabulary,
             config=config,
             gates=all_gates,
-            on_error=lambda msg: log.error("%s", msg),
+            on_error=on_error or (lambda msg: log.error("%s", msg)),
             **(pipeline_kwargs or {}),
         )
         self.speaker = Speaker(make_tts(voice), self.player) if self.player is not None else None

@@ -92,7 +92,7 @@ class ScriptedPlanner:
         self.inputs: list[PlannerInput] = []
         self.lock = threading.Lock()
 
-    def plan(self, inp: PlannerInput, on_step=None) -> PlannerTurn:
+    def plan(self, inp: PlannerInput, on_step=None, cancel=None) -> PlannerTurn:
         with self.lock:
             self.inputs.append(inp)
         return self.respond(inp)

@@ -73,7 +73,7 @@ class GarbageTail:
 
     name = "streaming"
 
-    def plan(self, inp, on_step=None):
+    def plan(self, inp, on_step=None, cancel=None):
         if on_step is not None:
             on_step(step(2.0))
         raise Broken("unexpected end of JSON after step 1")

@@ -67,6 +67,9 @@ def server():
 
 def _planner(url: str, **cfg) -> OpenAIPlanner:
     cfg.setdefault("max_tokens", 200)  # the tiny model rambles; a bounded answer keeps this fast
+    # The deadline is not what these tests are about (a test of it is in test_openai_servers); on
+    # a machine shared with other work a cold 3.5k-token prompt alone can take minutes.
+    cfg.setdefault("timeout_s", 900)
     return OpenAIPlanner(OpenAIPlannerConfig(base_url=url, fallback="ask", max_retries=0, **cfg), registry=registry())
 
 

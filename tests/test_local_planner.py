@@ -24,6 +24,9 @@ def _planner(**cfg):
     from agent.planners.local_backend import LocalPlanner, LocalPlannerConfig
 
     cfg.setdefault("max_tokens", 160)
+    # The whole-answer deadline is not what these tests are about; on a machine shared with
+    # other work a cold 3.5k-token prompt alone can take minutes.
+    cfg.setdefault("timeout_s", 900)
     return LocalPlanner(LocalPlannerConfig(model_path=MODEL, warm_up=False, fallback="ask", max_retries=0, **cfg),
                         registry=registry())
 

@@ -32,7 +32,7 @@ class FakeRules:
         self.turn = turn
         self.calls = 0
 
-    def plan(self, inp, on_step=None):
+    def plan(self, inp, on_step=None, cancel=None):
         self.calls += 1
         return self.turn
 

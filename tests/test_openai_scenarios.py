@@ -57,7 +57,7 @@ def test_public_scenario_through_the_openai_planner(scenario, served, tmp_path, 
     calls = []
 
     class Relayed(OpenAIPlanner):
-        def plan(self, inp, on_step=None):
+        def plan(self, inp, on_step=None, cancel=None):
             relay.inputs.put(inp)
             turn = super().plan(inp, on_step=on_step)
             calls.append(dict(self.last_metrics))

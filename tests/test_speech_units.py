@@ -115,7 +115,7 @@ def test_endpointer_pre_roll_keeps_audio_before_onset():
         ("Stop!", "stop"),
         ("stop, and then I want you to", "stop"),
         ("No, stop!", "stop"),
-        ("Freeze.", "stop"),
+        ("Freeze.", "pause"),
         ("Wait.", "pause"),
         ("Hold on.", "pause"),
         ("Pause", "pause"),

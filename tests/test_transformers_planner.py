@@ -119,7 +119,7 @@ class _Rules:
     def __init__(self, turn):
         self.turn = turn
 
-    def plan(self, inp, on_step=None):
+    def plan(self, inp, on_step=None, cancel=None):
         return self.turn
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import prompts
-from agent.schema import DialogueTurn, PlannerInput, PlanStep, SceneObject, SkillInfo
+from agent.schema import DialogueTurn, PlannerInput, PlannerTurn, PlanStep, SceneObject, SkillInfo
 from sim.scenario import CONTAINERS, SURFACES
 
 # Objects within this many metres of the robot's centre line are not called left or right.
@@ -105,7 +105,10 @@ def render_examples() -> list[dict[str, Any]]:
     out = []
     for ex in prompts.examples():
         ctx = [f"- {object_line(example_object(c['object']))}" if isinstance(c, dict) else c for c in ex["context"]]
-        out.append({**ex, "context": ctx})
+        # Every field, in schema order: a model shown only the fields that matter fills the
+        # others with something (a question "just in case", a refusal) when it must write them.
+        turn = PlannerTurn.model_validate(ex["turn"]).model_dump(mode="json")
+        out.append({**ex, "context": ctx, "turn": turn})
     return out
 
 

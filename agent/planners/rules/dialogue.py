@@ -4,70 +4,19 @@ refer to, which step "now the blue cup" repeats, and whether an utterance correc
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from agent.control import control_of_normalized
 from agent.planners.rules.choices import narrow
 from agent.planners.rules.parse import Command, parse_utterance
 from agent.planners.rules.text import normalize, strip_punct
 from agent.schema import DialogueTurn, PlannerInput, PlanStep, SceneObject
 
-_PAUSE = ["wait", "hold on", "hold it", "pause", "freeze", "one moment", "one second", "one sec", "just a sec",
-          "just a second", "just a moment", "hang on", "wait a second", "wait a moment", "wait a minute",
-          "hold on a second", "hold on a moment", "give me a second", "give me a moment", "not yet",
-          "hold still", "halt for a moment", "pause for a moment", "wait up", "hold up", "stay there",
-          "stay still", "stand by", "hold that thought", "wait wait", "hold", "hold it there", "a moment",
-          "a second", "a sec", "one minute", "a minute", "hold your horses", "easy", "steady", "slow down",
-          "wait for me", "wait there"]
-_RESUME = ["go on", "continue", "keep going", "resume", "carry on", "go ahead", "proceed", "you can continue",
-           "you can go on", "you may continue", "unpause", "go", "continue please", "keep at it", "move on",
-           "okay continue", "all good", "you can go", "go again", "start again", "keep on going", "on you go",
-           "back to work", "get going", "as you were", "finish it", "finish up", "carry on then", "back to it",
-           "off you go", "keep it up", "you may proceed", "go for it", "let us go", "on with it", "get on with it",
-           "keep on", "continue on", "you can keep going", "you can go ahead", "you can proceed", "good to go",
-           "finish", "go right ahead", "carry on with it", "keep going with it", "you may go on",
-           "you may carry on", "i am done", "i am ready", "ready", "all clear", "to go"]
-_STOP = ["stop", "stop it", "stop now", "abort", "halt", "never mind", "nevermind", "cancel", "cancel that",
-         "forget it", "abandon", "abandon it", "quit", "enough", "that is enough", "stop everything",
-         "stop right there", "stop stop", "emergency stop", "do not do that", "do not", "do not do it", "no stop",
-         "stop that", "cancel everything", "cancel it", "forget about it", "leave it", "drop it", "skip it",
-         "stop moving", "stop what you are doing", "that will do", "never mind that", "scratch that"]
-_CONTROL_FILLERS = re.compile(r"\b(?:okay|ok|alright|all right|please|robot|now|right|then|you can|yes|yeah|"
-                              r"sure|good|great|thanks|thank you|fine|again|hey|oh|so|just|and|no|sorry|hmm|um|"
-                              r"whoa|woah|wow|uh|er|yikes|oops|careful|quick|nope|you are|you may|it is|that is|"
-                              r"with it|go ahead and|well)\b")
-_CONTROLS = sorted([(p, c) for words_, c in ((_STOP, "stop"), (_PAUSE, "pause"), (_RESUME, "resume"))
-                    for p in words_], key=lambda pc: -len(pc[0].split()))
-
 
 def control_of(utterance: str) -> str | None:
-    """"pause", "resume" or "stop" when the whole utterance is a control word, else None."""
-    t = strip_punct(normalize(utterance))
-    core = re.sub(r"\s+", " ", _CONTROL_FILLERS.sub(" ", t)).strip()
-    core = re.sub(r"\s+(?:for\s+)?(?:a|one|just a)\s+(?:second|sec|moment|minute|bit|tick)$", "", core)
-    said = _control_words(core.split())
-    if said:
-        # "wait, stop" is a stop; "hang on, hang on" a pause.
-        return next(c for c in ("stop", "pause", "resume") if c in said)
-    if not core and re.search(r"\b(?:okay|ok|alright|all right|yes|yeah|sure|fine)\b", t):
-        return "resume"  # a bare "okay" while something waits means carry on
-    return None
-
-
-def _control_words(ws: list[str]) -> list[str] | None:
-    """The controls the words say, when every word belongs to a control phrase, else None."""
-    if not ws:
-        return None
-    for phrase, control in _CONTROLS:
-        n = len(phrase.split())
-        if ws[:n] == phrase.split():
-            rest = ws[n:]
-            if not rest:
-                return [control]
-            more = _control_words(rest)
-            if more is not None:
-                return [control] + more
-    return None
+    """"pause", "resume" or "stop" when the whole utterance is a control word, else None
+    (the one control vocabulary, `agent.control`, read through this parser's normalizer)."""
+    return control_of_normalized(strip_punct(normalize(utterance)))
 
 
 @dataclass
