@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from agent.planners.rules import lexicon as lx
 from agent.planners.rules.choices import narrow
-from agent.planners.rules.phrases import EXCEPT_MARKERS, parse_np
+from agent.planners.rules.phrases import parse_np
 from agent.planners.rules.text import normalize, strip_punct
 from agent.planners.rules.verbs import VERB_ACTIONS
 from agent.schema import PlannerInput, PlannerTurn, PlanStep, SceneObject
@@ -55,7 +55,7 @@ _CORRECTION_MARK = re.compile(r"\b(?:no|nope|i mean|i meant|rather|sorry|make th
                               r"actually|not)\b")
 # Marks after which a noun phrase names what must stay put ("leave the plate", "apart from the
 # blue one"), and marks that follow it ("the cup stays").
-_KEEP_MARKS = sorted(set(EXCEPT_MARKERS) - {"but", "but the"} | {
+_KEEP_MARKS = sorted(set(lx.EXCEPT_MARKERS) - {"but", "but the"} | {
     "not", "leave", "keep", "do not touch", "do not move", "never touch", "never move", "skip", "without"},
     key=len, reverse=True)
 # Compiled once: there are more of them than the re module caches.

@@ -187,6 +187,40 @@ NP_JOINERS: tuple[str, ...] = ("and", "as well as", "plus", "&")
 # Words before a list that the list makes redundant ("both the cup and the bowl").
 LIST_OPENERS: tuple[str, ...] = ("both", "either")
 
+# Words that say a thing is one of those the job has not moved yet ("the remaining cups").
+REMAINING_WORDS: tuple[str, ...] = ("remaining", "leftover", "left over", "left-over")
+
+# Words inside a noun phrase that start what it leaves out ("every cup except the green one").
+EXCEPT_MARKERS: tuple[str, ...] = (
+    "all except for", "all except", "all but", "except for", "except", "apart from", "other than", "excluding",
+    "but not", "save for", "but leave", "but the", "besides", "not including", "with the exception of", "minus",
+    "aside from", "excepting", "barring", "not counting", "leaving out", "leaving", "skipping", "save", "but")
+
+# Prepositions that say where the meant thing is ("the cup on the tray"); longest tried first.
+LOCATION_PREFIXES: tuple[str, ...] = ("from", "in", "inside", "on", "on top of", "sitting in", "sitting on",
+                                      "lying on", "out of")
+
+# Where a tower item goes: "the red one on top", "the blue block at the bottom"; tried in order.
+TOP_MARKERS: tuple[str, ...] = ("at the top", "on the top", "on top", "at top", "last", "as the top", "highest",
+                                "uppermost")
+BOTTOM_MARKERS: tuple[str, ...] = ("at the bottom", "on the bottom", "at bottom", "as the base", "at the base",
+                                   "as base", "on the base", "as the foundation", "lowest", "underneath", "below",
+                                   "first", "as the bottom", "in the bottom", "for the base", "for the bottom")
+
+# A landmark picks the thing by its distance to another one: "the block next to the bowl" (near),
+# "the can furthest from the bin" (far). Links and postures may come before ("that sits by").
+LANDMARK_NEAR: tuple[str, ...] = ("right next to", "next to", "closest to", "nearest to", "nearest", "closest",
+                                  "closer to", "nearer to", "near to", "near", "by", "beside", "close to")
+LANDMARK_FAR: tuple[str, ...] = ("farthest from", "furthest from", "farther from", "further from",
+                                 "farthest away from", "furthest away from")
+LANDMARK_LINKS: tuple[str, ...] = tuple(f"{who} {verb}" for who in ("that", "which")
+                                        for verb in ("is", "are", "sits", "sit", "stands", "stand"))
+LANDMARK_POSTURES: tuple[str, ...] = ("sitting", "standing", "lying")
+# A landmark is an object named with one of these: "next to the bowl", not "next to me".
+LANDMARK_DETERMINERS: tuple[str, ...] = ("the", "a", "an", "that", "this", "my", "your", "one of the")
+# Words for people and edges, which are sides ("closest to me"), never landmarks.
+PEOPLE: frozenset[str] = frozenset({"me", "you", "us", "the robot", "the edge", "my side", "your side"})
+
 # Words that carry no meaning for grounding inside a noun phrase.
 NP_FILLERS: frozenset[str] = frozenset({
     "please", "of", "one", "ones", "little", "big", "small", "large", "tiny", "huge", "over", "there",

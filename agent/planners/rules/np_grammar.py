@@ -5,8 +5,9 @@ Two grammars. `split_coordination` cuts a phrase into the phrases joined by "and
 the determiners that open it (a quantifier, an indefinite, an article, a number, in that order),
 then its words, each typed by the table it comes from: a kind (multi-word names such as
 "trash can" included, so that it is a bin and not trash and a can), a colour, a category, a
-word for anything, a side ("the left one", "the cup on the right"), "one", a filler, or a word
-the lexicon does not know. What the words mean is phrases.py's job.
+word for anything, a side ("the left one", "the cup on the right"), an ordinal ("the second
+cup from the left"), a remaining word ("the leftover cups"), "one", a filler, or a word the
+lexicon does not know. What the words mean is phrases.py's job.
 """
 
 from __future__ import annotations
@@ -35,17 +36,18 @@ _NUMBERS = [w for w in lx.NUMBER_WORDS if w != "one"] + [str(i) for i in range(2
 # Priorities say which table a word is read from where two hold it: a determiner that opens the
 # phrase outranks the same word inside it ("all the cups" is a quantifier, "everything and all"
 # is a word for anything), a side phrase outranks its words ("closest to me" over "closest"),
-# a kind outranks a category ("recycling bin" is a bin), "one" outranks the fillers, and every
-# table outranks WORD. Determiners are terminals of the opening slots only, so the contextual
-# lexer reads "the" inside the phrase as a plain WORD.
+# "left over" is a remaining word, not a side, a kind outranks a category ("recycling bin" is a
+# bin), "one" outranks the fillers, and every table outranks WORD. Determiners are terminals of
+# the opening slots only, so the contextual lexer reads "the" inside the phrase as a plain WORD.
 _SIMPLE = Lark(rf"""
     start: QUANT? INDEF? ART? NUM? _item*
     words: _item*
-    _item: ORDINAL | SIDE_PHRASE | KIND | CATEGORY | COLOR | ANY | SIDE | ONE | FILLER | WORD
+    _item: REMAINING | ORDINAL | SIDE_PHRASE | KIND | CATEGORY | COLOR | ANY | SIDE | ONE | FILLER | WORD
     QUANT.20: {_words(lx.QUANTIFIERS)}
     INDEF.19: {_words(lx.INDEFINITES)}
     ART.18: {_words(lx.ARTICLES)}
     NUM.17: {_words(_NUMBERS)}
+    REMAINING.16: {_words(lx.REMAINING_WORDS)}
     ORDINAL.16: {_words(lx.ORDINALS)}
     SIDE_PHRASE.16: {_words(p for p, _ in lx.SIDE_PHRASES)}
     KIND.15: {_words(lx.KIND_WORDS)}
@@ -62,7 +64,7 @@ _SIMPLE = Lark(rf"""
 _COORDINATION = Lark(rf"""
     start: JOIN* part (JOIN+ part)* JOIN*
     part: WORD+
-    JOIN.4: {_words(lx.NP_JOINERS).replace(_BEFORE, r"(?<![a-z0-9])")}
+    JOIN.4: {_words(lx.NP_JOINERS)}
     WORD: /[^\s]+/
     %ignore /\s+/
 """, parser="lalr", lexer="contextual")

@@ -18,7 +18,6 @@ from agent.planners.rules import lexicon as lx
 from agent.planners.rules.phrases import NounPhrase, parse_np
 from agent.planners.rules.text import (find_phrase, has_phrase, normalize, phrase_pattern, strip_fillers, strip_punct,
                                       words)
-from agent.planners.rules.phrases import EXCEPT_MARKERS
 from agent.planners.rules.exclusions import read_exclusion
 from agent.planners.rules.towers import parse_tower
 from agent.planners.rules.verbs import (BACK_WHERE, PARTICLE_ACTIONS, PARTICLES, TABLE_NOUNS, TABLE_WORDS, VERB_ACTIONS,
@@ -823,7 +822,7 @@ def _relation_splits(text: str, allow_empty_object: bool = True) -> list[Split]:
             if not tgt_text:
                 continue
             # "... on the tray apart from the blue one": the exception belongs to the moved objects.
-            for marker in EXCEPT_MARKERS + ["not"]:
+            for marker in (*lx.EXCEPT_MARKERS, "not"):
                 if marker in ("but", "but the"):
                     continue
                 i = find_phrase(tgt_text, marker)

@@ -10,14 +10,9 @@ from dataclasses import dataclass, field, replace
 
 from agent.planners.rules import lexicon as lx
 from agent.planners.rules.np_grammar import read_simple, read_words, split_coordination, word_tokens
-from agent.planners.rules.text import find_phrase, has_phrase, strip_punct, words
+from agent.planners.rules.text import find_phrase, has_phrase, strip_punct
 
-EXCEPT_MARKERS = ["all except for", "all except", "all but", "except for", "except", "apart from", "other than", "excluding", "but not", "save for",
-                   "but leave", "but the", "besides", "not including", "with the exception of", "minus", "aside from",
-                   "excepting", "barring", "not counting", "leaving out", "leaving", "skipping", "save", "but"]
 _RELATIVE = re.compile(r"\b(?:that is|which is|that are|which are|who is|thats|that)\s+")
-_LOCATION_PREFIXES = [("from", None), ("in", "in"), ("inside", "in"), ("on", "on"), ("on top of", "on"),
-                      ("sitting in", "in"), ("sitting on", "on"), ("lying on", "on"), ("out of", None)]
 _SAME_COLOR = re.compile(r"\b(?:(?:of|with|in|that has|having)?\s*(?:the\s+)?(?:same|matching)\s+color"
                          r"(?:\s+as\s+(?:it|them|the \w+|itself))?|matching|that matches(?: it| them)?"
                          r"|(?:of|with)\s+(?:its|their)\s+(?:own\s+)?color|same\s*-?\s*colored)\b")
@@ -27,11 +22,6 @@ _REST = re.compile(r"^(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:rest|remainder)(?:\s+of
 # "whatever is red", "anything that is on the tray": a description of any objects at all.
 _ANY_THAT_IS = re.compile(r"^(?:whatever|what|anything|everything|all|stuff|things|all the things|the things)\s+"
                           r"(?:that\s+|which\s+)?(?:is|are)(?:\s+|$)")
-_REMAINING_WORDS = re.compile(r"\b(?:remaining|leftover|left over|left-over)\b")
-_TOP_MARKERS = ["at the top", "on the top", "on top", "at top", "last", "as the top", "highest", "uppermost"]
-_BOTTOM_MARKERS = ["at the bottom", "on the bottom", "at bottom", "as the base", "at the base", "as base",
-                   "on the base", "as the foundation", "lowest", "underneath", "below", "first",
-                   "as the bottom", "in the bottom", "for the base", "for the bottom"]
 
 
 @dataclass
@@ -98,7 +88,7 @@ def parse_np(text: str, inherit_kind: frozenset[str] = frozenset()) -> NounPhras
     t = " " + raw + " "
     np_exceptions: list[NounPhrase] = []
     # Exceptions: "every cup except the green one" (the excepted part inherits the head kind).
-    for marker in EXCEPT_MARKERS:
+    for marker in lx.EXCEPT_MARKERS:
         i = find_phrase(t, marker)
         if i > 0:
             main, rest = t[:i].strip(), t[i + len(marker):].strip()
@@ -132,12 +122,12 @@ def _parse_simple(text: str, inherit_kind: frozenset[str]) -> NounPhrase:
     np = NounPhrase(text=t)
     t = _take_ordinal(t, np)
     # Tower positions belong to the item, not to the grounding.
-    for m in _TOP_MARKERS:
+    for m in lx.TOP_MARKERS:
         if has_phrase(t, m) and not has_phrase(t, m + " of"):
             np.position = "top"
             t = _remove(t, m)
             break
-    for m in _BOTTOM_MARKERS:
+    for m in lx.BOTTOM_MARKERS:
         if has_phrase(t, m):
             np.position = "bottom"
             t = _remove(t, m)
@@ -155,9 +145,10 @@ def _parse_simple(text: str, inherit_kind: frozenset[str]) -> NounPhrase:
             np.everything = True
             return np
     t = _ANY_THAT_IS.sub("everything ", t)
-    if _REMAINING_WORDS.search(t):
+    remaining = [tok for tok in word_tokens(t) if tok.type == "REMAINING"]
+    if remaining:
         np.remaining = True
-        t = re.sub(r"\s+", " ", _REMAINING_WORDS.sub(" ", t)).strip()
+        t = _cut(t, remaining)
     if t in lx.OTHER_PHRASES or t.startswith("the other ") or t.startswith("other "):
         np.pronoun = "other"
         t = re.sub(r"^(the )?other ", "", t)
@@ -175,7 +166,7 @@ def _parse_simple(text: str, inherit_kind: frozenset[str]) -> NounPhrase:
     t = _RELATIVE.sub("", t).strip()
     t = _take_landmark(t, np)
     # Location modifiers: "the cup on the tray", "the block from the basket".
-    for prefix, _rel in sorted(_LOCATION_PREFIXES, key=lambda p: -len(p[0])):
+    for prefix in sorted(lx.LOCATION_PREFIXES, key=len, reverse=True):
         i = find_phrase(t, prefix)
         if i > 0:
             loc_text = t[i + len(prefix):].strip()
@@ -252,13 +243,14 @@ def _parse_simple(text: str, inherit_kind: frozenset[str]) -> NounPhrase:
     return np
 
 
-_LANDMARK = re.compile(r"\s+(?:(?:that|which)\s+(?:is|are|sits|sit|stands|stand)\s+)?"
-                       r"(?:sitting\s+|standing\s+|lying\s+)?"
-                       r"(?P<how>(?:right\s+)?next to|closest to|nearest to|nearest|closest|closer to|nearer to|"
-                       r"near to|near|by|beside|close to|farthest from|furthest from|farther from|further from|"
-                       r"farthest away from|furthest away from)\s+"
-                       r"(?P<what>(?:the|a|an|that|this|my|your|one of the)\s+.+)$")
-_PEOPLE = frozenset({"me", "you", "us", "the robot", "the edge", "my side", "your side"})
+def _alternation(phrases) -> str:
+    return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(phrases, key=len, reverse=True))
+
+
+_LANDMARK = re.compile(rf"\s+(?:(?:{_alternation(lx.LANDMARK_LINKS)})\s+)?(?:(?:{_alternation(lx.LANDMARK_POSTURES)})\s+)?"
+                       rf"(?P<how>{_alternation(lx.LANDMARK_NEAR + lx.LANDMARK_FAR)})\s+"
+                       rf"(?P<what>(?:{_alternation(lx.LANDMARK_DETERMINERS)})\s+.+)$")
+_PERSON = re.compile(r"^(?:me|you|us)\b")
 
 
 def _take_landmark(t: str, np: NounPhrase) -> str:
@@ -268,13 +260,13 @@ def _take_landmark(t: str, np: NounPhrase) -> str:
     if not m or not t[: m.start()].strip():
         return t
     what = m.group("what").strip()
-    if what in _PEOPLE or re.match(r"^(?:me|you|us)\b", what):
+    if what in lx.PEOPLE or _PERSON.match(what):
         return t
     mark = parse_np(what)
     if mark.is_empty or mark.unknown or mark.pronoun or not (mark.kinds or mark.colors or mark.name_words):
         return t
     np.landmark = mark
-    np.far_from_landmark = m.group("how").startswith(("far", "fur"))
+    np.far_from_landmark = " ".join(m.group("how").split()) in lx.LANDMARK_FAR
     return t[: m.start()].strip()
 
 
@@ -292,7 +284,16 @@ def _take_ordinal(t: str, np: NounPhrase) -> str:
     n = lx.ORDINALS[" ".join(str(tokens[at]).split())]
     counted_from = any(sp.startswith("from ") for sp in after)
     np.ordinal = n if n > 0 or counted_from else 1
-    return " ".join((t[: tokens[at].start_pos] + " " + t[tokens[at].end_pos:]).split())
+    return _cut(t, [tokens[at]])
+
+
+def _cut(text: str, tokens) -> str:
+    """`text` without the words of `tokens` (read from it by the noun-phrase grammar)."""
+    kept, at = [], 0
+    for tok in tokens:
+        kept.append(text[at: tok.start_pos])
+        at = tok.end_pos
+    return " ".join(" ".join(kept + [text[at:]]).split())
 
 
 def _remove(text: str, phrase: str) -> str:
