@@ -153,12 +153,17 @@ def _known_words() -> frozenset[str]:
             for v in value:
                 take(v, depth + 1)
 
-    for info in iter_modules(pkg.__path__):
-        if info.name == "handover":
+    modules = [f"{pkg.__name__}.{info.name}" for info in iter_modules(pkg.__path__) if info.name != "handover"]
+    # The control words (stop, wait, go on, ...) are read by the rules parser from the one
+    # control vocabulary, where the project has it.
+    modules.append("agent.control")
+    for name in modules:
+        try:
+            module = import_module(name)
+        except ImportError:
             continue
-        module = import_module(f"{pkg.__name__}.{info.name}")
-        for name, value in vars(module).items():
-            if not name.startswith("__"):
+        for attr, value in vars(module).items():
+            if not attr.startswith("__"):
                 take(value)
     # Regex fragments such as "s" of "cups?" are not words anybody says.
     return frozenset(w for w in words if len(w) > 1 or w in ("a", "i"))

@@ -308,3 +308,14 @@ GOES_VERBS: tuple[str, ...] = (
     "belongs", "should be", "must be", "are to go", "is to go", "gets", "get", "should end up", "go back",
     "goes back", "ends up", "end up", "should be put", "must be put", "are put", "is put", "can go",
     "should be placed", "must be placed", "is placed", "are placed", "live", "lives")
+# Words that join the steps of a sequence ("put the cup away, then the block"), tried in order.
+SEQUENCE_CONNECTORS: tuple[str, ...] = (
+    "and then", "then", "after that", "afterwards", "after which", "and after that", "next", "and finally", "finally",
+    "lastly", "once that is done", "when you are done", "and also", "and last", "after this", "followed by")
+# Discourse openers of a correction, dropped before the corrected request is read ("no, wait, ...").
+CORRECTION_OPENERS: tuple[str, ...] = ("no", "nope", "not that one", "wrong one", "wrong", "oops", "sorry", "actually",
+                                       "instead", "wait", "hold on", "stop", "hang on", "sorry")
+# What a correction may start with once its openers are gone ("I meant the blue one").
+CORRECTION_LEADS: tuple[str, ...] = ("no", "not that one", "wrong one", "wrong", "i said", "i meant", "i mean",
+                                     "i wanted", "i asked for", "rather", "or rather", "make that", "make it",
+                                     "correction")

@@ -55,11 +55,14 @@ class Parsed:
     not_understood: list[str] = field(default_factory=list)
 
 
-_CONNECTORS = re.compile(
-    r"\s*(?:;|,?\s*\band then\b|,?\s*\bthen\b|,?\s*\bafter that\b,?|,?\s*\bafterwards\b,?|,?\s*\bafter which\b"
-    r"|,?\s*\band after that\b,?|,?\s*\bnext\b(?!\s+to\b),?|,?\s*\band finally\b,?|,?\s*\bfinally\b,?"
-    r"|,?\s*\blastly\b,?|,?\s*\bonce that is done\b,?|,?\s*\bwhen you are done\b,?|,?\s*\band also\b"
-    r"|,?\s*\band last\b,?|,?\s*\bafter this\b,?|,?\s*\bfollowed by\b)\s*")
+def _connector(word: str) -> str:
+    """A sequence word as a cut point, unless it starts a relation phrase ("next to")."""
+    relations = [p[len(word):].split()[0] for p, _ in lx.RELATION_PHRASES if p.startswith(word + " ")]
+    not_relation = "".join(rf"(?!\s+{re.escape(w)}\b)" for w in relations)
+    return rf",?\s*\b{re.escape(word)}\b{not_relation},?"
+
+
+_CONNECTORS = re.compile(r"\s*(?:;|" + "|".join(_connector(w) for w in lx.SEQUENCE_CONNECTORS) + r")\s*")
 
 
 def _any_of(words: tuple[str, ...]) -> str:
@@ -74,6 +77,8 @@ _SELF_CORRECTION = re.compile(r"(?:\s*,\s*|\s+)(?=" + _any_of(lx.CORRECTION_MARK
 _MARKER_COMMA = re.compile(r"^(" + _any_of(lx.CORRECTION_MARKERS) + r"(?:\s+(?:no|wait|sorry))*)\s*,\s*")
 _BARE_CORRECTION = re.compile(r"^" + _any_of(lx.BARE_CORRECTIONS) + r"$")
 _GOES_VERB = re.compile(r"\s+" + _any_of(lx.GOES_VERBS) + r"\s+")
+_CORRECTION_OPENERS = re.compile(r"^(?:" + _any_of(lx.CORRECTION_OPENERS) + r"\b\s*)+")
+_CORRECTION_LEAD = re.compile(r"^" + _any_of(lx.CORRECTION_LEADS) + r"\b\s*")
 # Words a subject noun phrase cannot end with: "the trash and the can go ..." is not "the trash
 # and the" + "can go ...".
 _NP_CANNOT_END = frozenset({"the", "a", "an", "and", "or", "of", "my", "your", "this", "that", "these", "those",
@@ -507,16 +512,14 @@ def _parse_clause(clause: str, skill_verbs: dict[str, str] | None = None) -> Com
     skill_verbs = skill_verbs or {}
     raw = strip_punct(clause)
     correction = bool(_CORRECTION.search(raw)) or raw.startswith("no ")
-    t = strip_fillers(re.sub(r"^(?:(?:no|nope|not that one|wrong one|wrong|oops|sorry|actually|instead|wait|hold on|"
-                             r"stop|hang on|sorry)\b\s*)+", "", raw))
+    t = strip_fillers(_CORRECTION_OPENERS.sub("", raw))
     t = _without_alternative(t)
     same = _SAME_AGAIN.match(t)
     if same:
         np = parse_np(same.group("np"))
         if not np.is_empty:
             return Command("repeat", obj=np, text=t, correction=correction)
-    t = re.sub(r"^(?:no|not that one|wrong one|wrong|i said|i meant|i mean|i wanted|i asked for|rather|or rather|"
-               r"make that|make it|correction)\b\s*", "", t)
+    t = _CORRECTION_LEAD.sub("", t)
     t = strip_fillers(re.sub(r"\b(?:instead|rather|actually)\b", " ", t))
     if not t:
         return "context"  # "no", "actually", "okay": discourse markers with no request of their own
