@@ -65,6 +65,7 @@ class StubServer:
     model_id: str = "served-model"
     multimodal: bool = True  # vllm: whether image parts are taken
     trickle_s: float | None = None
+    trickle_models: bool = False  # GET /models trickles too (a server slow at everything)
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     timings: list[Timing] = field(default_factory=list)
@@ -146,8 +147,15 @@ def _make_handler(stub: StubServer) -> type[BaseHTTPRequestHandler]:
             if owner is None or not self.path.rstrip("/").endswith("/models"):
                 self._send_json(404, {"error": {"message": f"no route {self.path}"}})
                 return
-            self._send_json(200, {"object": "list", "data": [{"id": stub.model_id, "object": "model",
-                                                              "owned_by": owner, "permissions": []}]})
+            listing = {"object": "list", "data": [{"id": stub.model_id, "object": "model",
+                                                   "owned_by": owner, "permissions": []}]}
+            if stub.trickle_s and stub.trickle_models:
+                try:
+                    self._trickle_bytes(json.dumps(listing), "application/json")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up at its deadline
+                return
+            self._send_json(200, listing)
 
         def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
             try:
@@ -239,6 +247,9 @@ def _make_handler(stub: StubServer) -> type[BaseHTTPRequestHandler]:
                 text, ctype = f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n", "text/event-stream"
             else:
                 text, ctype = json.dumps({"choices": [{"message": {"content": content}}]}), "application/json"
+            self._trickle_bytes(text, ctype)
+
+        def _trickle_bytes(self, text: str, ctype: str) -> None:
             self.send_response(200)
             self.send_header("Content-Type", ctype)
             self.send_header("Connection", "close")

@@ -137,6 +137,21 @@ def test_a_server_trickling_a_byte_every_2_s_is_cut_at_the_whole_answer_deadline
         assert "timeout_s" in p.last_metrics["advice"]
 
 
+def test_a_server_trickling_its_model_list_too_is_cut_at_the_deadline(made):
+    """The server-kind probe (GET /models) comes before the chat request: it has a whole-answer
+    deadline of its own, so a server slow at everything cannot hold the robot there either."""
+    server, planner = made
+    stub = server(scripted(TWO_STEPS), kind="llama_cpp", trickle_s=2.0, trickle_models=True)
+    p = planner(stub, timeout_s=3.0, connect_timeout_s=1.0, max_retries=0, fallback="ask")
+    t0 = time.monotonic()
+    p.plan(planner_input())
+    took = time.monotonic() - t0
+    # one deadline for the whole answer, the probe included; without the probe's own deadline
+    # the model list alone takes minutes at a byte per 2 s
+    assert took < 3.9, took
+    assert p.last_metrics["faults"][0].startswith("timeout") and p.last_metrics["fallback"] == "ask"
+
+
 def test_cancel_stops_a_streaming_call(made):
     server, planner = made
     stub = server(scripted(TWO_STEPS), token_rate=5)  # about 20 s for the whole answer

@@ -21,6 +21,9 @@ from pydantic import SecretStr
 from agent.planners.attempts import ModelFault
 from agent.planners.base import PlannerCancelled
 
+# A model list longer than this is not a model list.
+MAX_MODELS_BYTES = 1_000_000
+
 FaultKind = Literal["timeout", "connect", "server", "rate_limited", "client", "protocol", "empty"]
 
 
@@ -80,17 +83,34 @@ class ChatClient:
         self._http.close()
 
     def models(self, timeout_s: float = 3.0) -> list[dict[str, Any]]:
-        """The server's `/models` list (empty when it has none or does not answer)."""
+        """The server's `/models` list (empty when it has none or does not answer in time).
+
+        The whole list must arrive within `timeout_s`, as a chat reply must: a server that
+        trickles its answer would otherwise hold the robot here, before any request is sent."""
+        watch = _Watch(time.monotonic() + timeout_s, timeout_s, None)
+        raw = b""
         try:
-            resp = self._http.get(self.base_url + "/models", timeout=timeout_s)
-            data = resp.json() if resp.status_code == 200 else {}
-        except (httpx.HTTPError, ValueError):
+            with self._http.stream("GET", self.base_url + "/models", timeout=timeout_s) as resp:
+                if resp.status_code != 200:
+                    return []
+                watch.arm(resp)
+                for chunk in resp.iter_raw():
+                    watch.check()
+                    raw += chunk
+                    if len(raw) > MAX_MODELS_BYTES:
+                        return []
+                watch.check()
+            data = json.loads(raw)
+        except (httpx.HTTPError, ValueError, TransportFault):
             return []
+        finally:
+            watch.disarm()
         items = data.get("data") if isinstance(data, dict) else None
         return [m for m in items if isinstance(m, dict)] if isinstance(items, list) else []
 
-    def complete(self, body: dict[str, Any], cancel: threading.Event | None = None) -> Completion:
-        raw = b"".join(self._chunks(body, cancel))
+    def complete(self, body: dict[str, Any], cancel: threading.Event | None = None,
+                 budget_s: float | None = None) -> Completion:
+        raw = b"".join(self._chunks(body, cancel, budget_s))
         try:
             data = json.loads(raw)
             choice = data["choices"][0]
@@ -101,12 +121,13 @@ class ChatClient:
             raise TransportFault("protocol", f"unexpected response body ({type(e).__name__})") from None
         return Completion(content=content, usage=data.get("usage"), finish_reason=choice.get("finish_reason"))
 
-    def stream(self, body: dict[str, Any], cancel: threading.Event | None = None) -> Iterator[Delta]:
+    def stream(self, body: dict[str, Any], cancel: threading.Event | None = None,
+               budget_s: float | None = None) -> Iterator[Delta]:
         """Yield the reply as it arrives. The whole reply must arrive within `timeout_s`: a
         server that keeps sending slowly is as useless to a waiting robot as a silent one."""
         buf = b""
         events = 0
-        for chunk in self._chunks(body, cancel):
+        for chunk in self._chunks(body, cancel, budget_s):
             buf += chunk
             *lines, buf = buf.split(b"\n")
             for raw in lines:
@@ -127,14 +148,18 @@ class ChatClient:
         # A stream that ends without [DONE] is cut off; what arrived may still parse, so the
         # caller judges the content rather than us failing it here.
 
-    def _chunks(self, body: dict[str, Any], cancel: threading.Event | None) -> Iterator[bytes]:
+    def _chunks(self, body: dict[str, Any], cancel: threading.Event | None,
+                budget_s: float | None = None) -> Iterator[bytes]:
         """The response body as it arrives, ended by the whole-answer deadline or `cancel`.
 
         httpx's timeouts are per read: a server that trickles a byte every few seconds never
         trips them. So every chunk is checked against the deadline, and a watcher shuts the
         socket when the deadline passes (or `cancel` is set) while a read is blocked."""
-        deadline = time.monotonic() + self.timeout_s
-        timeout = httpx.Timeout(self.timeout_s, connect=min(self.connect_timeout_s, self.timeout_s))
+        # `budget_s`: what is left of the answer's deadline when part of it went elsewhere (the
+        # server-kind probe before a first request).
+        allowed = self.timeout_s if budget_s is None else max(0.05, min(self.timeout_s, budget_s))
+        deadline = time.monotonic() + allowed
+        timeout = httpx.Timeout(allowed, connect=min(self.connect_timeout_s, allowed))
         watch = _Watch(deadline, self.timeout_s, cancel)
         try:
             with self._http.stream("POST", self.url, json=body, timeout=timeout) as resp:

@@ -199,10 +199,15 @@ class OpenAIPlanner:
                           cancel: threading.Event | None = None) -> tuple[PlannerTurn, dict[str, Any]]:
         """`plan()` that also returns this call's metrics (safe when calls overlap)."""
         t0 = self._clock()
+        started = time.monotonic()
         self._settle()
+        # The answer's deadline covers the whole answer, the server-kind probe included.
+        probed_s = time.monotonic() - started
+        budget = self.timeout_s - probed_s if probed_s > 0.05 else None
         cfg = self.config
         turn, metrics = plan_once(self, model=self.model, stream=cfg.stream, prompt=self._prompt(inp),
-                                  inp=inp, registry=self.registry, on_step=on_step, generate=self._generate,
+                                  inp=inp, registry=self.registry, on_step=on_step,
+                                  generate=lambda messages, feed, cancel=None: self._generate(messages, feed, cancel, budget),
                                   fallback=self._fallback, max_retries=cfg.max_retries, clock=self._clock, t0=t0,
                                   cancel=cancel, advise=self.advice)
         turn = self._with_notices(turn, metrics)
@@ -219,10 +224,11 @@ class OpenAIPlanner:
             cfg = self.config
             kind = cfg.server
             listed: list[dict[str, Any]] = []
-            probe = ChatClient(cfg.base_url, api_key=self._api_key(), timeout_s=min(3.0, cfg.connect_timeout_s + 1),
+            probe = ChatClient(cfg.base_url, api_key=self._api_key(),
+                               timeout_s=min(3.0, cfg.connect_timeout_s + 1, cfg.timeout_s or 20.0),
                                transport=self._transport)
             try:
-                listed = probe.models()
+                listed = probe.models(probe.timeout_s)
             finally:
                 probe.close()
             if kind == "auto":
@@ -338,7 +344,8 @@ class OpenAIPlanner:
         body.update(cfg.extra_body)
         return body
 
-    def _generate(self, messages: list[dict[str, Any]], feed: Feed, cancel: threading.Event | None = None) -> Reply:
+    def _generate(self, messages: list[dict[str, Any]], feed: Feed, cancel: threading.Event | None = None,
+                  budget_s: float | None = None) -> Reply:
         assert self._client is not None
         while True:
             body = self._body(messages)
@@ -350,22 +357,23 @@ class OpenAIPlanner:
                 feed(piece)
 
             try:
-                return self._send(body, feed_once, cancel)
+                return self._send(body, feed_once, cancel, budget_s)
             except TransportFault as fault:
                 # Only before anything arrived: a step-down re-sends the whole request.
                 if fed[0] or not self._step_down(fault, sent_images):
                     raise
 
-    def _send(self, body: dict[str, Any], feed: Feed, cancel: threading.Event | None) -> Reply:
+    def _send(self, body: dict[str, Any], feed: Feed, cancel: threading.Event | None,
+              budget_s: float | None = None) -> Reply:
         assert self._client is not None
         if not self.config.stream:
-            done = self._client.complete(body, cancel)
+            done = self._client.complete(body, cancel, budget_s)
             feed(done.content)
             return Reply(done.content, done.finish_reason, done.usage)
         parts: list[str] = []
         finish: str | None = None
         usage: dict[str, Any] | None = None
-        for delta in self._client.stream(body, cancel):
+        for delta in self._client.stream(body, cancel, budget_s):
             usage = delta.usage or usage
             finish = delta.finish_reason or finish
             if delta.content:
