@@ -44,9 +44,8 @@ class VoiceLink:
         self.reflexes: list[ev.Reflex] = []
         self._interjected: list[Any] = []  # agent.timeline.Heard of the last interjections
         from speech.addressee import Hearing
-        from speech.asr import scene_vocabulary
 
-        self.addressee = Hearing(scene_vocabulary([o.model_dump() for o in session.scene.objects]))
+        self.addressee = Hearing.for_objects(o.model_dump() for o in session.scene.objects)
         self.ignored: list[ev.Utterance] = []  # heard, but not said to the robot
         self.confirming: str | None = None  # the request a "Did you say ...?" waits on
         if speak is not None:

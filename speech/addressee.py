@@ -120,9 +120,12 @@ class Routed:
     dropped: str = ""  # sentences that were not for the robot
 
 
-def scene_words(vocabulary: Iterable[str]) -> frozenset[str]:
+def scene_words(vocabulary: Iterable[str], kinds: Iterable[str] | None = None) -> frozenset[str]:
     """The scene's own words plus every word the planner knows for a kind of thing
-    ("garbage", "mug", "brick", "dishes"): a person names things in their own words."""
+    ("garbage", "mug", "brick", "dishes"): a person names things in their own words. With
+    `kinds` (the kinds on the table), only the words for those kinds: talk about a tray is
+    not about this table when no tray is on it."""
+    present = None if kinds is None else set(kinds)
     out: set[str] = set()
     for v in vocabulary:
         for w in words_of(str(v)):
@@ -130,7 +133,9 @@ def scene_words(vocabulary: Iterable[str]) -> frozenset[str]:
     try:
         from agent.planners.rules.lexicon import CATEGORY_WORDS, KIND_WORDS
 
-        for phrase in [*KIND_WORDS, *CATEGORY_WORDS]:
+        phrases = [p for p, (kind, _) in KIND_WORDS.items() if present is None or kind in present]
+        phrases += [p for p, group in CATEGORY_WORDS.items() if present is None or group & present]
+        for phrase in phrases:
             out.update(w for w in words_of(phrase) if w not in STOP_WORDS)
     except ImportError:  # the speech package used without the agent's planner
         pass
@@ -140,9 +145,18 @@ def scene_words(vocabulary: Iterable[str]) -> frozenset[str]:
 class Hearing:
     """Routes final transcripts for one session (see the module docstring)."""
 
-    def __init__(self, vocabulary: Iterable[str] = (), confirm_below: float = 0.45) -> None:
-        self.scene_words = scene_words(vocabulary)
+    def __init__(self, vocabulary: Iterable[str] = (), confirm_below: float = 0.45,
+                 kinds: Iterable[str] | None = None) -> None:
+        self.scene_words = scene_words(vocabulary, kinds)
         self.confirm_below = confirm_below
+
+    @classmethod
+    def for_objects(cls, objects: Iterable[dict], **kw) -> "Hearing":
+        """Routing for a table with these objects (dicts with name, kind, color): what names
+        a thing is what names one of them."""
+        objects = list(objects)
+        kinds = {str(o.get("kind")) for o in objects if o.get("kind")}
+        return cls([str(o.get("name", "")) for o in objects] + sorted(kinds), kinds=kinds, **kw)
 
     def route(self, text: str, confidence: float | None = None, *, asking: bool = False,
               busy: bool = False) -> Routed:

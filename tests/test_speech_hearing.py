@@ -89,7 +89,7 @@ def test_background_talk_fires_no_reflex_and_nothing_of_it_is_for_the_robot(mode
     room = Room("reverb+10db", 2)
     finals, reflexes, _ = hear(room.mic().process(room.noise(20.0, key="noise-only", kind="babble")), models)
     assert reflexes == []
-    hearing = Hearing(VOCAB)
+    hearing = Hearing.for_objects(OBJECTS)  # as a session with these objects routes
     assert all(hearing.route(u.text, u.confidence).action == "ignore" for u in finals), [u.text for u in finals]
     assert all(u.confidence < 0.5 for u in finals), [(u.text, u.confidence) for u in finals]
 
