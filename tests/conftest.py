@@ -32,3 +32,11 @@ def synth():
 import os as _os  # noqa: E402
 
 _os.environ.setdefault("HIROBOT_HYBRID_MODEL", "none")
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A fresh $HIROBOT_HOME for a CLI test, and a console wide enough not to wrap its lines."""
+    monkeypatch.setenv("HIROBOT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COLUMNS", "200")
+    return tmp_path / "home"

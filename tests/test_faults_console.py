@@ -24,13 +24,6 @@ runner = CliRunner()
 HOSTILE = ["[/]", "[bold red]not ours[/]", "[link=file:///etc/passwd]x[/link]", "{0} %s {__class__}", "\x1b[2J"]
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("HIROBOT_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("COLUMNS", "200")
-    return tmp_path / "home"
-
-
 def _view():
     out = io.StringIO()
     return ConsoleView(Console(file=out, width=120, force_terminal=False)), out

@@ -20,13 +20,6 @@ from tests.kinematic_arm import KinematicArm
 runner = CliRunner()
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("HIROBOT_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("COLUMNS", "200")
-    return tmp_path / "home"
-
-
 def _scene(tmp_path):
     p = tmp_path / "scene.json"
     p.write_text(json.dumps({"objects": [{"name": "red cup", "kind": "cup", "color": "red"},

@@ -34,13 +34,6 @@ runner = CliRunner()
 SENTENCE = "Put the red cup in the bin."
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("HIROBOT_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("COLUMNS", "200")
-    return tmp_path / "home"
-
-
 @pytest.fixture(scope="module")
 def synth():
     return TurnSynth("flite:kal16")
