@@ -506,12 +506,49 @@ def _after_failure(job: _Job, rt: Runtime, step: PlanStep, outcome: Outcome) -> 
         job.replanned = True
         # "again" only after a retry: a skill that gave up before moving is replanned at once.
         speak(rt, f"That failed{' again' if retried else ''} ({outcome.reason}). Let me look at the table and plan again.")
-        # Nothing moves while it thinks; what is said meanwhile waits on the timeline for the
-        # next dispatch (a control word has already acted on the executor).
-        inp = planner_input(job.view(), rt, request, pending=[])
-        turn = ask_planner(rt, inp)
+        turn = _replan(job, rt, request)
+        if job.outcome == "stopped":
+            return
         if turn is not None and turn.steps and not turn.question and not turn.refused:
             job.pending = list(turn.steps)
             return
     speak(rt, f"I could not {step.instruction or step.skill}: {outcome.reason}.")
     job.pending = job.pending[1:]
+
+
+def _replan(job: _Job, rt: Runtime, request: str) -> PlannerTurn | None:
+    """Ask the planner again for the request, from the world as it is now, in the background:
+    the timeline goes on meanwhile. Control acts at once (a stop drops the replan and ends the
+    job); anything else said waits for the next dispatch, which takes it up before the next
+    step starts. Returns the new turn, or None when it was dropped."""
+    inp = planner_input(job.view(), rt, request, pending=[])
+    task = PlannerTask(partial(ask_planner, rt), inp, [], rt.timeline, rt.executor.clock).start()
+    rt.publish(ev.PlannerAsked(utterance=request, merged=0, waited_s=0.0))
+    rt.thinking = task
+    later: list[Heard] = []
+    try:
+        while True:
+            item = rt.timeline.get(timeout=0.02)
+            _acknowledge(rt)
+            if item is None:
+                if rt.closing.is_set():
+                    drop_thinking(rt)
+                    return None
+                _let_time_pass(rt)
+                continue
+            if isinstance(item, Heard):
+                if item.control is None:
+                    later.append(item)  # handled flag stays clear: the next dispatch hears it
+                    continue
+                if item.source == "typed":
+                    rt.publish(ev.Utterance(text=item.text))
+                _control(job, rt, item, None)
+                item.handled.set()
+                if job.outcome == "stopped":
+                    return None
+            elif isinstance(item, Answered) and item.task is task:
+                rt.thinking = None
+                return item.turn
+    finally:
+        for h in later:
+            rt.timeline.put(h)

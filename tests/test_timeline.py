@@ -151,6 +151,74 @@ def test_an_instruction_said_with_a_stop_is_taken_up_by_the_next_job(tmp_path):
     assert planner.inputs[-1].utterance == "now go to -0.5"
 
 
+class ReplanPlanner(SlowPlanner):
+    """First turn: a step that always fails (the "flaky" skill). The replan that follows the
+    failed retry takes SLOW_S; when it starts, the person says `during` (the planner says it
+    for them, so the moment is definite: the replan is in flight)."""
+
+    def __init__(self, session_box: dict, during: list[str]) -> None:
+        super().__init__()
+        self.box = session_box
+        self.during = during
+
+    def plan(self, inp, on_step=None, cancel=None):
+        with self.lock:
+            n = len(self.inputs) + 1
+        if n == 1:
+            self.inputs.append(inp)
+            return PlannerTurn(say="On it.", steps=[step(0.4, skill="flaky")])
+        if n == 2:
+            for text in self.during:
+                self.box["s"].interject(text)
+        return super().plan(inp, on_step=on_step, cancel=cancel)
+
+
+def _replan_session(tmp_path, during):
+    from tests.graph_doubles import Flaky
+    Flaky.runs, Flaky.fail_times = 0, 10
+    box: dict = {}
+    planner = ReplanPlanner(box, during)
+    s = Session(SceneSpec(objects=[]), SessionConfig(home=tmp_path), robot=KinematicArm(max_speed=1.0),
+                planner=planner, registry=registry(Flaky), perception=FixedPerception())
+    planner.clock = s.executor.clock
+    box["s"] = s
+    return s, planner
+
+
+def test_a_stop_during_the_replan_after_a_failure_is_heard_and_drops_the_replan(tmp_path):
+    s, planner = _replan_session(tmp_path, ["Stop!"])
+    events: list = []
+    s.bus.subscribe(events.append)
+    r = s.say("move it")
+    s.close()
+    assert r.outcome == "stopped"
+    assert [x["status"] for x in r.steps] == ["failure", "failure"]  # try, retry; no replanned step
+    for _ in range(200):  # the planner's thread notices the cancel within its poll
+        if planner.cancelled:
+            break
+        threading.Event().wait(0.01)
+    assert planner.cancelled == 1, "the replan was cancelled, not waited for"
+    assert [e for e in events if isinstance(e, ev.PlanMade)][-1].utterance == "move it"
+    assert len([e for e in events if isinstance(e, ev.PlanMade)]) == 1, "the replan never answered"
+
+
+def test_an_instruction_said_during_the_replan_is_acted_on_afterwards(tmp_path):
+    s, planner = _replan_session(tmp_path, ["then go to -0.5"])
+    events: list = []
+    s.bus.subscribe(events.append)
+    r = s.say("move it")
+    s.close()
+    assert planner.cancelled == 0
+    # The replan answered (a step to nothing: no number in "move it"), then what was said
+    # during it was heard by the next dispatch and planned.
+    assert planner.inputs[1].utterance == "move it"
+    assert planner.inputs[-1].utterance == "then go to -0.5"
+    assert r.steps[-1]["step"]["args"]["to"] == -0.5 and r.steps[-1]["status"] == "success"
+    assert abs(s.robot.q[0] + 0.5) < 1e-3
+    said = [e.text for e in events if isinstance(e, ev.Spoken)]
+    assert "Let me think." in said, "a slow replan is acknowledged"
+
+
 # -- configuration that means what it says -----------------------------------------------------
 
 def test_control_hz_sets_the_rate_every_skill_runs_at(tmp_path):
