@@ -85,7 +85,6 @@ def run_models(only: list[str] | None, model_path: str | None, planners: list[st
     from agent.config import SessionConfig
     from agent.evaluate import run_scenario, totals_by_tag
     from agent.planners.factory import PlannerPool
-    from agent.planners.local_backend import default_threads
     from agent.planners.report import planner_summary, planner_summary_line
     from sim.scenario import load_scenarios
     from skills.registry import load_registry
@@ -99,7 +98,7 @@ def run_models(only: list[str] | None, model_path: str | None, planners: list[st
     # No warm-up: the first model turn of each run is measured cold, the rest with the
     # system prompt in the KV cache.
     local = {"warm_up": False, **({"model_path": model_path} if model_path else {})}
-    print(f"{len(scenarios)} public scenarios; llama.cpp threads {default_threads()}; model "
+    print(f"{len(scenarios)} public scenarios; llama.cpp threads: as many as idle cores before each turn (see each turn); model "
           f"{model_path or 'Qwen2.5-Coder-1.5B-Instruct Q4_K_M (default)'}", flush=True)
     for name in planners:
         with tempfile.TemporaryDirectory() as home:

@@ -710,3 +710,17 @@ def test_a_pronoun_that_goes_somewhere_is_not_read_as_a_sort():
     assert _rules_misheard("The cups go on the tray.", objects) == []
     assert _rules_misheard("Garden gnomes go on the tray.", objects) == []
     assert _rules_misheard("The cups are going the other way.", objects) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Build the tower, yellow block at the bottom. Then the purple one, then the orange one on top.",
+    "Stack the purple block on the yellow block. Then the orange block on the purple block.",
+    "Put the purple block on the yellow block. And then the orange one on the purple one.",
+])
+def test_a_sentence_that_opens_on_then_goes_on_with_the_one_before(text):
+    """Speech recognition writes a full stop where the speaker paused: "Then ..." after it is
+    the same list of steps, not a new request with no verb."""
+    objects = scene(obj("orange block", "block", "orange"), obj("purple block", "block", "purple"),
+                    obj("yellow block", "block", "yellow"))
+    s = do(objects, text)
+    assert s.holds("on(purple block, yellow block)") and s.holds("on(orange block, purple block)"), steps_of(s)

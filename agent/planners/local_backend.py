@@ -29,11 +29,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.planners.attempts import Feed, FallbackSource, ModelFault, Reply, plan_once
 from agent.planners.base import Planner, PlannerCancelled, StepCallback
+from agent.planners.cpu_share import IdleCores
 from agent.planners.fallback import FallbackMode
+from agent.planners.grammar_decoding import Decoded, decode
 from agent.planners.local_model import check_gguf, default_model_path
 from agent.planners.openai_backend import text_only
 from agent.planners.prompting import Prompt, build_prompt, catalogue, system_prompt
-from agent.planners.turn_schema import turn_schema
+from agent.planners.instructions import with_instruction, with_instructions
+from agent.planners.turn_schema import compact_turn_schema, turn_schema
 from agent.schema import PlannerInput, PlannerTurn, SkillInfo
 from skills.registry import SkillRegistry, load_registry
 
@@ -57,19 +60,13 @@ def _backend_ready(llama_cls: Any) -> None:
             llama_cls._Llama__backend_initialized = True
 
 
-def default_threads() -> int:
-    """Half the cores. llama.cpp's worker threads spin at a barrier after every layer: on a
-    2-core machine shared with other work, 2 threads decoded at 1.5 tokens/s and 1 thread at
-    28 tokens/s (SmolLM2-135M, measured here); on a quiet machine 2 threads are faster."""
-    return max(1, (os.cpu_count() or 2) // 2)
-
-
 class LocalPlannerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model_path: Path | None = Field(default=None, description="a GGUF file; default: the packaged Qwen2.5-Coder-1.5B")
     n_ctx: int = Field(default=8192, gt=0, description="context tokens: the 3.4k-token system prompt plus a turn")
-    n_threads: int | None = Field(default=None, gt=0, description="default: half the cores, at least one")
+    n_threads: int | None = Field(default=None, gt=0, description="default: as many as there are idle cores, "
+                                                                   "looked at before each turn (agent.planners.cpu_share)")
     n_batch: int = Field(default=512, gt=0)
     max_tokens: int = Field(default=512, gt=0)
     temperature: float = 0.0
@@ -77,6 +74,8 @@ class LocalPlannerConfig(BaseModel):
     max_retries: int = Field(default=1, ge=0)
     fallback: FallbackMode = "rules"
     warm_up: bool = Field(default=True, description="evaluate the system prompt in the background at start")
+    compact: bool = Field(default=True, description="the compact answer format (each kind of turn with only its own "
+                                                    "fields, no step instructions): about half the output tokens")
 
 
 class LocalPlanner:
@@ -98,6 +97,8 @@ class LocalPlanner:
         self._grammar: Any = None
         self.last_metrics: dict[str, Any] = {}
         self._warm: threading.Thread | None = None
+        self._cores = IdleCores()
+        self.last_threads: int | None = None
         if self.config.warm_up:
             self._warm = threading.Thread(target=self.warm_up, name="local-planner-warm-up", daemon=True)
             self._warm.start()
@@ -120,12 +121,16 @@ class LocalPlanner:
     def plan_with_metrics(self, inp: PlannerInput, on_step: StepCallback | None = None,
                           cancel: threading.Event | None = None) -> tuple[PlannerTurn, dict[str, Any]]:
         t0 = self._clock()
+        # Steps come without instructions in the compact format: written from the step, the
+        # same way for a step handed over early and for the finished turn.
+        step_cb = (lambda st: on_step(with_instruction(st))) if on_step is not None else None
         with self._lock:
             prompt = self._prompt(inp)
-            return plan_once(self, model=self.model_path.name, stream=True, prompt=prompt, inp=inp,
-                             registry=self.registry, on_step=on_step, generate=self._generate,
-                             fallback=self._fallback, max_retries=self.config.max_retries, clock=self._clock,
-                             t0=t0, cancel=cancel, advise=self.advice)
+            turn, metrics = plan_once(self, model=self.model_path.name, stream=True, prompt=prompt, inp=inp,
+                                      registry=self.registry, on_step=step_cb, generate=self._generate,
+                                      fallback=self._fallback, max_retries=self.config.max_retries,
+                                      clock=self._clock, t0=t0, cancel=cancel, advise=self.advice)
+        return with_instructions(turn), metrics
 
     def warm_up(self) -> None:
         """Load the model and evaluate the system prompt, so the first turn starts from cache."""
@@ -134,8 +139,9 @@ class LocalPlanner:
                 skills = list(self._catalogue)
                 self._render(skills)
                 llm = self._model()
+                self._use_threads(llm)
                 messages = [{"role": "system", "content": self._system}, {"role": "user", "content": "-"}]
-                for _ in llm.create_chat_completion(messages=messages, max_tokens=1, stream=True):
+                for _ in decode(llm, messages, None, 1, Decoded()):
                     pass
         except Exception as e:  # a failed warm-up only costs the first turn its speed
             log.warning("local planner warm-up failed: %s: %s", type(e).__name__, e)
@@ -161,7 +167,7 @@ class LocalPlanner:
             cfg = self.config
             t = time.monotonic()
             try:
-                threads = cfg.n_threads or default_threads()
+                threads = cfg.n_threads or self._cores.cores
                 self._llm = Llama(model_path=str(self.model_path), n_ctx=cfg.n_ctx, n_batch=cfg.n_batch,
                                   n_threads=threads, n_threads_batch=threads, verbose=False)
             except Exception as e:
@@ -169,14 +175,24 @@ class LocalPlanner:
             log.info("local planner: loaded %s in %.1f s", self.model_path.name, time.monotonic() - t)
         return self._llm
 
+    def _use_threads(self, llm: Any) -> None:
+        """A fixed `n_threads`, or as many threads as there are idle cores now."""
+        import llama_cpp  # noqa: PLC0415
+
+        n = self.config.n_threads or self._cores.threads()
+        if n != self.last_threads:
+            llama_cpp.llama_set_n_threads(llm.ctx, n, n)
+            self.last_threads = n
+
     def _render(self, skills: list[SkillInfo]) -> None:
         key = json.dumps([s.model_dump() for s in skills], sort_keys=True)
         if key == self._rendered_for:
             return
         from llama_cpp import LlamaGrammar  # noqa: PLC0415
 
-        self._system = system_prompt(skills)
-        schema = turn_schema(skills, per_skill=True)
+        compact = self.config.compact
+        self._system = system_prompt(skills, compact=compact)
+        schema = compact_turn_schema(skills) if compact else turn_schema(skills, per_skill=True)
         self._grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
         self._rendered_for = key
 
@@ -191,37 +207,25 @@ class LocalPlanner:
     def _generate(self, messages: list[dict[str, Any]], feed: Feed, cancel: threading.Event | None = None) -> Reply:
         llm = self._model()
         cfg = self.config
-        before = list(llm._input_ids[: llm.n_tokens])  # what the KV cache holds from the last call
+        self._use_threads(llm)
         deadline = time.monotonic() + cfg.timeout_s
         parts: list[str] = []
-        finish: str | None = None
-        out_tokens = 0
+        stats = Decoded()
+        gbnf = self._grammar._grammar if self._grammar is not None else None
         try:
-            chunks = llm.create_chat_completion(messages=text_only(messages), grammar=self._grammar, stream=True,
-                                                max_tokens=cfg.max_tokens, temperature=cfg.temperature)
-            for chunk in chunks:
+            for piece in decode(llm, text_only(messages), gbnf, cfg.max_tokens, stats):
                 if cancel is not None and cancel.is_set():
                     raise PlannerCancelled("the planner call was cancelled")
                 if time.monotonic() > deadline:
                     raise ModelFault("timeout", f"no complete answer within {cfg.timeout_s:g} s")
-                choice = chunk["choices"][0]
-                piece = (choice.get("delta") or {}).get("content") or ""
-                finish = choice.get("finish_reason") or finish
-                if piece:
-                    out_tokens += 1
-                    parts.append(piece)
-                    feed(piece)
+                parts.append(piece)
+                feed(piece)
         except (ModelFault, PlannerCancelled):
             raise
         except ValueError as e:  # e.g. the prompt is longer than the context
             raise ModelFault("model", str(e), retryable=False) from None
-        after = list(llm._input_ids[: llm.n_tokens])
-        prompt_tokens = max(0, len(after) - out_tokens)
-        cached = 0
-        for a, b in zip(before, after[:prompt_tokens]):
-            if a != b:
-                break
-            cached += 1
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": out_tokens,
-                 "prompt_tokens_details": {"cached_tokens": cached}}
-        return Reply("".join(parts), finish, usage)
+        finally:
+            self._cores.turn_ended()
+        usage = {"prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.output_tokens,
+                 "prompt_tokens_details": {"cached_tokens": stats.cached_tokens}, "threads": self.last_threads}
+        return Reply("".join(parts), stats.finish, usage)

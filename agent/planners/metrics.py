@@ -30,6 +30,7 @@ class PlanMetrics:
     advice: str | None = None  # what to change so the last fault does not happen again
     notices: list[str] = field(default_factory=list)  # settings stepped down during this call
     early_steps: int = 0  # steps handed over while the model was still writing
+    threads: int | None = None  # CPU threads a local model decoded with (the last attempt's)
     steps: int = 0
 
     @property
@@ -45,6 +46,8 @@ class PlanMetrics:
         cached = details.get("cached_tokens") if isinstance(details, dict) else None
         if cached is not None:
             self.cached_tokens = (self.cached_tokens or 0) + int(cached)
+        if usage.get("threads") is not None:
+            self.threads = int(usage["threads"])
         if self.first_tokens_in is None:
             self.first_tokens_in = int(usage.get("prompt_tokens") or 0)
             self.first_cached_tokens = None if cached is None else int(cached)

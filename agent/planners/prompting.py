@@ -100,21 +100,27 @@ def example_object(spec: dict[str, Any]) -> SceneObject:
     return SceneObject(graspable=info.graspable if info is not None else True, **spec)
 
 
-def render_examples() -> list[dict[str, Any]]:
-    """The worked examples with their scene objects written exactly as a turn's scene is."""
+def render_examples(compact: bool = False) -> list[dict[str, Any]]:
+    """The worked examples with their scene objects written exactly as a turn's scene is.
+    `compact`: turns as `turn_schema.compact_turn_schema` has them written."""
+    from agent.planners.turn_schema import compact_turn
+
     out = []
     for ex in prompts.examples():
         ctx = [f"- {object_line(example_object(c['object']))}" if isinstance(c, dict) else c for c in ex["context"]]
         # Every field, in schema order: a model shown only the fields that matter fills the
         # others with something (a question "just in case", a refusal) when it must write them.
-        turn = PlannerTurn.model_validate(ex["turn"]).model_dump(mode="json")
+        # The compact form has no such fields to fill: each kind of turn has only its own.
+        turn = compact_turn(ex["turn"]) if compact else PlannerTurn.model_validate(ex["turn"]).model_dump(mode="json")
         out.append({**ex, "context": ctx, "turn": turn})
     return out
 
 
-def system_prompt(skills: list[SkillInfo]) -> str:
+def system_prompt(skills: list[SkillInfo], compact: bool = False) -> str:
+    """`compact`: the answer format of `turn_schema.compact_turn_schema` (the local model's)."""
     listed = [{"name": s.name, "description": s.description, "args": _without_titles(s.args)} for s in skills]
-    return prompts.render("system", skills=listed, examples=render_examples(), kinds_rule=kinds_rule())
+    return prompts.render("system", skills=listed, examples=render_examples(compact), kinds_rule=kinds_rule(),
+                          compact=compact)
 
 
 def turn_prompt(inp: PlannerInput, cameras: list[str]) -> str:

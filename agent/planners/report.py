@@ -10,7 +10,7 @@ import numpy as np
 MODEL_PLANNERS = ("openai", "local", "transformers")
 _KEYS = ("attempts", "fallback", "handover", "faults", "advice", "notices", "latency_first_token_s",
          "latency_first_step_s", "latency_total_s", "tokens_in", "cached_tokens", "tokens_out", "model",
-         "first_tokens_in", "first_cached_tokens")
+         "first_tokens_in", "first_cached_tokens", "threads")
 
 
 def who_answered(planner: str, metrics: dict[str, Any]) -> str:
@@ -53,7 +53,8 @@ def turn_line(t: dict[str, Any]) -> str:
         parts.append(f"first token {_s(t.get('latency_first_token_s'))}, first step "
                      f"{_s(t.get('latency_first_step_s'))}, whole {_s(t.get('latency_total_s'))}")
     if t.get("tokens_in") is not None:
-        parts.append(f"tokens {t['tokens_in']} in ({t.get('cached_tokens') or 0} cached), {t.get('tokens_out')} out")
+        parts.append(f"tokens {t['tokens_in']} in ({t.get('cached_tokens') or 0} cached), {t.get('tokens_out')} out"
+                     + (f", {t['threads']} threads" if t.get("threads") else ""))
     if t.get("fallback"):
         parts.append("faults: " + " | ".join(t.get("faults") or [])[:200])
     for n in t.get("notices") or []:

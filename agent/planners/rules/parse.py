@@ -169,8 +169,23 @@ def _drop_title(out: Parsed) -> None:
         del cmds[0]
 
 
+# A sentence that opens on "then" goes on with the one before it: speech recognition writes a
+# full stop wherever the speaker paused ("Build the tower, blue block at the bottom. Then the
+# green one, then the red one on top.").
+_GOES_ON = re.compile(r"^(?:and\s+)?then\b", re.I)
+
+
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|[.!?]+$", text) if s and s.strip(" .!?")]
+    out: list[str] = []
+    for s in re.split(r"(?<=[.!?])\s+|[.!?]+$", text):
+        if not s or not s.strip(" .!?"):
+            continue
+        s = s.strip()
+        if out and _GOES_ON.match(s) and out[-1].endswith("."):
+            out[-1] = out[-1][:-1] + ", " + s
+        else:
+            out.append(s)
+    return out
 
 
 # "After you put the cup in the bin, put the block on the tray": the subordinate clause comes
