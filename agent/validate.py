@@ -34,7 +34,24 @@ def step_problems(step: PlanStep, registry: SkillRegistry, scene: list[SceneObje
         for v in values:
             if isinstance(v, str) and v.lower() not in names:
                 problems.append(f"{step.skill}: {key} {v!r} is not in the scene")
+    problems += _relation_problems(step, scene)
     return problems
+
+
+def _relation_problems(step: PlanStep, scene: list[SceneObject]) -> list[str]:
+    """A placement "in" something that holds nothing inside it (a block, a tray, a cup): the
+    kinds module says what each kind takes, and the arm would only drop the object on top."""
+    from sim.kinds import KINDS, relation_for
+
+    target, relation = step.args.get("target"), step.args.get("relation")
+    if relation != "in" or not isinstance(target, str):
+        return []
+    obj = next((o for o in scene if o.name.lower() == target.lower()), None)
+    if obj is None or obj.kind not in KINDS or relation_for(obj.kind) == "in":
+        return []
+    takes = relation_for(obj.kind)
+    fix = f'things go "on" it' if takes == "on" else "nothing goes in or on it"
+    return [f"{step.skill}: the {obj.name} is a {obj.kind}, not a container: {fix}"]
 
 
 def limit_problems(turn: PlannerTurn, limits: Limits) -> list[str]:

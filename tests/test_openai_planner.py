@@ -304,7 +304,7 @@ def test_double_failure_falls_back_and_nothing_unvalidated_reaches_the_robot(stu
 
 def test_dispatched_step_survives_a_later_invalid_step(stubs, planners):
     bad = BAD_STEPS["unknown object"][0]
-    fixed = PlanStep(skill="place", args={"object": "blue cup", "relation": "in", "target": "tray"})
+    fixed = PlanStep(skill="place", args={"object": "blue cup", "relation": "on", "target": "tray"})
     # The re-asked answer repeats the started step first, as it is told to.
     stub = stubs(scripted(turn_json([RED_TO_BIN, bad]), turn_json([RED_TO_BIN, fixed])), token_rate=2000)
     p = planners(stub.base_url, stream=True)

@@ -6,6 +6,7 @@ The problems are written for the model: they go back to it verbatim when it is a
 from __future__ import annotations
 
 import json
+import re
 
 from pydantic import ValidationError
 
@@ -61,12 +62,30 @@ def contradictions(turn: PlannerTurn, inp: PlannerInput | None) -> list[str]:
         problems.append('a turn either asks ("question") or refuses ("refused": true), not both')
     if turn.control != "none" and (turn.refused or turn.question):
         problems.append(f'"control": "{turn.control}" is an answer by itself: no question and "refused": false')
+    if inp is not None and turn.refused:
+        seen = _said_unseen(turn.say, inp.scene)
+        if seen:
+            problems.append(f'the refusal says the {seen} cannot be seen, but "{seen}" is in the scene list: '
+                            "plan with it, ask which one, or refuse for another reason")
     if inp is not None and inp.running is None:
         if turn.preempt:
             problems.append('"preempt" is true but no step is running; set it to false')
         if turn.control == "pause" and not inp.pending:
             problems.append('"control" is "pause" but nothing is running or planned; use "none"')
     return problems
+
+
+_UNSEEN = re.compile(r"\b(?:can't|cannot|can not|don't|do not|couldn't|could not)\s+(?:see|find)\s+(?P<what>[^.,;!?]+)", re.I)
+
+
+def _said_unseen(say: str, scene: list[SceneObject]) -> str | None:
+    """The scene object a refusal claims not to see ("I can't see the green block"), if any."""
+    for m in _UNSEEN.finditer(say or ""):
+        what = " " + re.sub(r"\s+", " ", m.group("what").lower()) + " "
+        for o in sorted(scene, key=lambda o: -len(o.name)):
+            if f" {o.name.lower()} " in what:
+                return o.name
+    return None
 
 
 def read_turn(text: str, registry: SkillRegistry, scene: list[SceneObject],

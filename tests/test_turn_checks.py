@@ -1,0 +1,39 @@
+"""Checks every planner's turn passes that the scene and the kinds module can refute: a
+placement "in" something that is no container, and a refusal that claims not to see an object
+the scene lists."""
+
+from __future__ import annotations
+
+from agent.planners.turn_check import check_turn
+from agent.schema import PlannerTurn, PlanStep, SceneObject
+from agent.validate import step_problems
+from tests.planner_fixtures import planner_input, registry
+
+
+def _place(obj: str, relation: str, target: str) -> PlanStep:
+    return PlanStep(skill="place", args={"object": obj, "relation": relation, "target": target})
+
+
+def test_nothing_goes_in_a_surface_or_a_solid():
+    inp = planner_input()
+    names = {o.name: o.kind for o in inp.scene}
+    assert names["green block"] == "block" and names["tray"] == "tray" and names["bin"] == "bin"
+    assert step_problems(_place("red cup", "in", "bin"), registry(), inp.scene) == []
+    assert step_problems(_place("red cup", "on", "tray"), registry(), inp.scene) == []
+    for target in ("green block", "tray"):
+        problems = step_problems(_place("red cup", "in", target), registry(), inp.scene)
+        assert problems and "not a container" in problems[0] and '"on"' in problems[0], problems
+    solid = inp.scene + [SceneObject(name="blue can", kind="can", color="blue", pos=(0.3, 0.0, 0.05))]
+    problems = step_problems(_place("red cup", "in", "blue can"), registry(), solid)
+    assert problems and "nothing goes in or on it" in problems[0]
+
+
+def test_a_refusal_that_the_scene_contradicts_is_sent_back():
+    inp = planner_input("Put the green block on the tray.")
+    blind = PlannerTurn(say="Sorry, I can't see the green block on the table.", refused=True)
+    problems = check_turn(blind, registry(), inp.scene, inp)
+    assert any("green block" in p and "in the scene list" in p for p in problems), problems
+    honest = PlannerTurn(say="Sorry, I can't see a purple vase.", refused=True)
+    assert check_turn(honest, registry(), inp.scene, inp) == []
+    other_reason = PlannerTurn(say="The green block cannot go inside the tray.", refused=True)
+    assert check_turn(other_reason, registry(), inp.scene, inp) == []
