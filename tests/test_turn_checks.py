@@ -4,7 +4,7 @@ the scene lists."""
 
 from __future__ import annotations
 
-from agent.planners.turn_check import check_turn
+from agent.planners.turn_check import check_turn, read_turn
 from agent.schema import PlannerTurn, PlanStep, SceneObject
 from agent.validate import step_problems
 from tests.planner_fixtures import planner_input, registry
@@ -37,3 +37,23 @@ def test_a_refusal_that_the_scene_contradicts_is_sent_back():
     assert check_turn(honest, registry(), inp.scene, inp) == []
     other_reason = PlannerTurn(say="The green block cannot go inside the tray.", refused=True)
     assert check_turn(other_reason, registry(), inp.scene, inp) == []
+
+
+def test_a_plan_that_guesses_between_objects_named_alike_is_sent_back():
+    inp = planner_input("Put the cup in the bin.")  # a red and a blue cup on the table
+    guess = PlannerTurn(say="Putting the red cup in the bin.",
+                        steps=[PlanStep(skill="place", args={"object": "red cup", "relation": "in", "target": "bin"})])
+    problems = read_turn(guess.model_dump_json(), registry(), inp.scene, inp)[1]
+    assert any("ask which one" in p and "red cup, blue cup" in p for p in problems), problems
+    # The rules parser grounds references itself: the shared checks leave its answers alone.
+    assert check_turn(guess, registry(), inp.scene, inp) == []
+    assert read_turn(PlannerTurn(question="Which cup?").model_dump_json(), registry(), inp.scene, inp)[1] == []
+    # Told apart in the request, or by what was said before: no guess.
+    for said in ("Put the cup that is red in the bin.", "Put the cup on the left in the bin.",
+                 "Put the red cup in the bin.", "Put the cups in the bin."):
+        told = planner_input(said)
+        assert not [p for p in read_turn(guess.model_dump_json(), registry(), told.scene, told)[1] if "ask which" in p], said
+    from agent.schema import DialogueTurn
+    answered = planner_input("Put the cup in the bin.", dialogue=[DialogueTurn(role="robot", text="Which cup?"),
+                                                                  DialogueTurn(role="user", text="The red one.")])
+    assert not [p for p in read_turn(guess.model_dump_json(), registry(), answered.scene, answered)[1] if "ask which" in p]

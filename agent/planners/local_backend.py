@@ -173,6 +173,7 @@ class LocalPlanner:
             except Exception as e:
                 raise ModelFault("load", f"{type(e).__name__}: {e}", retryable=False) from None
             log.info("local planner: loaded %s in %.1f s", self.model_path.name, time.monotonic() - t)
+            self._cores.turn_ended()  # the load was this planner's own work, not other work's
         return self._llm
 
     def _use_threads(self, llm: Any) -> None:

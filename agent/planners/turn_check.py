@@ -88,10 +88,45 @@ def _said_unseen(say: str, scene: list[SceneObject]) -> str | None:
     return None
 
 
+def _guessed_referent(turn: PlannerTurn, inp: PlannerInput) -> str | None:
+    """A plan that acts on one of several objects a fresh request names alike: "the cup" with a
+    red and a blue cup on the table, nothing said before, no colour or side word in the request
+    that tells them apart. The robot must ask, not guess (a real 1.5B model guessed on three
+    of four such requests)."""
+    if inp.dialogue or inp.done or inp.pending_question or inp.running is not None:
+        return None
+    from agent.planners.rules import lexicon as lx  # noqa: PLC0415 - the one table of words
+
+    words = re.findall(r"[a-z]+", inp.utterance.lower())
+    told = {lx.COLOR_WORDS[w] for w in words if w in lx.COLOR_WORDS} | {w for w in words if w in lx.SIDE_WORDS}
+    chosen = {str(v).lower() for st in turn.steps for k, v in st.args.items() if k in ("object", "target")}
+    for i, w in enumerate(words[:-1]):
+        if w != "the" or words[i + 1] not in lx.KIND_WORDS:
+            continue
+        kind, plural = lx.KIND_WORDS[words[i + 1]]
+        if plural or (i + 2 < len(words) and words[i + 2] in ("that", "which", "with", "on", "nearest", "closest")):
+            continue
+        alike = [o for o in inp.scene if o.kind == kind]
+        if len(alike) < 2 or any(o.color in told for o in alike) or told & set(lx.SIDE_WORDS):
+            continue
+        if chosen & {o.name.lower() for o in alike}:
+            names = ", ".join(o.name for o in alike)
+            return (f'the person said "the {words[i + 1]}" and {len(alike)} objects fit it ({names}), with nothing '
+                    "said before to decide: ask which one, plan no steps")
+    return None
+
+
 def read_turn(text: str, registry: SkillRegistry, scene: list[SceneObject],
               inp: PlannerInput | None = None) -> tuple[PlannerTurn | None, list[str]]:
     """Parse and check: a turn with no problems, or the turn (if it parsed) and its problems."""
     turn, problems = parse_turn(text)
     if turn is None:
         return None, problems
-    return turn, check_turn(turn, registry, scene, inp)
+    problems = check_turn(turn, registry, scene, inp)
+    if inp is not None and turn.steps and not turn.question:
+        # A model's own answer only: the rules parser grounds references itself, and may
+        # rightly tell alike objects apart by what the world shows (the one not yet in the bin).
+        guess = _guessed_referent(turn, inp)
+        if guess:
+            problems.append(guess)
+    return turn, problems
