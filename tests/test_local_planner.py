@@ -80,3 +80,21 @@ def test_cancel_between_tokens(planner):
     with pytest.raises(PlannerCancelled):
         planner.plan(planner_input("Put the red cup in the bin."), cancel=cancel)
     assert planner.last_metrics["tokens_out"] is None  # stopped at the first chunk, nothing decoded on
+
+
+@needs_model
+def test_after_a_guess_is_sent_back_the_re_ask_can_only_be_a_question(planner):
+    from agent.planners.prompting import rejection_message
+    from agent.planners.turn_check import ASK_WHICH
+    from agent.schema import PlannerTurn
+
+    inp = planner_input("Put the cup in the bin.")
+    prompt = planner._prompt(inp)
+    guess = '{"say": "Putting the red cup in the bin.", "steps": [{"skill": "place", "args": ' \
+            '{"object": "red cup", "relation": "in", "target": "bin"}}]}'
+    messages = prompt.openai_messages() + [
+        {"role": "assistant", "content": guess},
+        {"role": "user", "content": rejection_message([f'"the cup" fits 2 objects: {ASK_WHICH}'], [])}]
+    reply = planner._generate(messages, lambda piece: None)
+    turn = PlannerTurn.model_validate_json(reply.text)
+    assert turn.question and not turn.steps and not turn.refused

@@ -36,7 +36,8 @@ from agent.planners.local_model import check_gguf, default_model_path
 from agent.planners.openai_backend import text_only
 from agent.planners.prompting import Prompt, build_prompt, catalogue, system_prompt
 from agent.planners.instructions import with_instruction, with_instructions
-from agent.planners.turn_schema import compact_turn_schema, turn_schema
+from agent.planners.turn_check import ASK_WHICH
+from agent.planners.turn_schema import compact_turn_schema, question_only_schema, turn_schema
 from agent.schema import PlannerInput, PlannerTurn, SkillInfo
 from skills.registry import SkillRegistry, load_registry
 
@@ -213,6 +214,12 @@ class LocalPlanner:
         parts: list[str] = []
         stats = Decoded()
         gbnf = self._grammar._grammar if self._grammar is not None else None
+        last = messages[-1] if messages else {}
+        if self.config.compact and last.get("role") == "user" and ASK_WHICH in str(last.get("content")):
+            # The checks found the last answer acting on a guess: this time it can only ask.
+            from llama_cpp import LlamaGrammar  # noqa: PLC0415
+
+            gbnf = LlamaGrammar.from_json_schema(json.dumps(question_only_schema()), verbose=False)._grammar
         try:
             for piece in decode(llm, text_only(messages), gbnf, cfg.max_tokens, stats):
                 if cancel is not None and cancel.is_set():

@@ -75,6 +75,10 @@ def contradictions(turn: PlannerTurn, inp: PlannerInput | None) -> list[str]:
     return problems
 
 
+# The end of the problem a guessed referent raises: a planner that can be constrained (the local
+# model's grammar) is then only allowed to ask.
+ASK_WHICH = "ask which one, plan no steps"
+
 _UNSEEN = re.compile(r"\b(?:can't|cannot|can not|don't|do not|couldn't|could not)\s+(?:see|find)\s+(?P<what>[^.,;!?]+)", re.I)
 
 
@@ -112,7 +116,7 @@ def _guessed_referent(turn: PlannerTurn, inp: PlannerInput) -> str | None:
         if chosen & {o.name.lower() for o in alike}:
             names = ", ".join(o.name for o in alike)
             return (f'the person said "the {words[i + 1]}" and {len(alike)} objects fit it ({names}), with nothing '
-                    "said before to decide: ask which one, plan no steps")
+                    "said before to decide: " + ASK_WHICH)
     return None
 
 

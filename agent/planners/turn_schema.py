@@ -73,6 +73,13 @@ def one_kind_of_turn(schema: dict[str, Any]) -> dict[str, Any]:
     return {"$defs": schema["$defs"], "title": schema.get("title", "PlannerTurn"), "anyOf": kinds}
 
 
+def question_only_schema() -> dict[str, Any]:
+    """A turn that can only ask (the compact form): for a re-ask after the checks found that a
+    plan acted on a guess."""
+    return {"type": "object", "properties": {"say": {"type": "string"}, "question": {"type": "string"}},
+            "required": ["say", "question"], "additionalProperties": False}
+
+
 def compact_turn_schema(skills: list[SkillInfo]) -> dict[str, Any]:
     """The turn as a small local model writes it: one kind of turn (as `one_kind_of_turn`), each
     with only the fields that kind needs, fields that keep their default left out, and steps
