@@ -50,6 +50,7 @@ def test_a_plan_that_guesses_between_objects_named_alike_is_sent_back():
     assert read_turn(PlannerTurn(question="Which cup?").model_dump_json(), registry(), inp.scene, inp)[1] == []
     # Told apart in the request, or by what was said before: no guess.
     for said in ("Put the cup that is red in the bin.", "Put the cup on the left in the bin.",
+                 "Each cup goes into the bin of the same colour, the cup of the red kind first.",
                  "Put the red cup in the bin.", "Put the cups in the bin."):
         told = planner_input(said)
         assert not [p for p in read_turn(guess.model_dump_json(), registry(), told.scene, told)[1] if "ask which" in p], said

@@ -92,6 +92,12 @@ def _said_unseen(say: str, scene: list[SceneObject]) -> str | None:
     return None
 
 
+# Words after "the <kind>" that go on to say which one ("the bowl of the same colour", "the cup
+# that is red", "the block nearest the tray"): the request tells them apart, or may.
+_QUALIFIED_BY = frozenset({"of", "that", "which", "who", "with", "on", "in", "at", "near", "next", "by", "beside",
+                           "nearest", "closest", "furthest", "farthest", "from", "to", "where", "you", "i", "we"})
+
+
 def _guessed_referent(turn: PlannerTurn, inp: PlannerInput) -> str | None:
     """A plan that acts on one of several objects a fresh request names alike: "the cup" with a
     red and a blue cup on the table, nothing said before, no colour or side word in the request
@@ -108,7 +114,7 @@ def _guessed_referent(turn: PlannerTurn, inp: PlannerInput) -> str | None:
         if w != "the" or words[i + 1] not in lx.KIND_WORDS:
             continue
         kind, plural = lx.KIND_WORDS[words[i + 1]]
-        if plural or (i + 2 < len(words) and words[i + 2] in ("that", "which", "with", "on", "nearest", "closest")):
+        if plural or (i + 2 < len(words) and words[i + 2] in _QUALIFIED_BY):
             continue
         alike = [o for o in inp.scene if o.kind == kind]
         if len(alike) < 2 or any(o.color in told for o in alike) or told & set(lx.SIDE_WORDS):
