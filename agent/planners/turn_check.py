@@ -94,8 +94,10 @@ def _said_unseen(say: str, scene: list[SceneObject]) -> str | None:
 
 # Words after "the <kind>" that go on to say which one ("the bowl of the same colour", "the cup
 # that is red", "the block nearest the tray"): the request tells them apart, or may.
-_QUALIFIED_BY = frozenset({"of", "that", "which", "who", "with", "on", "in", "at", "near", "next", "by", "beside",
-                           "nearest", "closest", "furthest", "farthest", "from", "to", "where", "you", "i", "we"})
+# ("in", "on", "to" and "at" are left out: they usually say where it goes, and "the cup on the
+# left" is told apart by its side word anyway.)
+_QUALIFIED_BY = frozenset({"of", "that", "which", "who", "with", "near", "next", "by", "beside", "nearest",
+                           "closest", "furthest", "farthest", "from", "where", "you", "i", "we"})
 
 
 def _guessed_referent(turn: PlannerTurn, inp: PlannerInput) -> str | None:
