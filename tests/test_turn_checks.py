@@ -58,3 +58,17 @@ def test_a_plan_that_guesses_between_objects_named_alike_is_sent_back():
     answered = planner_input("Put the cup in the bin.", dialogue=[DialogueTurn(role="robot", text="Which cup?"),
                                                                   DialogueTurn(role="user", text="The red one.")])
     assert not [p for p in read_turn(guess.model_dump_json(), registry(), answered.scene, answered)[1] if "ask which" in p]
+
+
+def test_a_streamed_step_on_a_guessed_object_is_not_started_early():
+    from agent.planners.dispatch import StepDispatcher
+
+    inp = planner_input("Put the cup in the bin.")
+    started: list = []
+    d = StepDispatcher(started.append, registry(), inp.scene, early=True, inp=inp)
+    d.offer_streamed('{"skill": "place", "args": {"object": "red cup", "relation": "in", "target": "bin"}}', {"say": ""})
+    assert started == [], "the arm must not move on a guess before the turn is checked"
+    told = planner_input("Put the red cup in the bin.")
+    d = StepDispatcher(started.append, registry(), told.scene, early=True, inp=told)
+    d.offer_streamed('{"skill": "place", "args": {"object": "red cup", "relation": "in", "target": "bin"}}', {"say": ""})
+    assert len(started) == 1

@@ -172,7 +172,8 @@ def plan_once(owner: Any, *, model: str, stream: bool, prompt: Any, inp: Planner
     m = PlanMetrics(planner=name, model=model, prompt_version=prompts.version(), stream=stream,
                     prompt_chars_stable=prompt.stable_chars, prompt_chars_total=prompt.total_chars,
                     images=len(prompt.images))
-    dispatcher = StepDispatcher(on_step, registry, inp.scene, early=stream and inp.running is None, clock=clock)
+    dispatcher = StepDispatcher(on_step, registry, inp.scene, early=stream and inp.running is None, clock=clock,
+                                 inp=inp)
     ctx = LoopContext(inp=inp, registry=registry, dispatcher=dispatcher, metrics=m, clock=clock, t0=t0, cancel=cancel,
                       advise=advise)
     try:

@@ -15,8 +15,9 @@ from typing import Any, Callable
 from pydantic import ValidationError
 
 from agent.planners.base import StepCallback
-from agent.schema import PlannerTurn, PlanStep, SceneObject
+from agent.schema import PlannerInput, PlannerTurn, PlanStep, SceneObject
 from agent.validate import step_problems
+from agent.planners.turn_check import guessed_referent
 from skills.registry import SkillRegistry
 
 
@@ -42,7 +43,9 @@ class StepDispatcher:
         scene: list[SceneObject],
         early: bool,
         clock: Callable[[], float] = time.monotonic,
+        inp: PlannerInput | None = None,
     ) -> None:
+        self._inp = inp  # for the checks a model's answer needs beyond the step's own
         self._on_step = on_step
         self._registry = registry
         self._scene = scene
@@ -70,8 +73,10 @@ class StepDispatcher:
         except (ValueError, ValidationError):
             self._early = False
             return
-        if step_problems(step, self._registry, self._scene):
+        if step_problems(step, self._registry, self._scene) or (
+                self._inp is not None and guessed_referent(PlannerTurn(steps=[step]), self._inp)):
             # Order matters: nothing after an invalid step may start before it is resolved.
+            # A step on a guessed object waits too: the whole turn will be sent back.
             self._early = False
             return
         self._deliver(step)

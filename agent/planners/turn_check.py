@@ -100,7 +100,7 @@ _QUALIFIED_BY = frozenset({"of", "that", "which", "who", "with", "near", "next",
                            "closest", "furthest", "farthest", "from", "where", "you", "i", "we"})
 
 
-def _guessed_referent(turn: PlannerTurn, inp: PlannerInput) -> str | None:
+def guessed_referent(turn: PlannerTurn, inp: PlannerInput) -> str | None:
     """A plan that acts on one of several objects a fresh request names alike: "the cup" with a
     red and a blue cup on the table, nothing said before, no colour or side word in the request
     that tells them apart. The robot must ask, not guess (a real 1.5B model guessed on three
@@ -138,7 +138,7 @@ def read_turn(text: str, registry: SkillRegistry, scene: list[SceneObject],
     if inp is not None and turn.steps and not turn.question:
         # A model's own answer only: the rules parser grounds references itself, and may
         # rightly tell alike objects apart by what the world shows (the one not yet in the bin).
-        guess = _guessed_referent(turn, inp)
+        guess = guessed_referent(turn, inp)
         if guess:
             problems.append(guess)
     return turn, problems
