@@ -72,3 +72,18 @@ def test_a_streamed_step_on_a_guessed_object_is_not_started_early():
     d = StepDispatcher(started.append, registry(), told.scene, early=True, inp=told)
     d.offer_streamed('{"skill": "place", "args": {"object": "red cup", "relation": "in", "target": "bin"}}', {"say": ""})
     assert len(started) == 1
+
+
+def test_a_plan_that_moves_what_the_request_never_named_is_sent_back():
+    inp = planner_input("Put all the blocks on the tray.")
+    more = PlannerTurn(say="", steps=[PlanStep(skill="place", args={"object": "green block", "relation": "on",
+                                                                      "target": "tray"}),
+                                      PlanStep(skill="place", args={"object": "red cup", "relation": "on",
+                                                                    "target": "tray"})])
+    problems = read_turn(more.model_dump_json(), registry(), inp.scene, inp)[1]
+    assert any("moves the red cup" in p for p in problems), problems
+    # Requests that reach further, or name the object by its colour, are left alone.
+    for said in ("Put everything on the tray.", "Clear the table onto the tray.", "Put the red one and the blocks "
+                 "on the tray.", "Put the dishes and the blocks on the tray.", "Put them on the tray."):
+        told = planner_input(said)
+        assert not [p for p in read_turn(more.model_dump_json(), registry(), told.scene, told)[1] if "moves the" in p], said

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from agent.planners.base import StepCallback
 from agent.schema import PlannerInput, PlannerTurn, PlanStep, SceneObject
 from agent.validate import step_problems
-from agent.planners.turn_check import guessed_referent
+from agent.planners.turn_check import answer_problems
 from skills.registry import SkillRegistry
 
 
@@ -74,9 +74,9 @@ class StepDispatcher:
             self._early = False
             return
         if step_problems(step, self._registry, self._scene) or (
-                self._inp is not None and guessed_referent(PlannerTurn(steps=[step]), self._inp)):
+                self._inp is not None and answer_problems(PlannerTurn(steps=[step]), self._inp)):
             # Order matters: nothing after an invalid step may start before it is resolved.
-            # A step on a guessed object waits too: the whole turn will be sent back.
+            # A step on a guessed or unasked-for object waits too: the turn will be sent back.
             self._early = False
             return
         self._deliver(step)
