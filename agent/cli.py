@@ -448,7 +448,8 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
             video = (videos / f"{sc.id}.mp4") if videos else None
             if kit is not None:
                 r = run_scenario_voice(sc, cfg, kit, on_event=view,
-                                       record_dataset=record_dataset / sc.id if record_dataset else None)
+                                       record_dataset=record_dataset / sc.id if record_dataset else None,
+                                       planner=pool.planner())
             else:
                 r = run_scenario(sc, cfg, on_event=view, video=video,
                                  record_dataset=record_dataset / sc.id if record_dataset else None,
