@@ -72,6 +72,8 @@ def other_readings(utterance: str, scene: list[SceneObject], known: Callable[[st
         respelled = words_respelled(utterance, scene, known)
         if respelled is not None:
             out.append(respelled)
+            # Two slips in one turn: a word respelled and a place heard as ", and the".
+            out += [Reading(respelled.cost + 1.0, alt) for alt in _in_for_and(respelled.text, scene)]
     seen: set[str] = {utterance}
     unique = []
     for r in sorted(out):
@@ -90,20 +92,31 @@ def words_respelled(utterance: str, scene: list[SceneObject], known: Callable[[s
     places = [o for o in scene if o.kind in lx.CONTAINERS or o.kind in lx.SURFACES]
     slots = {m.start(1) for m in _PLACE_SLOT.finditer(utterance)}
     cost, out, last = 0.0, [], 0
-    for m in re.finditer(r"[A-Za-z']+", utterance):
+    tokens = list(re.finditer(r"[A-Za-z']+", utterance))
+    names = {o.name.lower().replace(" ", ""): o.name for o in scene if " " in o.name}
+    skip_to = -1
+    for i, m in enumerate(tokens):
+        if m.start() < skip_to:
+            continue
         word = m.group(0).lower()
         in_slot = m.start() in slots
         if word in named or len(word) < 3 or known(word) and not in_slot:
             continue
-        said, after = word, ""
+        said, after, end = word, "", m.end()
         if word.endswith(_INSTEAD_SUFFIX) and len(word) > len(_INSTEAD_SUFFIX) + 1 and word != "instead":
             said, after = word[: -len(_INSTEAD_SUFFIX)], " instead"
         best = _nearest_place(said, places, bool(after)) if in_slot else _nearest(said, targets)
+        if best is None and i + 1 < len(tokens) and not after:
+            # A two-word name heard split elsewhere ("the ric up" for "the red cup"): the word
+            # and the next, run together, against the scene's names run together.
+            nxt = tokens[i + 1]
+            best = _nearest(word + nxt.group(0).lower(), names)
+            end = nxt.end() if best is not None else end
         if best is None:
             continue
         meant, d = best
         out.append(utterance[last:m.start()] + meant + after)
-        last = m.end()
+        last = skip_to = end
         cost += d
     if not out:
         return None
