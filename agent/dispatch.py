@@ -19,7 +19,7 @@ from typing import Any, Callable
 from agent import events as ev
 from agent.effects import expected_effect, objects_of
 from agent.runtime import Runtime
-from agent.timeline import THINKING_ACK, Answered, Heard, PlannerTask, StepEnded
+from agent.timeline import THINKING_ACK, Answered, Heard, Item, PlannerTask, StepEnded
 from agent.schema import DialogueTurn, Note, PlannerTurn, PlanStep, StepRecord
 from agent.turns import ask_planner, dialogue_after, merge_notes, planner_input, speak
 from agent.validate import step_problems
@@ -198,14 +198,9 @@ def await_turn(rt: Runtime, task: PlannerTask, state: dict[str, Any]) -> Planner
     (`task.turn` holds the answer), or None when a stop (or the session closing) ended it."""
     rt.thinking = task
     while True:
-        item = rt.timeline.get(timeout=0.02)
-        _acknowledge(rt)
+        item = _next_item(rt)
         if item is None:
-            if rt.closing.is_set():
-                drop_thinking(rt)
-                return None
-            _let_time_pass(rt)
-            continue
+            return None
         if isinstance(item, Heard):
             if item.source == "typed":
                 rt.publish(ev.Utterance(text=item.text))
@@ -231,6 +226,21 @@ def await_turn(rt: Runtime, task: PlannerTask, state: dict[str, Any]) -> Planner
             rt.thinking = None
             item.task.turn = item.turn
             return item.task
+
+
+def _next_item(rt: Runtime) -> Item | None:
+    """The next item off the timeline while a planner task is awaited with nothing running:
+    meanwhile a slow planner is acknowledged and simulated time passes. None when the session
+    closes (the task in flight is dropped)."""
+    while True:
+        item = rt.timeline.get(timeout=0.02)
+        _acknowledge(rt)
+        if item is not None:
+            return item
+        if rt.closing.is_set():
+            drop_thinking(rt)
+            return None
+        _let_time_pass(rt)
 
 
 def _acknowledge(rt: Runtime) -> None:
@@ -528,14 +538,9 @@ def _replan(job: _Job, rt: Runtime, request: str) -> PlannerTurn | None:
     later: list[Heard] = []
     try:
         while True:
-            item = rt.timeline.get(timeout=0.02)
-            _acknowledge(rt)
+            item = _next_item(rt)
             if item is None:
-                if rt.closing.is_set():
-                    drop_thinking(rt)
-                    return None
-                _let_time_pass(rt)
-                continue
+                return None
             if isinstance(item, Heard):
                 if item.control is None:
                     later.append(item)  # handled flag stays clear: the next dispatch hears it

@@ -50,7 +50,7 @@ def _relation_problems(step: PlanStep, scene: list[SceneObject]) -> list[str]:
     if obj is None or obj.kind not in KINDS or relation_for(obj.kind) == "in":
         return []
     takes = relation_for(obj.kind)
-    fix = f'things go "on" it' if takes == "on" else "nothing goes in or on it"
+    fix = 'things go "on" it' if takes == "on" else "nothing goes in or on it"
     return [f"{step.skill}: the {obj.name} is a {obj.kind}, not a container: {fix}"]
 
 

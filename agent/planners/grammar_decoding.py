@@ -54,7 +54,6 @@ class GrammarCheck:
         self._one = llama_cpp.llama_token_data_array(data=self._one_data, size=1, selected=-1, sorted=False)
         self._full = LlamaTokenDataArray(n_vocab=llm.n_vocab())
         self._seen: int | None = None
-        self.full_masks = 0  # how often the model's choice was refused (for the curious)
 
     def close(self) -> None:
         if self._smpl:
@@ -77,7 +76,6 @@ class GrammarCheck:
         self._lc.llama_sampler_apply(self._smpl, ctypes.byref(self._one))
         if math.isfinite(self._one_data[0].logit):
             return scores
-        self.full_masks += 1
         self._full.copy_logits(np.asarray(scores, dtype=np.single))
         self._full.candidates.selected = -1
         self._lc.llama_sampler_apply(self._smpl, ctypes.byref(self._full.candidates))

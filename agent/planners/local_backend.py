@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from pathlib import Path
@@ -96,6 +95,7 @@ class LocalPlanner:
         self._rendered_for: str | None = None
         self._system = ""
         self._grammar: Any = None
+        self._ask_only: Any = None  # the question-only grammar of a re-ask after a guess
         self.last_metrics: dict[str, Any] = {}
         self._warm: threading.Thread | None = None
         self._cores = IdleCores()
@@ -196,6 +196,8 @@ class LocalPlanner:
         self._system = system_prompt(skills, compact=compact)
         schema = compact_turn_schema(skills) if compact else turn_schema(skills, per_skill=True)
         self._grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+        self._ask_only = (LlamaGrammar.from_json_schema(json.dumps(question_only_schema()), verbose=False)
+                          if compact else None)
         self._rendered_for = key
 
     def _prompt(self, inp: PlannerInput) -> Prompt:
@@ -215,11 +217,8 @@ class LocalPlanner:
         stats = Decoded()
         gbnf = self._grammar._grammar if self._grammar is not None else None
         last = messages[-1] if messages else {}
-        if self.config.compact and last.get("role") == "user" and ASK_WHICH in str(last.get("content")):
-            # The checks found the last answer acting on a guess: this time it can only ask.
-            from llama_cpp import LlamaGrammar  # noqa: PLC0415
-
-            gbnf = LlamaGrammar.from_json_schema(json.dumps(question_only_schema()), verbose=False)._grammar
+        if self._ask_only is not None and last.get("role") == "user" and ASK_WHICH in str(last.get("content")):
+            gbnf = self._ask_only._grammar  # the checks found the last answer acting on a guess: only ask
         try:
             for piece in decode(llm, text_only(messages), gbnf, cfg.max_tokens, stats):
                 if cancel is not None and cancel.is_set():

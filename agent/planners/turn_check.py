@@ -100,12 +100,17 @@ _QUALIFIED_BY = frozenset({"of", "that", "which", "who", "with", "near", "next",
                            "closest", "furthest", "farthest", "from", "where", "you", "i", "we"})
 
 
+def _fresh_request(inp: PlannerInput) -> bool:
+    """Nothing said, done or running before this request: only its own words say what it means."""
+    return not (inp.dialogue or inp.done or inp.pending_question or inp.running is not None)
+
+
 def guessed_referent(turn: PlannerTurn, inp: PlannerInput) -> str | None:
     """A plan that acts on one of several objects a fresh request names alike: "the cup" with a
     red and a blue cup on the table, nothing said before, no colour or side word in the request
     that tells them apart. The robot must ask, not guess (a real 1.5B model guessed on three
     of four such requests)."""
-    if inp.dialogue or inp.done or inp.pending_question or inp.running is not None:
+    if not _fresh_request(inp):
         return None
     from agent.planners.rules import lexicon as lx  # noqa: PLC0415 - the one table of words
 
@@ -138,7 +143,7 @@ def unasked_objects(turn: PlannerTurn, inp: PlannerInput) -> str | None:
     basket"), and a plan that also moves an object of another kind and colour (the yellow cup):
     a real 1.5B model did this. Requests that reach further ("everything", "clear the table",
     "the dishes", "them") are left alone."""
-    if inp.dialogue or inp.done or inp.pending_question or inp.running is not None or inp.notes:
+    if not _fresh_request(inp) or inp.notes:
         return None
     from agent.planners.rules import lexicon as lx  # noqa: PLC0415
 
@@ -156,12 +161,12 @@ def unasked_objects(turn: PlannerTurn, inp: PlannerInput) -> str | None:
     kinds |= {k for w in words if w in lx.CATEGORY_WORDS for k in lx.CATEGORY_WORDS[w]}
     colors = {lx.COLOR_WORDS[w] for w in words if w in lx.COLOR_WORDS}
     scene = {o.name.lower(): o for o in inp.scene}
-    for st in turn.steps:
+    for i, st in enumerate(turn.steps, start=1):
         name = st.args.get("object")
         o = scene.get(str(name).lower()) if isinstance(name, str) else None
         if o is None or o.name.lower() in text or o.kind in kinds or (o.color and o.color in colors):
             continue
-        return (f"step {turn.steps.index(st) + 1} moves the {o.name}, but the request names no {o.kind} "
+        return (f"step {i} moves the {o.name}, but the request names no {o.kind} "
                 f"and nothing {o.color or 'of its colour'}: move only what was asked for")
     return None
 
