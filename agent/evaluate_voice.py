@@ -245,7 +245,7 @@ def _heard_for(turn: Any, utterances: list[ev.Utterance]) -> str:
 
 def _quiet(link: VoiceLink, source: Any, pipeline: Any, played: list) -> bool:
     """Nothing is being said or still being recognized."""
-    if source.busy or pipeline.in_speech:
+    if source.busy or pipeline.in_speech or pipeline.transcribing:
         return False
     if played and not played[-1][1].done.is_set():
         return False

@@ -311,6 +311,13 @@ class SpeechPipeline:
     def in_speech(self) -> bool:
         return self._endpointer.in_turn
 
+    @property
+    def transcribing(self) -> bool:
+        """A turn that has ended is still being read: queued, in Whisper, or a sentence held
+        open for its continuation. Until it is done, what was said has not been heard."""
+        with self._job_cond:
+            return any(j.kind == "final" for j in self._jobs) or self._busy > 0 or self._held is not None
+
     # ------------------------------------------------------------------ threads
 
     def _guard(self, fn: Callable[[], None]) -> Callable[[], None]:

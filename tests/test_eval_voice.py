@@ -39,3 +39,38 @@ def test_public_scenario_spoken(scenario, kit, tmp_path):
     assert r.final_transcript_s, "end of speech to final transcript was measured"
     if scenario.expect.halted:
         assert r.stop_to_rest_s is not None
+
+
+OWN = Path(__file__).resolve().parent / "scenarios" / "paraphrased.jsonl"
+
+
+def test_a_turn_that_opens_with_talk_not_for_the_robot_is_heard_to_its_end(kit, tmp_path):
+    """'Guests are leaving. The garbage goes in the bin, ...': the first sentence ends a turn of
+    its own and is judged not said to the robot; the person is not done until the rest has been
+    read too. (The evaluation once judged the world while the rest was still in Whisper.)"""
+    (scenario,) = [sc for sc in load_scenarios(OWN) if sc.id == "x-job-02"]
+    r = run_scenario_voice(scenario, SessionConfig(home=tmp_path), kit)
+    assert r.success, f"{'; '.join(r.problems)}; heard {r.transcripts}"
+
+
+class _Source:
+    busy = False
+
+
+class _Pipeline:
+    in_speech = False
+
+    def __init__(self, transcribing: bool) -> None:
+        self.transcribing = transcribing
+
+
+def test_the_person_waits_while_a_finished_turn_is_still_being_read():
+    from types import SimpleNamespace
+
+    from agent.evaluate_voice import _quiet
+
+    played_turn = SimpleNamespace(done=SimpleNamespace(is_set=lambda: True), started_at=0.0, ended_wall=None)
+    link = SimpleNamespace(utterances=[SimpleNamespace(end=1.0)])  # its first sentence was heard
+    played = [("Guests are leaving. The garbage goes in the bin.", played_turn)]
+    assert not _quiet(link, _Source(), _Pipeline(transcribing=True), played)
+    assert _quiet(link, _Source(), _Pipeline(transcribing=False), played)
