@@ -64,3 +64,34 @@ def test_a_reading_that_is_only_a_guess_is_handed_over_not_acted_on():
     s = Session(scene(*TABLE))
     turn = s.say("put the blue blog on the tray")
     assert turn.refused and not turn.steps
+
+
+@pytest.mark.parametrize("heard, meant", [
+    ("move the cupon the tray please", ("red cup", "on", "tray")),    # "cup on"
+    ("put the blockin the basket", ("blue block", "in", "basket")),    # "block in"
+])
+def test_a_scene_word_run_together_with_the_next_is_read_as_the_two(heard, meant):
+    assert _steps(heard) == [meant]
+    assert _steps(heard, handover=True) == [meant]
+
+
+BLOCKS = [obj("white block", "block", "white"), obj("black block", "block", "black"),
+          obj("orange block", "block", "orange")]
+
+
+@pytest.mark.parametrize("heard", [
+    "Stack the blocks with the orange one on the bottom. The white one in the middle, and the black one on top.",
+    "Stack the blocks with the orange one at the bottom, the white one in the middle. And the black one on top.",
+])
+def test_a_full_stop_where_the_speaker_paused_is_read_as_a_pause(heard):
+    for handover in (False, True):
+        s = Session(scene(*BLOCKS), planner=RulesPlanner(handover=handover))
+        turn = s.say(heard)
+        assert [(st.args["object"], st.args["target"]) for st in turn.steps] == [
+            ("white block", "orange block"), ("black block", "white block")]
+
+
+def test_a_full_stop_between_two_requests_stays_one():
+    """Both sentences stand on their own: the words as heard are done and no pause is read."""
+    assert _steps("Put the red cup in the basket. Put the blue block on the tray.") == [
+        ("red cup", "in", "basket"), ("blue block", "on", "tray")]

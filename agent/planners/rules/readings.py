@@ -3,15 +3,17 @@ slips are repaired.
 
 A transcript is the words as heard. When they cannot be carried out (a refusal, a question
 where the scene leaves no choice), the planner tries what they may have been said as, cheapest
-first, and takes the first reading it can carry out in full. Two sorts of slip make the
+first, and takes the first reading it can carry out in full. Three sorts of slip make the
 candidates:
 
   - a word that names nothing on the table heard for one that does ("tree" for "tray", "cop"
     for "cup", "then" for "bin"): every such word is replaced by the one naming word of the
     scene that sounds like it, costing the letters changed; two equally near words leave it as
-    heard, and a word run together with "instead" ("transtead") is split first;
+    heard, a word run together with "instead" ("transtead") is split first, and a word that is a
+    scene word and a known word run together ("canon") is read as the two;
   - short function words confused with each other ("and the" for "in the", "and to" for
-    "into"): a table of confusable pairs, each a fixed cost.
+    "into"): a table of confusable pairs, each a fixed cost;
+  - a full stop written where the speaker only paused, read as a comma.
 
 Nothing here knows a sentence: the scene's words, the parser's vocabulary and the confusion
 table decide.
@@ -69,6 +71,7 @@ def other_readings(utterance: str, scene: list[SceneObject], known: Callable[[st
             alt = pattern.sub(meant, utterance)
             if alt != utterance:
                 out.append(Reading(cost, alt))
+        out += _pauses_not_stops(utterance)
         respelled = words_respelled(utterance, scene, known)
         if respelled is not None:
             out.append(respelled)
@@ -81,6 +84,30 @@ def other_readings(utterance: str, scene: list[SceneObject], known: Callable[[st
             seen.add(r.text)
             unique.append(r)
     return unique
+
+
+# A full stop between two words, as a transcript writes one wherever the speaker paused.
+_STOP = re.compile(r"(?<=\w)[.;]\s+(?=[A-Za-z])")
+
+
+def _pauses_not_stops(utterance: str) -> list[Reading]:
+    """The turn with a full stop read as the pause it may have been ("Stack them with the
+    orange one on the bottom. The white one in the middle."): each one alone, then all,
+    costing one per stop."""
+    stops = list(_STOP.finditer(utterance))
+
+    def joined(which: list[re.Match[str]]) -> str:
+        out, last = [], 0
+        for m in which:
+            nxt = utterance[m.end()]
+            out.append(utterance[last:m.start()] + ", " + (nxt.lower() if not utterance[m.end():].startswith("I ") else nxt))
+            last = m.end() + 1
+        return "".join(out) + utterance[last:]
+
+    out = [Reading(1.0, joined([m])) for m in stops]
+    if len(stops) > 1:
+        out.append(Reading(float(len(stops)), joined(stops)))
+    return out
 
 
 def words_respelled(utterance: str, scene: list[SceneObject], known: Callable[[str], bool]) -> Reading | None:
@@ -106,6 +133,10 @@ def words_respelled(utterance: str, scene: list[SceneObject], known: Callable[[s
         if word.endswith(_INSTEAD_SUFFIX) and len(word) > len(_INSTEAD_SUFFIX) + 1 and word != "instead":
             said, after = word[: -len(_INSTEAD_SUFFIX)], " instead"
         best = _nearest_place(said, places, bool(after)) if in_slot else _nearest(said, targets)
+        if best is None and not after:
+            # Two words heard run together: a word of the scene and a word the parser knows
+            # ("canon" for "can on", "cupin" for "cup in").
+            best = _run_together(said, targets, known)
         if best is None and i + 1 < len(tokens) and not after:
             # A two-word name heard split elsewhere ("the ric up" for "the red cup"): the word
             # and the next, run together, against the scene's names run together.
@@ -144,6 +175,14 @@ def _nearest_place(said: str, places: list[SceneObject], run_together: bool) -> 
         return None
     name = near.pop()
     return name, float(edit_distance(said, name.lower().split()[-1]))
+
+
+def _run_together(said: str, targets: dict[str, str], known: Callable[[str], bool]) -> tuple[str, float] | None:
+    """`said` as a scene word followed by a known word, written as the two; None when no split
+    or more than one fits. Costs one, as a single missing space."""
+    splits = {f"{targets[said[:k]]} {said[k:]}" for k in range(3, len(said) - 1)
+              if said[:k] in targets and known(said[k:])}
+    return (splits.pop(), 1.0) if len(splits) == 1 else None
 
 
 def _nearest(said: str, targets: dict[str, str]) -> tuple[str, float] | None:
