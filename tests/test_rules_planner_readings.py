@@ -95,3 +95,15 @@ def test_a_full_stop_between_two_requests_stays_one():
     """Both sentences stand on their own: the words as heard are done and no pause is read."""
     assert _steps("Put the red cup in the basket. Put the blue block on the tray.") == [
         ("red cup", "in", "basket"), ("blue block", "on", "tray")]
+
+
+def test_a_comma_after_a_title_is_read_as_the_colon_it_was_said_as():
+    s = Session(scene(*TABLE), planner=RulesPlanner(handover=True))
+    turn = s.say("Two things, the red cup goes in the basket. And the blue block goes on the tray.")
+    assert [(st.args["object"], st.args["relation"], st.args["target"]) for st in turn.steps] == [
+        ("red cup", "in", "basket"), ("blue block", "on", "tray")]
+
+
+@pytest.mark.parametrize("heard", ["Well, actually, the basket.", "Put the ric up on the tray, then the bowl."])
+def test_only_a_title_made_of_names_gets_a_colon(heard):
+    assert not [r for r in other_readings(heard, scene(*TABLE), known_word) if ":" in r.text]

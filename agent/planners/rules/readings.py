@@ -13,7 +13,8 @@ candidates:
     scene word and a known word run together ("canon") is read as the two;
   - short function words confused with each other ("and the" for "in the", "and to" for
     "into"): a table of confusable pairs, each a fixed cost;
-  - a full stop written where the speaker only paused, read as a comma.
+  - punctuation, which is the recognizer's guess at the pauses: a full stop read as a comma,
+    a comma as a colon.
 
 Nothing here knows a sentence: the scene's words, the parser's vocabulary and the confusion
 table decide.
@@ -63,6 +64,7 @@ def other_readings(utterance: str, scene: list[SceneObject], known: Callable[[st
     out: list[Reading] = []
     if only in ("all", "places"):
         out += [Reading(1.0, alt) for alt in _in_for_and(utterance, scene)]
+        out += _punctuation_misheard(utterance)
     if only == "impossible":
         out += [Reading(1.0, alt) for alt in _and_for_in(utterance, scene, only_impossible=True)]
     if only == "all":
@@ -71,7 +73,6 @@ def other_readings(utterance: str, scene: list[SceneObject], known: Callable[[st
             alt = pattern.sub(meant, utterance)
             if alt != utterance:
                 out.append(Reading(cost, alt))
-        out += _pauses_not_stops(utterance)
         respelled = words_respelled(utterance, scene, known)
         if respelled is not None:
             out.append(respelled)
@@ -90,10 +91,31 @@ def other_readings(utterance: str, scene: list[SceneObject], known: Callable[[st
 _STOP = re.compile(r"(?<=\w)[.;]\s+(?=[A-Za-z])")
 
 
+def _punctuation_misheard(utterance: str) -> list[Reading]:
+    """A transcript's punctuation is the recognizer's guess at the speaker's pauses. Other
+    guesses, costing one per mark changed: a full stop read as a comma ("Stack them with the
+    orange one on the bottom. The white one in the middle."), each alone and then all; and
+    the first comma read as a colon after a title made of names only ("Two things, the can
+    goes in the bin, ...")."""
+    out = _pauses_not_stops(utterance)
+    if ":" not in utterance and "," in utterance and _names_only(utterance.split(",", 1)[0]):
+        out.append(Reading(1.0, utterance.replace(",", ":", 1)))
+    return out
+
+
+# Words a title before a colon is made of: a count or a noun phrase, no verb, no discourse word.
+_TITLE_WORDS = (set(lx.NUMBER_WORDS) | set(lx.ARTICLES) | set(lx.INDEFINITES) | set(lx.EVERYTHING_WORDS)
+                | set(lx.KIND_WORDS) | set(lx.COLOR_WORDS) | set(lx.CATEGORY_WORDS)
+                | {w for q in lx.QUANTIFIERS for w in q.split()})
+
+
+def _names_only(phrase: str) -> bool:
+    """"Two things", "the blocks": a phrase that can only be a title (never "Well", "Put it")."""
+    words = re.findall(r"[a-z']+", phrase.lower())
+    return bool(words) and all(w in _TITLE_WORDS for w in words)
+
+
 def _pauses_not_stops(utterance: str) -> list[Reading]:
-    """The turn with a full stop read as the pause it may have been ("Stack them with the
-    orange one on the bottom. The white one in the middle."): each one alone, then all,
-    costing one per stop."""
     stops = list(_STOP.finditer(utterance))
 
     def joined(which: list[re.Match[str]]) -> str:
