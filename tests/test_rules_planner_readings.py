@@ -107,3 +107,13 @@ def test_a_comma_after_a_title_is_read_as_the_colon_it_was_said_as():
 @pytest.mark.parametrize("heard", ["Well, actually, the basket.", "Put the ric up on the tray, then the bowl."])
 def test_only_a_title_made_of_names_gets_a_colon(heard):
     assert not [r for r in other_readings(heard, scene(*TABLE), known_word) if ":" in r.text]
+
+
+def test_an_answer_heard_with_a_sound_alike_is_read_as_the_scene_word():
+    for handover in (False, True):
+        s = Session(scene(obj("purple cup", "cup", "purple"), obj("tray", "tray", at="left"),
+                          obj("basket", "basket", at="right")), planner=RulesPlanner(handover=handover))
+        assert s.say("Clear away the purple cup.").question
+        turn = s.say("The tree is fine.")
+        assert [(st.args["object"], st.args["relation"], st.args["target"]) for st in turn.steps] == [
+            ("purple cup", "on", "tray")]

@@ -58,13 +58,19 @@ def naming_words(scene: list[SceneObject]) -> set[str]:
 def other_readings(utterance: str, scene: list[SceneObject], known: Callable[[str], bool],
                    only: str = "all") -> list[Reading]:
     """What the words as heard may have been said as, cheapest first (the heard text itself is
-    not among them). `only`: "all" when the words as heard cannot be done; "places" for the
-    comma-and-the slip alone (where the words as heard need a question); "impossible" for
+    not among them). `only`: "all" when the words as heard cannot be done; "places" where the
+    words as heard need a question (the comma-and-the slip, punctuation and words the parser
+    does not know respelled; no confusable pairs, which can only change plain words); "impossible" for
     "in the X" where no X named can hold anything (the words as heard may be done in part)."""
     out: list[Reading] = []
     if only in ("all", "places"):
         out += [Reading(1.0, alt) for alt in _in_for_and(utterance, scene)]
         out += _punctuation_misheard(utterance)
+    if only == "places":
+        # A word the parser does not know, heard for a scene word: as much a slip in an answer
+        # ("The tree is fine." for "The tray is fine.") as in a request.
+        respelled = words_respelled(utterance, scene, known)
+        out += [respelled] if respelled is not None else []
     if only == "impossible":
         out += [Reading(1.0, alt) for alt in _and_for_in(utterance, scene, only_impossible=True)]
     if only == "all":
