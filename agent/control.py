@@ -109,12 +109,14 @@ def _normal(text: str) -> str:
     return re.sub(r"[^a-z ]+", " ", t.replace("-", " "))
 
 
-def control_of(utterance: str) -> Control | None:
-    """The control an utterance is, when the whole of it (fillers aside) is control words."""
-    return control_of_normalized(re.sub(r"\s+", " ", _normal(utterance)).strip())
+def control_of(utterance: str, bare_okay: bool = True) -> Control | None:
+    """The control an utterance is, when the whole of it (fillers aside) is control words.
+    `bare_okay`: a lone "okay" (or "alright", "fine") counts as "resume"; off, control words
+    must have been said."""
+    return control_of_normalized(re.sub(r"\s+", " ", _normal(utterance)).strip(), bare_okay)
 
 
-def control_of_normalized(t: str) -> Control | None:
+def control_of_normalized(t: str, bare_okay: bool = True) -> Control | None:
     """`control_of` for text already lower-cased, contractions expanded, punctuation gone."""
     core = re.sub(r"\s+", " ", _FILLERS.sub(" ", t)).strip()
     core = re.sub(r"\s+(?:for\s+)?(?:a|one|just a)\s+(?:second|sec|moment|minute|bit|tick)$", "", core)
@@ -122,7 +124,7 @@ def control_of_normalized(t: str) -> Control | None:
     if said:
         # "wait, stop" is a stop; "hang on, hang on" a pause.
         return next(c for c in ("stop", "pause", "resume") if c in said)  # type: ignore[return-value]
-    if not core and re.search(r"\b(?:okay|ok|alright|all right|yes|yeah|sure|fine)\b", t):
+    if bare_okay and not core and re.search(r"\b(?:okay|ok|alright|all right|yes|yeah|sure|fine)\b", t):
         return "resume"  # a bare "okay" while something waits means carry on
     return None
 

@@ -17,7 +17,8 @@ A sentence is addressed to the robot when it
   one.") or while the robot works, since "the red one was cheaper anyway" is everyday talk;
 - has a clause that starts with a command verb, or asks for one ("Could you stack ..."),
   acting on something named or pointed at ("Tidy up.", "Never mind, undo it.");
-- or corrects ("No, wrong one.") while the robot is working.
+- or corrects ("No, wrong one.") or is a control phrase ("Alright, back to it.": the whole
+  sentence, fillers aside, in `agent.control`) while the robot is working or paused.
 While the robot waits for an answer, whatever is said is the answer. Talk about anything
 else - the weekend, the printer, lunch - is not for the robot.
 
@@ -31,7 +32,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
-from agent.control import REFLEX
+from agent.control import REFLEX, control_of
 
 from .reflexes import match_reflex, words_of
 
@@ -106,8 +107,10 @@ def addressed(sentence: str, scene_words: frozenset[str], busy: bool = False) ->
                 _content(c[2:])[0] in COMMAND_VERBS:
             return True
     # while the robot works (or waits to go on), a control word anywhere is for it
-    # ("Okay, you can continue now.")
-    return busy and bool(content) and (content[0] in CORRECTION or any(w in CONTROL for w in words))
+    # ("Okay, you can continue now."), and so is a sentence that is all control phrase
+    # ("Alright, back to it."); a lone "okay" is not, since people say it to each other
+    return busy and bool(content) and (content[0] in CORRECTION or any(w in CONTROL for w in words)
+                                       or control_of(sentence, bare_okay=False) is not None)
 
 
 Action = Literal["act", "confirm", "ignore"]

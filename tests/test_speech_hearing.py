@@ -281,3 +281,15 @@ def test_talk_not_addressed_to_the_robot_gets_no_reply_and_does_not_swallow_the_
     assert len(link.ignored) >= len(TALK), [u.text for u in link.ignored]
     assert link.results and link.results[-1].outcome == "done", link.results
     assert any(isinstance(e, ev.StepStarted) for e in events)
+
+
+@pytest.mark.parametrize("said", ["All right, back to it.", "Okay, off you go.", "Alright, as you were."])
+def test_a_control_phrase_while_the_robot_works_or_waits_is_for_the_robot(said):
+    """The whole-utterance control phrases of agent.control reach the planner while the robot
+    is busy (paused after "Freeze!" included); a lone "okay" between people does not."""
+    from speech.addressee import Hearing
+
+    hearing = Hearing.for_objects(OBJECTS)
+    assert hearing.route(said, 0.9, busy=True).action == "act"
+    assert hearing.route("Okay.", 0.9, busy=True).action == "ignore"
+    assert hearing.route("Thanks, that's fine.", 0.9, busy=True).action == "ignore"
