@@ -313,10 +313,20 @@ class SpeechPipeline:
 
     @property
     def transcribing(self) -> bool:
-        """A turn that has ended is still being read: queued, in Whisper, or a sentence held
-        open for its continuation. Until it is done, what was said has not been heard."""
+        """A turn that has ended is still being read (queued or in Whisper), or its words stop
+        mid-sentence and are held open for what comes next. Until then it has not been heard."""
+        return self.reading or self.holding_sentence
+
+    @property
+    def reading(self) -> bool:
+        """Whisper has work queued or in hand."""
         with self._job_cond:
-            return any(j.kind == "final" for j in self._jobs) or self._busy > 0 or self._held is not None
+            return any(j.kind == "final" for j in self._jobs) or self._busy > 0
+
+    @property
+    def holding_sentence(self) -> bool:
+        """An unfinished sentence waits for its continuation (more audio ends the wait)."""
+        return self._held is not None
 
     # ------------------------------------------------------------------ threads
 

@@ -217,6 +217,11 @@ class ScriptedSource(AudioSource):
             t += turn.duration + gap_s
         self.scripted_turns = [tr for _, tr in self._script]
         self.position = 0.0  # audio clock of the next chunk
+        # Cleared by hold(): the stream stops between chunks until release(). A faster-than-
+        # real-time run holds it while the listener catches up, so the audio it hears (how
+        # much room noise lies between two turns) does not depend on how fast the machine is.
+        self._flow = threading.Condition()
+        self._budget: int | None = None  # chunks the stream may still give while held; None: not held
 
     def say(self, pcm: np.ndarray, label: str = "", gain: float = 1.0) -> Turn:
         """Mix `pcm` (16 kHz mono) into the stream starting with the next chunk."""
@@ -231,11 +236,40 @@ class ScriptedSource(AudioSource):
         with self._lock:
             return bool(self._active or self._pending or self._script)
 
+    def hold(self) -> None:
+        """Stop the stream after the current chunk, until `release()` (or `close()`)."""
+        with self._flow:
+            self._budget = 0
+
+    def advance(self, chunks: int = 1) -> None:
+        """While held: let exactly this many more chunks through."""
+        with self._flow:
+            self._budget = (self._budget or 0) + chunks
+            self._flow.notify_all()
+
+    def release(self) -> None:
+        with self._flow:
+            self._budget = None
+            self._flow.notify_all()
+
+    def _wait_to_flow(self) -> bool:
+        """False when the stream was closed while held."""
+        with self._flow:
+            while self._budget == 0:
+                if self.closed:
+                    return False
+                self._flow.wait(0.05)
+            if self._budget is not None:
+                self._budget -= 1
+        return True
+
     def chunks(self) -> Iterator[AudioChunk]:
         t0 = time.monotonic()
         n = 0
         idle_since: float | None = None
         while not self.closed:
+            if not self._wait_to_flow():
+                return
             t = n * self.chunk / SAMPLE_RATE
             end_t = t + self.chunk / SAMPLE_RATE
             if self.speed > 0:

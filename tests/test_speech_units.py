@@ -262,3 +262,40 @@ def test_a_read_that_says_its_last_words_again_is_a_decoder_loop():
     assert not _ends_repeating("Stop, stop!")  # one word said twice is how people say it
     assert not _ends_repeating("No no, the red one.")
     assert not _ends_repeating("Put the red cup in the bin, then the blue cup in the bin.")
+
+
+def test_a_held_scripted_source_gives_exactly_the_chunks_it_is_let_through():
+    import threading
+    import time
+
+    src = ScriptedSource([], speed=0, keep_open=True)
+    src.hold()
+    got: list[float] = []
+    reader = threading.Thread(target=lambda: got.extend(c.t for c in src.chunks()), daemon=True)
+    reader.start()
+    time.sleep(0.1)
+    assert got == []  # held: nothing flows however fast the reader is
+    src.advance(3)
+    deadline = time.monotonic() + 5
+    while len(got) < 3 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.1)
+    assert len(got) == 3 and src.position == pytest.approx(3 * src.chunk / SAMPLE_RATE)
+    src.release()
+    time.sleep(0.05)
+    assert len(got) > 3  # released: it runs freely again
+    src.close()
+    reader.join(2)
+    assert not reader.is_alive()
+
+
+def test_a_held_source_ends_when_closed():
+    import threading
+
+    src = ScriptedSource([], speed=0, keep_open=True)
+    src.hold()
+    reader = threading.Thread(target=lambda: list(src.chunks()), daemon=True)
+    reader.start()
+    src.close()
+    reader.join(2)
+    assert not reader.is_alive()
