@@ -16,7 +16,8 @@ A sentence is addressed to the robot when it
   both cans in the basket", "Now the blue cup"); a colour counts in a bare phrase ("The blue
   one.") or while the robot works, since "the red one was cheaper anyway" is everyday talk;
 - has a clause that starts with a command verb, or asks for one ("Could you stack ..."),
-  acting on something named or pointed at ("Tidy up.", "Never mind, undo it.");
+  acting on something named or pointed at ("Tidy up.", "Never mind, undo it."), or asks for
+  the last request again ("Do the same with the green one.");
 - or corrects ("No, wrong one.") or is a control phrase ("Alright, back to it.": the whole
   sentence, fillers aside, in `agent.control`) while the robot is working or paused.
 While the robot waits for an answer, whatever is said is the answer. Talk about anything
@@ -55,6 +56,11 @@ COLOURS = frozenset("red green blue yellow white black orange purple pink brown 
 DETERMINERS = frozenset("the a an that this each every empty both one".split())
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+try:  # the planner's own pattern for "do the same with ...", so both read it alike
+    from agent.planners.rules.lexicon import SAME_AGAIN as _SAME_AGAIN
+except ImportError:  # the speech package used without the agent's planner
+    _SAME_AGAIN = None
 
 
 def sentences(text: str) -> list[str]:
@@ -101,6 +107,9 @@ def addressed(sentence: str, scene_words: frozenset[str], busy: bool = False) ->
     for c in _clauses(sentence):
         c = _content(c)
         if c[0] in COMMAND_VERBS and pointed:
+            return True
+        # the last request again: "do the same with the green one", "same for those"
+        if pointed and _SAME_AGAIN is not None and _SAME_AGAIN.match(" ".join(c)):
             return True
         # a request: "can you / could you / would you (please) put ..."
         if pointed and len(c) > 2 and c[0] in ("can", "could", "would", "will") and c[1] == "you" and \

@@ -293,3 +293,17 @@ def test_a_control_phrase_while_the_robot_works_or_waits_is_for_the_robot(said):
     assert hearing.route(said, 0.9, busy=True).action == "act"
     assert hearing.route("Okay.", 0.9, busy=True).action == "ignore"
     assert hearing.route("Thanks, that's fine.", 0.9, busy=True).action == "ignore"
+
+
+@pytest.mark.parametrize("said", ["Do the same with the green one.", "Now do that again for the blue one.",
+                                  "Same for those."])
+def test_the_last_request_again_is_for_the_robot_even_when_it_is_idle(said):
+    from speech.addressee import Hearing
+
+    assert Hearing.for_objects(OBJECTS).route(said, 0.9, busy=False).action == "act"
+
+
+def test_what_about_something_not_on_the_table_is_not_for_the_robot():
+    from speech.addressee import Hearing
+
+    assert Hearing.for_objects(OBJECTS).route("What about lunch?", 0.9, busy=False).action == "ignore"

@@ -7,6 +7,8 @@ Everything here is a constant table. Multi-word entries are matched before singl
 
 from __future__ import annotations
 
+import re
+
 from sim.kinds import CONTAINERS, FIXED_KINDS, SURFACES
 from sim.scenario import COLORS, KINDS
 
@@ -14,6 +16,7 @@ __all__ = [
     "KINDS", "COLORS", "CONTAINERS", "SURFACES", "FIXED_KINDS",
     "KIND_WORDS", "MASS_NOUNS", "CATEGORY_WORDS", "EVERYTHING_WORDS", "COLOR_WORDS", "SIDE_WORDS",
     "RELATION_PHRASES", "ORDINALS", "NUMBER_WORDS", "ARTICLES", "QUANTIFIERS", "PRONOUNS", "PLURAL_PRONOUNS",
+    "SAME_AGAIN",
 ]
 
 # word or phrase -> (kind, plural?)
@@ -319,3 +322,10 @@ CORRECTION_OPENERS: tuple[str, ...] = ("no", "nope", "not that one", "wrong one"
 CORRECTION_LEADS: tuple[str, ...] = ("no", "not that one", "wrong one", "wrong", "i said", "i meant", "i mean",
                                      "i wanted", "i asked for", "rather", "or rather", "make that", "make it",
                                      "correction")
+
+# "Do the same with the green one", "same for the cups", "what about the bowl": the last
+# request again, for what follows (group "np"). Read by the parser, and by speech.addressee to
+# know such a turn is said to the robot.
+SAME_AGAIN = re.compile(r"^(?:(?:now\s+)?(?:do|repeat)\s+(?:the same|that|it|this|the same thing)(?:\s+again)?\s+"
+                        r"(?:with|for|to|on)\s+|(?:the\s+)?same\s+(?:with|for)\s+|(?:what|how)\s+about\s+)"
+                        r"(?P<np>.+?)(?:\s+(?:too|as well|also))?$")

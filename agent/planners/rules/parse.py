@@ -529,7 +529,7 @@ def _parse_clause(clause: str, skill_verbs: dict[str, str] | None = None) -> Com
     correction = bool(_CORRECTION.search(raw)) or raw.startswith("no ")
     t = strip_fillers(_CORRECTION_OPENERS.sub("", raw))
     t = _without_alternative(t)
-    same = _SAME_AGAIN.match(t)
+    same = lx.SAME_AGAIN.match(t)
     if same:
         np = parse_np(same.group("np"))
         if not np.is_empty:
@@ -642,8 +642,6 @@ def _without_relation_word(text: str) -> str:
 
 
 # "do the same with the blue cup", "same for the other one", "what about the green block?"
-_SAME_AGAIN = re.compile(r"^(?:(?:now\s+)?(?:do|repeat)\s+(?:the same|that|it|this|the same thing)(?:\s+again)?\s+"
-                         r"(?:with|for|to|on)\s+|(?:the\s+)?same\s+(?:with|for)\s+|(?:what|how)\s+about\s+)(?P<np>.+?)(?:\s+(?:too|as well|also))?$")
 
 _SORT_MANNER = re.compile(r"\b(?:by|according to|based on|using|on)\s+(?:their\s+|its\s+|the\s+)?"
                           r"(?:colors?|shades?)\b")
