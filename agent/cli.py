@@ -477,6 +477,9 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(out, indent=2))
         console.print(f"report: {report}", markup=False)
+    pool.close()
+    if kit is not None:
+        kit.close()
     raise typer.Exit(0 if all(r.success for r in results) else 1)
 
 

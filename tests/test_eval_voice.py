@@ -74,3 +74,24 @@ def test_the_person_waits_while_a_finished_turn_is_still_being_read():
     played = [("Guests are leaving. The garbage goes in the bin.", played_turn)]
     assert not _quiet(link, _Source(), _Pipeline(transcribing=True), played)
     assert _quiet(link, _Source(), _Pipeline(transcribing=False), played)
+
+
+def test_a_voice_evaluation_that_passes_exits_with_status_zero(tmp_path):
+    """Every failure shows in the exit status, and only failures: the recognizers are freed
+    before the interpreter's teardown, which used to crash (status 139) after a passing run
+    had written its report."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    report = tmp_path / "report.json"
+    ids = ["x-put-03", "x-seq-02", "x-job-02"]
+    cmd = [sys.executable, "-m", "agent.cli", "eval", str(OWN), "--voice", "--voice-name", "piper:steady",
+           "--home", str(tmp_path / "home"), "--report", str(report)] + [a for i in ids for a in ("--only", i)]
+    done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=600, env={**os.environ})
+    assert report.exists(), done.stdout[-2000:] + done.stderr[-2000:]
+    import json
+
+    passed = json.loads(report.read_text())["passed"]
+    assert done.returncode == (0 if passed == len(ids) else 1), (done.returncode, passed, done.stderr[-2000:])
