@@ -132,7 +132,7 @@ def run_turns(
     src = ScriptedSource([], speed=1.0 if realtime else 0.0, keep_open=True, background=background,
                          microphone=microphone)
     if not realtime:
-        src.hold()  # see _settle: the stream moves only as far as each turn needs
+        src.hold()  # see _step: the stream moves one chunk at a time
     per_turn: list[list] = [[] for _ in pcms]
     current = {"i": -1}
     reflex_log: list[tuple[float, object]] = []

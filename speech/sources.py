@@ -217,9 +217,10 @@ class ScriptedSource(AudioSource):
             t += turn.duration + gap_s
         self.scripted_turns = [tr for _, tr in self._script]
         self.position = 0.0  # audio clock of the next chunk
-        # Cleared by hold(): the stream stops between chunks until release(). A faster-than-
-        # real-time run holds it while the listener catches up, so the audio it hears (how
-        # much room noise lies between two turns) does not depend on how fast the machine is.
+        # hold() / advance(n) / release(): while held, the stream gives only the chunks it was
+        # let through. A faster-than-real-time run holds it while the listener catches up, so
+        # the audio it hears (how much room noise lies between two turns) does not depend on
+        # how fast the machine is.
         self._flow = threading.Condition()
         self._budget: int | None = None  # chunks the stream may still give while held; None: not held
 

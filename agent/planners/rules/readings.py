@@ -63,10 +63,10 @@ def other_readings(utterance: str, scene: list[SceneObject], known: Callable[[st
     does not know respelled; no confusable pairs, which can only change plain words); "impossible" for
     "in the X" where no X named can hold anything (the words as heard may be done in part)."""
     out: list[Reading] = []
+    respelled = None
     if only in ("all", "places"):
         out += [Reading(1.0, alt) for alt in _in_for_and(utterance, scene)]
         out += _punctuation_misheard(utterance)
-    if only == "places":
         # A word the parser does not know, heard for a scene word: as much a slip in an answer
         # ("The tree is fine." for "The tray is fine.") as in a request.
         respelled = words_respelled(utterance, scene, known)
@@ -79,9 +79,7 @@ def other_readings(utterance: str, scene: list[SceneObject], known: Callable[[st
             alt = pattern.sub(meant, utterance)
             if alt != utterance:
                 out.append(Reading(cost, alt))
-        respelled = words_respelled(utterance, scene, known)
         if respelled is not None:
-            out.append(respelled)
             # Two slips in one turn: a word respelled and a place heard as ", and the".
             out += [Reading(respelled.cost + 1.0, alt) for alt in _in_for_and(respelled.text, scene)]
     seen: set[str] = {utterance}
@@ -122,13 +120,15 @@ def _names_only(phrase: str) -> bool:
 
 
 def _pauses_not_stops(utterance: str) -> list[Reading]:
+    """Each full stop read as a comma alone, then all of them, costing one per stop."""
     stops = list(_STOP.finditer(utterance))
 
     def joined(which: list[re.Match[str]]) -> str:
         out, last = [], 0
         for m in which:
             nxt = utterance[m.end()]
-            out.append(utterance[last:m.start()] + ", " + (nxt.lower() if not utterance[m.end():].startswith("I ") else nxt))
+            keep = utterance[m.end():].startswith("I ")  # "I" stays a capital
+            out.append(utterance[last:m.start()] + ", " + (nxt if keep else nxt.lower()))
             last = m.end() + 1
         return "".join(out) + utterance[last:]
 
