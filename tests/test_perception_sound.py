@@ -100,3 +100,37 @@ def test_stream_fires_once_per_event(det):
     for i in range(0, len(audio), 1600):
         stream.feed(audio[i:i + 1600])
     assert [c.kind for c in got] == ["alarm"]
+
+
+# ------------------------------------------------------------------ the room's own sounds
+
+
+def _stream(det, x: np.ndarray) -> tuple[list, SoundEventStream]:
+    got: list = []
+    stream = SoundEventStream(det, got.append)
+    for i in range(0, len(x), 512):
+        stream.feed(x[i:i + 512])
+    return got, stream
+
+
+@pytest.mark.parametrize("kind", ["keyboard", "ambient"])
+def test_a_rooms_steady_sounds_are_not_crashes_but_glass_breaking_in_it_is(det, kind):
+    """Typing scores as "Chink, clink" and ambient loops as "Explosion" whenever they go on;
+    what breaks or falls is louder than the room was in the seconds before."""
+    pytest.importorskip("pyroomacoustics")
+    from speech.room import SPEECH_RMS, Room
+
+    room = Room("reverb+20db", seed=0)
+    try:
+        bed = room.noise(40.0, key="sounds", kind=kind)
+    except FileNotFoundError as e:
+        pytest.skip(str(e))
+    quiet, stream = _stream(det, room.mic().process(bed))
+    assert quiet == [], [c.detail for c in quiet]
+    assert stream.room_sounds > 0, "the room's sound scored as an event and was set aside"
+    glass = S.glass(np.random.default_rng(0))
+    glass = glass / np.sqrt(np.mean(glass ** 2)) * SPEECH_RMS  # as loud as a person talking
+    with_glass = bed.copy()
+    with_glass[30 * 16000:30 * 16000 + len(glass)] += glass
+    heard, _ = _stream(det, room.mic().process(with_glass))
+    assert [c.kind for c in heard] == ["glass_breaking"]
