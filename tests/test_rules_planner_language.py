@@ -69,6 +69,17 @@ def test_already_there_is_said_not_done():
     assert "already" in turn.say
 
 
+def test_a_request_said_twice_in_one_turn_is_not_called_already_done():
+    """The title and the body of a job name the same moves; the first does them, the second
+    is not news ("The red block is already in the red bowl" about a block still on the table)."""
+    objects = scene(obj("red block", "block", "red"), obj("green block", "block", "green"),
+                    obj("red bowl", "bowl", "red"), obj("green bowl", "bowl", "green"))
+    turn = Session(objects).say("Sort the blocks. Each block goes into the bowl of the same color.")
+    assert [(st.args["object"], st.args["target"]) for st in turn.steps] == [("red block", "red bowl"),
+                                                                           ("green block", "green bowl")]
+    assert "already" not in turn.say, turn.say
+
+
 # -- multi-step ----------------------------------------------------------------------------------
 
 def test_sequence_with_first_and_finally():

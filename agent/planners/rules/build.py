@@ -159,7 +159,10 @@ class PlanBuilder:
         if problem:
             raise Refusal(problem)
         if self.world.already_holds(obj, relation, target):
-            self.remarks.append(f"{the(obj).capitalize()} is already {RELATION_WORDS[relation]} {the(target)}.")
+            # Said twice in one turn ("Sort the blocks. Each block goes into the bowl of the
+            # same colour."): the plan already does it, which is no news to the person.
+            if obj.name.lower() not in self.world.touched:
+                self.remarks.append(f"{the(obj).capitalize()} is already {RELATION_WORDS[relation]} {the(target)}.")
             self.referents.it = [obj]
             if obj not in self.acted_on:
                 self.acted_on.append(obj)  # dealt with, so not part of "the rest"
