@@ -16,7 +16,8 @@ A sentence is addressed to the robot when it
   both cans in the basket", "Now the blue cup"); a colour counts in a bare phrase ("The blue
   one.") or while the robot works, since "the red one was cheaper anyway" is everyday talk;
 - has a clause that starts with a command verb, or asks for one ("Could you stack ..."),
-  acting on something named or pointed at ("Tidy up.", "Never mind, undo it."), or asks for
+  acting on something named or pointed at ("Tidy up.", "Never mind, undo it.") or on what
+  the robot builds of them ("Build a tower."), or asks for
   the last request again ("Do the same with the green one.");
 - or corrects ("No, wrong one.") or is a control phrase ("Alright, back to it.": the whole
   sentence, fillers aside, in `agent.control`) while the robot is working or paused.
@@ -57,10 +58,12 @@ DETERMINERS = frozenset("the a an that this each every empty both one".split())
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
-try:  # the planner's own pattern for "do the same with ...", so both read it alike
+try:  # the planner's own words: "do the same with ...", and what it builds ("a tower"), so both read them alike
     from agent.planners.rules.lexicon import SAME_AGAIN as _SAME_AGAIN
+    from agent.planners.rules.lexicon import STRUCTURE_WORDS as _STRUCTURES
 except ImportError:  # the speech package used without the agent's planner
     _SAME_AGAIN = None
+    _STRUCTURES = ()
 
 
 def sentences(text: str) -> list[str]:
@@ -106,7 +109,8 @@ def addressed(sentence: str, scene_words: frozenset[str], busy: bool = False) ->
     pointed = any(w in POINTING for w in words)
     for c in _clauses(sentence):
         c = _content(c)
-        if c[0] in COMMAND_VERBS and pointed:
+        # ... or at what the robot makes of the things on the table ("Build a tower.")
+        if c[0] in COMMAND_VERBS and (pointed or any(w in _STRUCTURES for w in c[1:])):
             return True
         # the last request again: "do the same with the green one", "same for those"
         if pointed and _SAME_AGAIN is not None and _SAME_AGAIN.match(" ".join(c)):

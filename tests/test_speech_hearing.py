@@ -307,3 +307,17 @@ def test_what_about_something_not_on_the_table_is_not_for_the_robot():
     from speech.addressee import Hearing
 
     assert Hearing.for_objects(OBJECTS).route("What about lunch?", 0.9, busy=False).action == "ignore"
+
+
+def test_a_job_title_that_names_what_the_robot_builds_is_heard_with_its_body():
+    """"Build a tower." names nothing on the table, but a tower is what the robot makes of it:
+    when a pause turns the title into a sentence of its own, it still reaches the planner with
+    the body. Talk about a tower elsewhere does not."""
+    from speech.addressee import Hearing
+
+    blocks = [{"name": f"{c} block", "kind": "block", "color": c} for c in ("red", "green", "blue")]
+    hearing = Hearing.for_objects(blocks)
+    heard = "Build a tower. Blue block at the bottom, then the green one, then the red one on top."
+    routed = hearing.route(heard, 0.9, busy=False)
+    assert routed.action == "act" and routed.text == heard and routed.dropped == ""
+    assert hearing.route("We went up the tower yesterday.", 0.9, busy=False).action == "ignore"

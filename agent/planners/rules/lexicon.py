@@ -234,6 +234,8 @@ NP_FILLERS: frozenset[str] = frozenset({
 })
 
 # -- towers (read by the grammar in towers.py) ---------------------------------------------------
+# What the robot builds out of the things on the table: "build a tower", "make a stack".
+STRUCTURE_WORDS: tuple[str, ...] = ("tower", "stack", "pile")
 # Words that join the items of a tower, in the order they are stacked.
 TOWER_SEPARATORS: tuple[str, ...] = ("and then", "then", "next", "followed by", "and finally", "finally",
                                      "on top of that", "on top of it", "above it", "and")

@@ -26,7 +26,7 @@ from agent.planners.rules import lexicon as lx
 from agent.planners.rules.phrases import NounPhrase, parse_np
 
 _TOWER = re.compile(r"\b(?:build|make|create|form|construct|assemble|stack|do|pile|arrange)\b.*?"
-                    r"\b(?:a|an|one|the|into a|into one|as a)\s+(?:\w+\s+)?(?:tower|stack|pile)\b")
+                    r"\b(?:a|an|one|the|into a|into one|as a)\s+(?:\w+\s+)?(?:" + "|".join(lx.STRUCTURE_WORDS) + r")\b")
 # "stack the blocks with/so that ...": no tower noun, but the positions that follow make it one.
 _STACK_WITH = re.compile(r"\b(?:stack|pile)\s+(?:up\s+)?(?P<head>.+?)\s+(?:with|so that|so|such that|where|"
                          r"like this|as follows|in this order|in the order)\b\s*:?\s*")
