@@ -12,7 +12,7 @@ happens before the next step starts.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Callable
 
@@ -21,7 +21,7 @@ from agent.effects import expected_effect, objects_of
 from agent.runtime import Runtime
 from agent.timeline import THINKING_ACK, Answered, Heard, Item, PlannerTask, StepEnded
 from agent.schema import DialogueTurn, Note, PlannerTurn, PlanStep, StepRecord
-from agent.turns import ask_planner, dialogue_after, merge_notes, planner_input, speak
+from agent.turns import ask_planner, before_request, dialogue_after, merge_notes, planner_input, speak
 from agent.validate import step_problems
 from skills.api import Outcome, SimulatorHooks, Status
 from skills.executor import StepHandle
@@ -43,6 +43,7 @@ class _Job:
         self.outcome: str | None = None
         self.attempts = int(state.get("attempts", 0))
         self.replanned = bool(state.get("replanned", False))
+        self.request: str | None = state.get("request")
 
     def view(self) -> dict[str, Any]:
         return {**self.state, "notes": self.notes, "dialogue": self.dialogue, "done": self.done,
@@ -51,6 +52,8 @@ class _Job:
     def updates(self) -> dict[str, Any]:
         out: dict[str, Any] = {"pending": self.pending, "done": self.done, "notes": self.notes,
                                "dialogue": self.dialogue, "attempts": self.attempts, "replanned": self.replanned}
+        if self.request != self.state.get("request"):
+            out["request"] = self.request
         if self.question:
             out["question"] = self.question
             out["questions_asked"] = int(self.state.get("questions_asked", 0)) + 1
@@ -67,12 +70,16 @@ def _after_running(job: _Job, running: PlanStep | None) -> list[PlanStep]:
 
 def think(rt: Runtime, state: dict[str, Any], heard: list[Heard], running: PlanStep | None = None,
           pending: list[PlanStep] | None = None, answering: str | None = None,
-          on_step: Callable[[PlanStep], None] | None = None) -> PlannerTask:
-    """Start a planner task on what was heard (several things said, merged, in order)."""
+          on_step: Callable[[PlanStep], None] | None = None, restarts: bool = False) -> PlannerTask:
+    """Start a planner task on what was heard (several things said, merged, in order). With
+    `restarts`, what was heard is the whole request again: planned as if nothing ran yet."""
     text = " ".join(h.text.strip() for h in heard)
+    if restarts:
+        running, pending = None, []
     inp = planner_input(state, rt, text, running=running, pending=pending, answering=answering)
     ask = partial(ask_planner, rt)
     task = PlannerTask(ask, inp, heard, rt.timeline, rt.executor.clock, running=running, on_step=on_step)
+    task.restarts = restarts
     said_at = heard[-1].at
     rt.publish(ev.PlannerAsked(utterance=text, merged=len(heard),
                                waited_s=None if said_at is None else round(task.started_at - said_at, 4)))
@@ -133,11 +140,22 @@ def _hear(job: _Job, rt: Runtime, heard: Heard, running: PlanStep | None) -> str
         heard.handled.set()
         return fate
     together = [heard]
+    restarts = False
+    if heard.continues and job.request and len(job.done) == int(job.state.get("job_start", 0)):
+        # The rest of the request the job began with, said before any of it was done: the
+        # whole request is planned again, and that plan replaces the one begun on its start.
+        together = [replace(heard, text=f"{job.request} {heard.text}")]
+        job.dialogue = before_request(job.dialogue, job.request)
+        restarts = True
     if rt.thinking is not None:
-        together = rt.thinking.heard + [heard]
+        if restarts and not rt.thinking.restarts:
+            together, restarts = [heard], False  # an interjection in flight: merged as said
+        together = rt.thinking.heard + together
+        restarts = restarts or rt.thinking.restarts
         drop_thinking(rt, handled=False)
         speak(rt, "Got that too.")  # the person hears it was heard, not lost in the thinking
-    rt.thinking = think(rt, job.view(), together, running=running, pending=_after_running(job, running))
+    rt.thinking = think(rt, job.view(), together, running=running, pending=_after_running(job, running),
+                        restarts=restarts)
     return "keep"
 
 
@@ -147,6 +165,8 @@ def _apply(job: _Job, rt: Runtime, task: PlannerTask, turn: PlannerTurn, running
     'keep', 'preempt' or 'stop'."""
     rt.thinking = None
     after = _after_running(job, running)
+    if task.restarts:
+        job.request = " ".join(task.texts)
     job.notes = merge_notes(job.view(), turn, rt)
     job.dialogue = dialogue_after(job.view(), " ".join(task.texts), turn, None)
     speak(rt, turn.say)
@@ -173,6 +193,17 @@ def _apply(job: _Job, rt: Runtime, task: PlannerTask, turn: PlannerTurn, running
         fate = "preempt"
     elif turn.refused:
         pass  # the refusal was said; the plan goes on as it was
+    elif task.restarts:
+        # The plan for the whole request replaces the one begun on its first words. A running
+        # step that the new plan also begins with goes on; any other is stopped.
+        if running is not None and turn.steps and _same_step(turn.steps[0], running):
+            job.pending = list(turn.steps)
+        else:
+            if handle is not None and not handle.done:
+                rt.executor.cancel(CORRECTED)
+            fate = "preempt" if running is not None else "keep"
+            job.pending = list(turn.steps)
+        rt.executor.resume()
     else:
         if turn.preempt and handle is not None:
             if not handle.done:
@@ -189,6 +220,10 @@ def _apply(job: _Job, rt: Runtime, task: PlannerTask, turn: PlannerTurn, running
     for h in task.heard:
         h.handled.set()
     return fate
+
+
+def _same_step(a: PlanStep, b: PlanStep) -> bool:
+    return a.skill == b.skill and a.args == b.args
 
 
 def await_turn(rt: Runtime, task: PlannerTask, state: dict[str, Any]) -> PlannerTask | None:

@@ -28,8 +28,8 @@ from agent.control import control_of
 from agent.dispatch import CORRECTED, await_turn, control_reply, dispatch_one, settle_early, start_early, think
 from agent.runtime import Runtime
 from agent.schema import DialogueTurn, Note, PlannerTurn, PlanStep, StepRecord
-from agent.timeline import Heard
-from agent.turns import dialogue_after, merge_notes, planner_failed, speak
+from agent.timeline import Heard, rest_of_request
+from agent.turns import before_request, dialogue_after, merge_notes, planner_failed, speak
 
 
 class JobState(TypedDict, total=False):
@@ -75,18 +75,26 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
         control = control_of(utterance)
         if control is not None:
             return _control_only(state, rt, utterance, control)
-    heard = Heard(text=utterance, source=state.get("utterance_source") or "typed", at=rt.executor.clock.now())
-    task = think(rt, dict(state), [heard],
-                 answering=answering, on_step=on_step)
-    answered = await_turn(rt, task, dict(state))
-    if answered is None or answered.turn is None:  # stopped before the planner answered
-        settle_early(rt, None)
-        return {"utterance": None, "utterance_source": "typed", "answering": None, "pending": [],
-                "outcome": "stopped", "question": None}
-    turn = answered.turn
-    utterance = " ".join(answered.texts)
-    for h in answered.heard:
-        h.handled.set()
+    while True:
+        heard = Heard(text=utterance, source=state.get("utterance_source") or "typed", at=rt.executor.clock.now())
+        task = think(rt, dict(state), [heard],
+                     answering=answering, on_step=on_step)
+        answered = await_turn(rt, task, dict(state))
+        if answered is None or answered.turn is None:  # stopped before the planner answered
+            settle_early(rt, None)
+            return {"utterance": None, "utterance_source": "typed", "answering": None, "pending": [],
+                    "outcome": "stopped", "question": None}
+        turn = answered.turn
+        utterance = " ".join(answered.texts)
+        for h in answered.heard:
+            h.handled.set()
+        # A question about a spoken request waits until the person has stopped: "Clean up."
+        # may be the title of what they are still saying, and its rest is planned with it.
+        rest = rest_of_request(rt) if turn.question and not answering else None
+        if rest is None:
+            break
+        rest.handled.set()
+        utterance = f"{utterance} {rest.text}"
     settle_early(rt, turn.steps[0] if turn.steps and not (turn.question or turn.refused
                                                           or turn.control == "stop") else None)
     speak(rt, turn.say)
@@ -157,6 +165,14 @@ def _control_only(state: JobState, rt: Runtime, utterance: str, control: str) ->
 def ask_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]:
     question = state["question"]
     answer = interrupt({"question": question})
+    rt = runtime.context
+    if rt.answer_continues:
+        # Said on the heels of the request, before the question could be heard: the request
+        # was longer than its first sentence, and is planned again whole.
+        rt.answer_continues = False
+        whole = f"{state.get('request') or ''} {answer or ''}".strip()
+        return {"utterance": whole, "answering": None, "question": None, "utterance_source": "voice",
+                "dialogue": before_request(state.get("dialogue", []), state.get("request"))}
     return {"utterance": str(answer or ""), "answering": question, "question": None, "utterance_source": "typed"}
 
 

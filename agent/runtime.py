@@ -32,6 +32,12 @@ class Runtime:
     start_positions: dict[str, tuple[float, float, float]]
     timeline: Timeline = field(default_factory=Timeline)
     thinking: PlannerTask | None = None  # the planner call in flight; the job's thread owns it
+    # The next answer to a question was said before the question could be heard: it is the
+    # rest of the request, not an answer (set by agent.voice, read once by the ask node).
+    answer_continues: bool = False
+    # Spoken sessions: block until the person has been quiet for the given seconds, or until
+    # the callable says what was waited for arrived (agent.voice installs it).
+    wait_for_quiet: Callable[[float, Callable[[], bool]], None] | None = None
     # Steps are one skill run each; hooks let a driver (evaluation, UI) react at boundaries.
     on_step_started: Callable[[int, Any], None] | None = None
     on_step_finished: Callable[[int, Any], None] | None = None

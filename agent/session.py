@@ -336,14 +336,15 @@ class Session:
         """A job is being planned or run."""
         return self._lock.locked()
 
-    def interject(self, text: str, source: str = "typed") -> Heard:
+    def interject(self, text: str, source: str = "typed", continues: bool = False) -> Heard:
         """Something said while the robot works. A typed control word acts here and now, in the
         typist's thread, as a spoken one does in the speech thread (the speech pipeline fires
         its reflexes itself); then the job takes it up from the timeline."""
         start = control_at_start(text)
         if start is not None and source == "typed":
             self.reflex(start.command, word=start.word)
-        heard = Heard(text=text, source=source, control=control_of(text), at=self.executor.clock.now())
+        heard = Heard(text=text, source=source, control=control_of(text), at=self.executor.clock.now(),
+                      continues=continues)
         return self.runtime.timeline.put(heard)  # type: ignore[return-value]
 
     def reflex(self, command: Control, word: str = "") -> None:

@@ -30,6 +30,12 @@ from agent.schema import PlannerInput, PlannerTurn, PlanStep
 # How long a planner may think before the person hears that it is thinking.
 THINKING_ACK_S = 0.7
 THINKING_ACK = "Let me think."
+# A spoken request goes on after a pause at most this long ("Clean up." ... "Trash goes in the
+# bin, ..."): a title said with a full stop's fall sounds finished to the end-of-turn model.
+# The rest, begun this soon after, before the robot's reply could be heard, is joined to the
+# request (agent.voice marks it `continues`); between separate requests people leave more,
+# waiting to hear the robot take the first.
+CONTINUE_PAUSE_S = 0.8
 
 
 @dataclass
@@ -40,6 +46,10 @@ class Heard:
     source: str = "typed"  # typed, voice or cue
     control: Control | None = None  # the whole utterance is this control word: no planner needed
     at: float | None = None  # clock time it was said
+    # Said with no pause after the request this job began with, before the robot's reply
+    # could be heard: the rest of that request ("Clean up." ... "Trash goes in the bin."),
+    # not a new turn. Only speech knows the pause (agent.voice).
+    continues: bool = False
     # Set once the job has acted on it: a simulated world can wait on it so that a typed
     # interjection lands at a definite moment of simulated time.
     handled: threading.Event = field(default_factory=threading.Event)
@@ -73,6 +83,17 @@ class Timeline:
         self._q.put((self.URGENT if urgent else self.NORMAL, next(self._seq), item))
         return item
 
+    def take(self, wanted: Callable[[Item], bool]) -> Item | None:
+        """Remove and return the first item (in queue order) that is `wanted`, if any."""
+        with self._q.mutex:
+            entries = sorted(self._q.queue)
+            for i, entry in enumerate(entries):
+                if wanted(entry[2]):
+                    del entries[i]
+                    self._q.queue[:] = entries  # a sorted list is a heap
+                    return entry[2]
+        return None
+
     def get(self, timeout: float | None = None) -> Item | None:
         try:
             return self._q.get(timeout=timeout)[2] if timeout else self._q.get_nowait()[2]
@@ -102,6 +123,9 @@ class PlannerTask:
         self._clock = clock
         self._ask = ask
         self.on_step = on_step
+        # Asked for the whole request again, the job's first words joined with their rest: its
+        # plan replaces the one begun on the first words (see agent.dispatch).
+        self.restarts = False
         self._thread = threading.Thread(target=self._run, name="planner", daemon=True)
 
     @property
@@ -132,3 +156,27 @@ class PlannerTask:
             self.ended.set()
         if turn is not None and not self.cancel.is_set():
             self._timeline.put(Answered(self, turn))
+
+
+def rest_of_request(rt: Any) -> Heard | None:
+    """Before a question about a spoken request is asked: wait until the person has been quiet
+    for CONTINUE_PAUSE_S (or until the rest of the request has been heard), then take the rest
+    off the timeline. None for typed sessions (no `rt.wait_for_quiet`) and when nothing followed."""
+    if getattr(rt, "wait_for_quiet", None) is None:
+        return None
+
+    def rest(item: Item) -> bool:
+        return isinstance(item, Heard) and item.continues and item.control is None
+
+    found: list[Item] = []
+
+    def heard_rest() -> bool:
+        if not found:
+            item = rt.timeline.take(rest)
+            if item is not None:
+                found.append(item)
+        return bool(found)
+
+    rt.wait_for_quiet(CONTINUE_PAUSE_S, heard_rest)
+    heard_rest()
+    return found[0] if found else None  # type: ignore[return-value]

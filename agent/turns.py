@@ -111,6 +111,15 @@ def dialogue_after(state: dict[str, Any], utterance: str, turn: PlannerTurn,
     return d
 
 
+def before_request(dialogue: list[DialogueTurn], request: str | None) -> list[DialogueTurn]:
+    """The dialogue as it was before `request` was said (its last saying and what followed
+    dropped): for asking about the request again, whole, as if for the first time."""
+    for i in range(len(dialogue) - 1, -1, -1):
+        if dialogue[i].role == "user" and dialogue[i].kind == "say" and dialogue[i].text == request:
+            return list(dialogue[:i])
+    return list(dialogue)
+
+
 def speak(rt: Runtime, text: str) -> None:
     if text:
         rt.publish(ev.Spoken(text=text))

@@ -17,12 +17,14 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Literal, Sequence
 
 from agent import events as ev
 from agent.control import PLAIN, control_at_start, words_of
 from agent.session import JobResult, Session
+from agent.timeline import CONTINUE_PAUSE_S
 
 SHORT_PHRASE_WORDS = 4
 
@@ -48,6 +50,7 @@ class VoiceLink:
         self.addressee = Hearing.for_objects(o.model_dump() for o in session.scene.objects)
         self.ignored: list[ev.Utterance] = []  # heard, but not said to the robot
         self.confirming: str | None = None  # the request a "Did you say ...?" waits on
+        self._request_end: float | None = None  # end (stream seconds) of what the running job was asked
         if speak is not None:
             session.bus.subscribe(self._speak_event)
 
@@ -73,9 +76,14 @@ class VoiceLink:
             self.utterances.append(u)
             return
         text = routed.text
+        continues = self._continues(u, text)
+        if continues or not self.busy:
+            self._request_end = u.end
         # Route it before recording it as heard: whoever waits on `utterances` then finds the
         # job already running (or the answer already given).
         if self._asking.is_set():
+            if continues:
+                self.session.runtime.answer_continues = True
             try:
                 self._answers.put_nowait(text)
             except queue.Full:
@@ -83,7 +91,8 @@ class VoiceLink:
         else:
             with self._lock:
                 if self.busy:
-                    self._interjected = self._interjected[-3:] + [self.session.interject(text, source="voice")]
+                    heard = self.session.interject(text, source="voice", continues=continues)
+                    self._interjected = self._interjected[-3:] + [heard]
                 else:
                     if self.on_new_job is not None:
                         self.on_new_job(u)
@@ -91,6 +100,18 @@ class VoiceLink:
                     self._job = threading.Thread(target=run, args=(text,), name="voice-job", daemon=True)
                     self._job.start()
         self.utterances.append(u)
+
+    def _continues(self, u: ev.Utterance, text: str) -> bool:
+        """Whether `u` is the rest of the request the running job was asked (see
+        CONTINUE_PAUSE_S): begun right after it, and neither a control word nor a correction,
+        which act on what was heard so far."""
+        from speech.addressee import opens_with_correction
+
+        if not self.busy or self.confirming is not None or self._request_end is None or u.start is None:
+            return False
+        if not 0.0 <= u.start - self._request_end <= CONTINUE_PAUSE_S:
+            return False
+        return control_at_start(text) is None and not opens_with_correction(text)
 
     def _planner_text(self, u: ev.Utterance) -> str:
         """The words the planner gets for a final transcript. Two recognizers heard a short
@@ -235,7 +256,24 @@ def open_voice(session: Session, source: Literal["microphone", "scripted", "file
         tap.stop()
         raise
     link_box.append(VoiceLink(session, speak=io.say if speak and io.speaker is not None else None))
+    session.runtime.wait_for_quiet = partial(wait_until_quiet, io.pipeline)
     return VoiceSession(session=session, link=link_box[0], io=io, tap=tap)
+
+
+def wait_until_quiet(pipeline: Any, quiet_s: float, arrived: Callable[[], bool], timeout_s: float = 15.0,
+                     poll_s: float = 0.02) -> None:
+    """Block until nobody has spoken (no voice, no turn being read) for `quiet_s`, until
+    `arrived()`, or for at most `timeout_s`: a person talking on and on does not hold a
+    question back for ever."""
+    start = time.monotonic()
+    quiet_since = start
+    while not arrived():
+        now = time.monotonic()
+        if pipeline.in_speech or pipeline.transcribing:
+            quiet_since = now
+        if now - quiet_since >= quiet_s or now - start >= timeout_s:
+            return
+        time.sleep(poll_s)
 
 
 def sound_tap(session: Session, policy: Any = None):

@@ -93,6 +93,12 @@ def _names_thing(words: list[str], i: int, scene_words: frozenset[str], busy: bo
     return w in scene_words or w.rstrip("s") in scene_words or w in ALWAYS_SCENE
 
 
+def opens_with_correction(text: str) -> bool:
+    """"No, the blue one", "Actually, ...": the first word past the fillers corrects."""
+    content = _content(words_of(text))
+    return bool(content) and content[0] in CORRECTION
+
+
 def addressed(sentence: str, scene_words: frozenset[str], busy: bool = False) -> bool:
     """Whether one sentence is said to the robot (see the module docstring)."""
     words = words_of(sentence)
