@@ -33,6 +33,18 @@ def test_a_slip_is_read_as_the_scene_word_it_sounds_like(heard, meant):
     assert _steps(heard, handover=True) == [meant]
 
 
+@pytest.mark.parametrize("heard, meant", [
+    ("Place the blue block, and do the green bowl.", [("blue block", "in", "green bowl")]),
+    ("Set the red cup, and do the tray.", [("red cup", "on", "tray")]),  # the place picks "onto"
+    ("Clear the table and do the basket.", [("red cup", "in", "basket"), ("blue block", "in", "basket")]),
+])
+def test_two_short_words_before_a_place_are_read_as_the_relation_they_sound_like(heard, meant):
+    """"and do the bowl" is "into the bowl" said quickly; the place decides between "into" and
+    "onto". "Clear the table and do the basket" otherwise plans nothing (an empty basket)."""
+    assert _steps(heard) == meant
+    assert _steps(heard, handover=True) == meant
+
+
 def test_words_the_scene_cannot_explain_are_left_alone():
     scene_objects = scene(*TABLE)
     assert words_respelled("put the red cup in the garden", scene_objects, known_word) is None

@@ -109,7 +109,10 @@ class RulesPlanner:
         # for "tray"): when the words as heard ask for the impossible, a reading that is possible
         # is taken instead. "In the X" where no X can hold anything is such a slip even when the
         # rest of the request can be done; then the other reading must do more.
-        only = "all" if turn.refused else "places" if turn.question else "impossible"
+        # A turn that moves nothing and notes nothing ("Clear the table and do the bin." read
+        # as emptying an empty bin) is read again like one that needs a question.
+        idle = not (turn.steps or turn.notes or turn.question or turn.refused) and turn.control == "none"
+        only = "all" if turn.refused else "places" if turn.question or idle else "impossible"
         alts = [r.text for r in other_readings(inp.utterance, inp.scene, known_word, only)]
         for alt in (alts + rules_misheard(inp.utterance, inp.scene, known_word))[:_MAX_READINGS]:
             other = self._safe_turn(inp.model_copy(update={"utterance": alt}))

@@ -11,8 +11,10 @@ candidates:
     scene that sounds like it, costing the letters changed; two equally near words leave it as
     heard, a word run together with "instead" ("transtead") is split first, and a word that is a
     scene word and a known word run together ("canon") is read as the two;
-  - short function words confused with each other ("and the" for "in the", "and to" for
-    "into"): a table of confusable pairs, each a fixed cost;
+  - short function words confused with each other ("and the" for "in the"): a table of
+    confusable pairs, each a fixed cost; and two short words before a place that together
+    sound like one of the parser's one-word relations ("and do the bowl", "and to the bin" for
+    "into the ..."), the place deciding between "into" and "onto";
   - punctuation, which is the recognizer's guess at the pauses: a full stop read as a comma,
     a comma as a colon.
 
@@ -33,9 +35,13 @@ from agent.schema import SceneObject
 # Heard -> meant, with what the slip costs. "and the" for "in the" only after a comma: typed "the
 # cup and the bowl" names two things, while a transcript's comma marks the pause before a place.
 _CONFUSIONS: list[tuple[re.Pattern[str], str, float]] = [
-    (re.compile(r"\band\s+to\s+the\b", re.IGNORECASE), "into the", 1.0),
     (re.compile(r"\band\s+on\s*to\s+the\b", re.IGNORECASE), "onto the", 1.0),
 ]
+# The parser's one-word relations that take a place ("into", "onto", "inside"): what two short
+# words heard before "the <place>" may have been.
+_ONE_WORD_RELATIONS = {p: rel for p, rel in lx.RELATION_PHRASES
+                       if " " not in p and len(p) >= 4 and rel in ("in", "on")}
+_TWO_WORDS_BEFORE_THE = re.compile(r"\b(?P<a>[a-z]{1,4})\s+(?P<b>[a-z]{1,4})\s+(?=the\s)", re.IGNORECASE)
 _COMMA_AND_THE = re.compile(r",\s+and the ", re.IGNORECASE)
 _IN_THE = re.compile(r" in the ", re.IGNORECASE)
 # Where a place must be named: "in the <word>".
@@ -66,6 +72,7 @@ def other_readings(utterance: str, scene: list[SceneObject], known: Callable[[st
     respelled = None
     if only in ("all", "places"):
         out += [Reading(1.0, alt) for alt in _in_for_and(utterance, scene)]
+        out += [Reading(1.0, alt) for alt in _relation_heard_as_two_words(utterance, scene)]
         out += _punctuation_misheard(utterance)
         # A word the parser does not know, heard for a scene word: as much a slip in an answer
         # ("The tree is fine." for "The tray is fine.") as in a request.
@@ -250,6 +257,24 @@ def _in_for_and(utterance: str, scene: list[SceneObject]) -> list[str]:
         named = _named_after(utterance[m.end():].lower(), scene)
         if named and all(o.kind in lx.CONTAINERS for o in named):
             out.append(utterance[:m.start()] + " in the " + utterance[m.end():])
+    return out
+
+
+def _relation_heard_as_two_words(utterance: str, scene: list[SceneObject]) -> list[str]:
+    """"Place the green block, and do the blue bowl": two short words before "the <place>"
+    that run together sound like a one-word relation the place takes ("into" for a bowl,
+    "onto" for a tray) are read as it, once per place it could be."""
+    out = []
+    for m in _TWO_WORDS_BEFORE_THE.finditer(utterance):
+        heard = (m.group("a") + m.group("b")).lower()
+        named = _named_after(utterance[m.end():].lower()[len("the "):], scene)
+        if not named:
+            continue
+        takes = {"in" if o.kind in lx.CONTAINERS else "on" if o.kind in lx.SURFACES else None for o in named}
+        meant = {p for p, rel in _ONE_WORD_RELATIONS.items()
+                 if rel in takes and (sounds_alike(heard, p) or sound_skeleton(heard) == sound_skeleton(p))}
+        if len(meant) == 1 and heard not in _ONE_WORD_RELATIONS:
+            out.append(utterance[:m.start()] + meant.pop() + " " + utterance[m.end():])
     return out
 
 
