@@ -84,12 +84,12 @@ def _halt_word_end_s(text: str, pcm: Any) -> float:
     """Where the halt word ends in its synthesized turn, found in the audio: the end of the
     first word group when the turn opens with it ("Stop!", "Wait, ..."), else the end of the
     last voiced sound (a conservative bound for "Okay, stop.")."""
-    from speech.synth_turns import first_word_end_s
+    from speech.synth_turns import first_word_end_s, last_voiced_end_s
 
     first_group = re.split(r"[,.!?;:]", text.lower(), maxsplit=1)[0]
     if any(w in first_group for w in HALT_WORDS):
         return first_word_end_s(pcm)
-    return first_word_end_s(pcm, gap_s=len(pcm))  # no gap is that long: the last voiced sound
+    return last_voiced_end_s(pcm)
 
 
 def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit,
@@ -225,8 +225,11 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
     result.stop_to_rest_s = None if stop_to_rest is None else round(stop_to_rest, 3)
     first_idle = next((t for text, t in played if text == scenario.turns[0].say), None)
     if m["first_motion"] is not None and first_idle is not None and first_idle.started_wall is not None:
-        # end of speech: the dry turn's length (a room adds a reverberation tail to what is played)
-        spoken_end = first_idle.started_wall + len(dry[first_idle.label]) / 16000
+        # end of speech: the last voiced sound of the dry turn, not its file's end (voices pad
+        # their files with up to 0.5 s of silence; a room adds a reverberation tail)
+        from speech.synth_turns import last_voiced_end_s
+
+        spoken_end = first_idle.started_wall + last_voiced_end_s(dry[first_idle.label])
         result.first_motion_s = round(m["first_motion"] - spoken_end, 3)
     result.transcripts = [{"said": text, "heard": _heard_for(turn, link.utterances)} for text, turn in played]
     result.confirmations = confirmations

@@ -54,6 +54,13 @@ def synth_turn(text: str, voice: str = "piper") -> np.ndarray:
     return TurnSynth(voice).synth(text)
 
 
+def last_voiced_end_s(pcm: np.ndarray) -> float:
+    """Where the speech of a synthesized turn ends (seconds from its start): the end of its
+    last 10 ms above 10 % of the peak energy. Voices pad their files with silence (Pico
+    0.5 s, festival 0.2 s), so the file's length is not the end of speech."""
+    return first_word_end_s(pcm, gap_s=len(pcm))  # no gap is that long: the last voiced sound
+
+
 def first_word_end_s(pcm: np.ndarray, gap_s: float = 0.1) -> float:
     """Where the first word group of a synthesized turn ends (seconds from its start):
     the first stretch of >= `gap_s` below 10 % of the peak 10 ms energy after speech. For

@@ -299,3 +299,16 @@ def test_a_held_source_ends_when_closed():
     src.close()
     reader.join(2)
     assert not reader.is_alive()
+
+
+def test_end_of_speech_is_the_last_voiced_sound_not_the_end_of_the_file():
+    """Voices pad their files with silence (Pico 0.5 s): latency from the end of speech is
+    measured from the last voiced 10 ms, so padding does not flatter it."""
+    from speech.synth_turns import first_word_end_s, last_voiced_end_s
+
+    t = np.arange(int(0.6 * SAMPLE_RATE)) / SAMPLE_RATE
+    word = 0.5 * np.sin(2 * np.pi * 220 * t)
+    pcm = np.concatenate([np.zeros(SAMPLE_RATE // 10), word, np.zeros(SAMPLE_RATE // 5), word,
+                          np.zeros(SAMPLE_RATE // 2)]).astype(np.float32)
+    assert abs(last_voiced_end_s(pcm) - 1.5) <= 0.02  # 0.1 + 0.6 + 0.2 + 0.6, not 2.0
+    assert abs(first_word_end_s(pcm) - 0.7) <= 0.02  # the first word group
