@@ -27,6 +27,7 @@ def _steps(text: str, handover: bool = False) -> list[tuple[str, str, str]]:
     ("put the blue block in the bowel", ("blue block", "in", "green bowl")),  # a place's word
     ("put the red cup on the trey", ("red cup", "on", "tray")),
     ("put the blue block and to the basket", ("blue block", "in", "basket")),  # "into" split
+    ("put the red top in the basket", ("red cup", "in", "basket")),  # a known word after a colour
 ])
 def test_a_slip_is_read_as_the_scene_word_it_sounds_like(heard, meant):
     assert _steps(heard) == [meant]

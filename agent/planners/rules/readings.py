@@ -148,7 +148,8 @@ def _pauses_not_stops(utterance: str) -> list[Reading]:
 def words_respelled(utterance: str, scene: list[SceneObject], known: Callable[[str], bool]) -> Reading | None:
     """Every word that names nothing replaced by the one scene word that sounds like it: a word
     the parser does not know, or any word but a name where a place must be named ("in the
-    then"), which only a place of the scene may replace."""
+    then"), which only a place of the scene may replace, or where a thing must be named after
+    its colour ("the red top"), which only the kind of a thing of that colour may replace."""
     named = naming_words(scene)
     targets = _scene_naming_words(scene)
     places = [o for o in scene if o.kind in lx.CONTAINERS or o.kind in lx.SURFACES]
@@ -162,12 +163,20 @@ def words_respelled(utterance: str, scene: list[SceneObject], known: Callable[[s
             continue
         word = m.group(0).lower()
         in_slot = m.start() in slots
-        if word in named or len(word) < 3 or known(word) and not in_slot:
+        coloured = _kinds_coloured(tokens[i - 1].group(0).lower(), scene) if i > 0 else {}
+        if word in lx.NP_FILLERS:  # "the red little cup": the kind comes later
+            coloured = {}
+        if word in named or len(word) < 3 or known(word) and not (in_slot or coloured):
             continue
         said, after, end = word, "", m.end()
         if word.endswith(_INSTEAD_SUFFIX) and len(word) > len(_INSTEAD_SUFFIX) + 1 and word != "instead":
             said, after = word[: -len(_INSTEAD_SUFFIX)], " instead"
-        best = _nearest_place(said, places, bool(after)) if in_slot else _nearest(said, targets)
+        if in_slot:
+            best = _nearest_place(said, places, bool(after))
+        elif coloured and known(word):
+            best = _nearest(said, coloured)
+        else:
+            best = _nearest(said, targets)
         if best is None and not after:
             # Two words heard run together: a word of the scene and a word the parser knows
             # ("canon" for "can on", "cupin" for "cup in").
@@ -187,6 +196,13 @@ def words_respelled(utterance: str, scene: list[SceneObject], known: Callable[[s
     if not out:
         return None
     return Reading(cost, "".join(out) + utterance[last:])
+
+
+def _kinds_coloured(colour: str, scene: list[SceneObject]) -> dict[str, str]:
+    """The words for the kinds of the scene's things of `colour` ({} when `colour` is not a
+    colour or nothing here has it): what a word after that colour must name."""
+    kinds = {o.kind for o in scene if o.color == colour}
+    return {w: w for w, (k, _) in lx.KIND_WORDS.items() if k in kinds and " " not in w}
 
 
 def _scene_naming_words(scene: list[SceneObject]) -> dict[str, str]:
