@@ -3,9 +3,9 @@ an espeak-ng voice by name) and played into the speech pipeline in real time, ex
 microphone's audio would be: voice activity, end of turn, recognition, reflexes. The world
 runs in real time too, so a `moving` turn lands while the arm really moves.
 
-Latencies are measured on one monotonic clock: end of speech (when the turn's last sample
-was played) to the final transcript, to the first motion of the arm, and, for stop turns,
-to the arm at rest.
+Latencies are measured on one monotonic clock: end of speech (when the turn's last voiced
+sound was played) to the final transcript, to the first motion of the arm (from the turn it
+answers: the last one said before it), and, for stop turns, to the arm at rest.
 """
 
 from __future__ import annotations
@@ -223,13 +223,18 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
     result.wall_s = round(time.perf_counter() - t_wall, 2)
     result.planner_turns = planner_turns
     result.stop_to_rest_s = None if stop_to_rest is None else round(stop_to_rest, 3)
-    first_idle = next((t for text, t in played if text == scenario.turns[0].say), None)
-    if m["first_motion"] is not None and first_idle is not None and first_idle.started_wall is not None:
+    # The turn the first motion answers: the last one said before it. A request answered with a
+    # question moves after the answer, a rule ("From now on, ...") moves nothing: the time from
+    # the first turn would be the person's own time to answer or to go on.
+    moved_for = [t for _, t in played if t.started_wall is not None and m["first_motion"] is not None
+                 and t.started_wall < m["first_motion"]]
+    if moved_for:
         # end of speech: the last voiced sound of the dry turn, not its file's end (voices pad
         # their files with up to 0.5 s of silence; a room adds a reverberation tail)
         from speech.synth_turns import last_voiced_end_s
 
-        spoken_end = first_idle.started_wall + last_voiced_end_s(dry[first_idle.label])
+        turn = moved_for[-1]
+        spoken_end = turn.started_wall + last_voiced_end_s(dry[turn.label])
         result.first_motion_s = round(m["first_motion"] - spoken_end, 3)
     result.transcripts = [{"said": text, "heard": _heard_for(turn, link.utterances)} for text, turn in played]
     result.confirmations = confirmations
