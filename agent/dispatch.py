@@ -140,18 +140,16 @@ def _hear(job: _Job, rt: Runtime, heard: Heard, running: PlanStep | None) -> str
         heard.handled.set()
         return fate
     together = [heard]
-    restarts = False
-    if heard.continues and job.request and len(job.done) == int(job.state.get("job_start", 0)):
+    restarts = rt.thinking is not None and rt.thinking.restarts  # more of the whole request, merged as said
+    if heard.continues and rt.thinking is None and job.request and \
+            len(job.done) == int(job.state.get("job_start", 0)):
         # The rest of the request the job began with, said before any of it was done: the
         # whole request is planned again, and that plan replaces the one begun on its start.
         together = [replace(heard, text=f"{job.request} {heard.text}")]
         job.dialogue = before_request(job.dialogue, job.request)
         restarts = True
     if rt.thinking is not None:
-        if restarts and not rt.thinking.restarts:
-            together, restarts = [heard], False  # an interjection in flight: merged as said
         together = rt.thinking.heard + together
-        restarts = restarts or rt.thinking.restarts
         drop_thinking(rt, handled=False)
         speak(rt, "Got that too.")  # the person hears it was heard, not lost in the thinking
     rt.thinking = think(rt, job.view(), together, running=running, pending=_after_running(job, running),
