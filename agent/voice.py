@@ -231,7 +231,7 @@ def open_voice(session: Session, source: Literal["microphone", "scripted", "file
     `asr`/`spotter` reuse recognizers already loaded; `gates` (a wake word) sit after the
     echo gate."""
     from speech.asr import scene_vocabulary
-    from speech.voice import VoiceIO
+    from speech.voice import VoiceIO, wait_until_quiet
 
     vocab = scene_vocabulary([o.model_dump() for o in session.scene.objects]) + session.registry.names()
     tap = sound_tap(session)
@@ -258,22 +258,6 @@ def open_voice(session: Session, source: Literal["microphone", "scripted", "file
     link_box.append(VoiceLink(session, speak=io.say if speak and io.speaker is not None else None))
     session.runtime.wait_for_quiet = partial(wait_until_quiet, io.pipeline)
     return VoiceSession(session=session, link=link_box[0], io=io, tap=tap)
-
-
-def wait_until_quiet(pipeline: Any, quiet_s: float, arrived: Callable[[], bool], timeout_s: float = 15.0,
-                     poll_s: float = 0.02) -> None:
-    """Block until nobody has spoken (no voice, no turn being read) for `quiet_s`, until
-    `arrived()`, or for at most `timeout_s`: a person talking on and on does not hold a
-    question back for ever."""
-    start = time.monotonic()
-    quiet_since = start
-    while not arrived():
-        now = time.monotonic()
-        if pipeline.in_speech or pipeline.transcribing:
-            quiet_since = now
-        if now - quiet_since >= quiet_s or now - start >= timeout_s:
-            return
-        time.sleep(poll_s)
 
 
 def sound_tap(session: Session, policy: Any = None):

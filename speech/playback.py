@@ -290,9 +290,13 @@ class Speaker:
     utterance and drops queued ones (a barge-in does the same through the player).
     """
 
-    def __init__(self, tts: TTS, player: Player, max_queue: int = 16) -> None:
+    def __init__(self, tts: TTS, player: Player, max_queue: int = 16,
+                 before_speaking: Callable[[], None] | None = None) -> None:
         self.tts = tts
         self.player = player
+        # Blocks until the robot may take the floor (the person has stopped talking): what it
+        # says over them is lost to both, since the echo gate does not hear them meanwhile.
+        self.before_speaking = before_speaking
         self._q: queue.Queue[str | None] = queue.Queue(maxsize=max_queue)
         self._idle = threading.Event()
         self._idle.set()
@@ -376,6 +380,10 @@ class Speaker:
             return
         if gen != self._generation:
             return  # interrupted while synthesizing
+        if self.before_speaking is not None:
+            self.before_speaking()
+            if gen != self._generation:
+                return  # interrupted while waiting for the floor
         pb = self.player.play(pcm, rate, text)
         while not self._stop.is_set() and not pb.done.wait(0.02):
             self.player.playing()  # marks it done when its time is up

@@ -31,6 +31,12 @@ from .sources import AudioSource, MicrophoneSource, ScriptedSource, Turn, WavFil
 from .synth_turns import TurnSynth
 from .tts import make_tts
 
+# The robot takes the floor once the person has been quiet this long: a request said in two
+# breaths ("Clean up the table, ... on the tray." ... "Then put the fork ...") is not talked
+# over, which the echo gate would turn into words lost. The same pause that joins the two
+# breaths into one request (agent.timeline.CONTINUE_PAUSE_S).
+REPLY_AFTER_QUIET_S = 0.8
+
 log = logging.getLogger(__name__)
 
 
@@ -65,7 +71,9 @@ class VoiceIO:
             on_error=on_error or (lambda msg: log.error("%s", msg)),
             **(pipeline_kwargs or {}),
         )
-        self.speaker = Speaker(make_tts(voice), self.player) if self.player is not None else None
+        self.speaker = (Speaker(make_tts(voice), self.player,
+                                before_speaking=lambda: wait_until_quiet(self.pipeline, REPLY_AFTER_QUIET_S))
+                        if self.player is not None else None)
         self._synth: TurnSynth | None = None
 
     # ---- construction helpers ------------------------------------------------------
@@ -163,3 +171,19 @@ class VoiceIO:
         if self._synth is None:
             self._synth = TurnSynth(voice)
         return self.source.say(self._synth.synth(text, voice), label=text)
+
+
+def wait_until_quiet(pipeline: Any, quiet_s: float, arrived: Callable[[], bool] = lambda: False,
+                     timeout_s: float = 15.0, poll_s: float = 0.02) -> None:
+    """Block until nobody has spoken (no voice in a turn, no turn being read) for `quiet_s`,
+    until `arrived()`, or for at most `timeout_s`: a person talking on and on does not hold
+    the robot back for ever."""
+    start = time.monotonic()
+    quiet_since = start
+    while not arrived():
+        now = time.monotonic()
+        if pipeline.in_speech or pipeline.transcribing:
+            quiet_since = now
+        if now - quiet_since >= quiet_s or now - start >= timeout_s:
+            return
+        time.sleep(poll_s)

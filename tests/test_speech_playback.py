@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 import shutil
+import threading
 import time
 
 import numpy as np
@@ -173,3 +174,42 @@ def test_voice_io_scripted_session(asr):
     assert re.fullmatch(r"put the (red|right) cup in the bin", finals[0]), events
     assert not any("putting" in f for f in finals), events  # its own voice was not transcribed
     assert [e.command for e in events if isinstance(e, Reflex)] == ["stop"], events
+
+
+def test_the_robot_does_not_start_talking_until_it_may_take_the_floor(tmp_path):
+    """`before_speaking` holds each utterance back (the voice session waits until the person
+    has been quiet for 0.8 s): what the robot said over them would be lost to the echo gate."""
+    player = Player(WavFileSink(tmp_path))
+
+    class SilentTTS:
+        name = "test"
+
+        def synthesize(self, text):
+            return np.zeros(1600, np.float32), SAMPLE_RATE
+
+    floor = threading.Event()
+    speaker = Speaker(SilentTTS(), player, before_speaking=lambda: floor.wait(10))
+    speaker.say("Okay, I'll do that.")
+    time.sleep(0.3)
+    assert list(player.history) == [] and not speaker.idle, "spoke while the person was still talking"
+    floor.set()
+    assert speaker.wait_idle(5)
+    assert [pb.text for pb in player.history] == ["Okay, I'll do that."]
+    speaker.close()
+
+
+def test_quiet_means_no_voice_and_nothing_being_read_for_the_whole_pause():
+    from speech.voice import wait_until_quiet
+
+    class Pipeline:
+        in_speech = True
+        transcribing = False
+
+    p = Pipeline()
+    threading.Timer(0.3, lambda: setattr(p, "in_speech", False)).start()
+    t0 = time.monotonic()
+    wait_until_quiet(p, 0.2)
+    assert 0.45 <= time.monotonic() - t0 < 2.0  # 0.3 s of talk, then 0.2 s of quiet
+    t0 = time.monotonic()
+    wait_until_quiet(p, 5.0, arrived=lambda: True)
+    assert time.monotonic() - t0 < 0.5, "what was waited for arrived"
