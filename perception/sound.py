@@ -63,6 +63,8 @@ LOUDER_THAN_ROOM_DB = 6.0
 ROOM_MEMORY_S = 6.0
 _SUDDEN = ("crash", "glass_breaking")
 _LEVEL_FRAME = SR // 50
+_WINDOW = int(0.96 * SR)  # what YAMNet classifies at once
+_HOP = int(0.48 * SR)  # how often the stream classifies
 
 
 def clipped_share(x: np.ndarray, level: float = 0.99) -> float:
@@ -181,9 +183,11 @@ class SoundEventStream:
     def __init__(self, detector: SoundEventDetector, on_cue: Callable[[Cue], None]) -> None:
         self.detector = detector
         self.on_cue = on_cue
-        self._buf = np.zeros(0, np.float32)
-        # What came before the window, for "louder than the room was" (see LOUDER_THAN_ROOM_DB).
-        self._before = np.zeros(0, np.float32)
+        # The last window and, before it, ROOM_MEMORY_S of the room (see LOUDER_THAN_ROOM_DB).
+        # Chunks wait in `_pending` and are joined once a hop, not on every chunk.
+        self._audio = np.zeros(0, np.float32)
+        self._pending: list[np.ndarray] = []
+        self._heard = 0  # samples fed in all
         self._since = 0
         self._active: set[str] = set()
         self.clipping = False
@@ -191,25 +195,27 @@ class SoundEventStream:
         self.room_sounds = 0  # crashes and breaking glass not louder than the room had been
 
     def feed(self, chunk: np.ndarray) -> None:
-        joined = np.concatenate([self._buf, np.asarray(chunk, np.float32).reshape(-1)])
-        dropped = joined[: max(0, len(joined) - int(0.96 * SR))]
-        self._before = np.concatenate([self._before, dropped])[-int(ROOM_MEMORY_S * SR):]
-        self._buf = joined[-int(0.96 * SR):]
+        chunk = np.asarray(chunk, np.float32).reshape(-1)
+        self._pending.append(chunk)
+        self._heard += len(chunk)
         self._since += len(chunk)
-        if len(self._buf) < int(0.96 * SR) or self._since < int(0.48 * SR):
+        if self._heard < _WINDOW or self._since < _HOP:
             return
         self._since = 0
-        if clipped_share(self._buf) >= CLIPPED_PATCH:
+        self._audio = np.concatenate([self._audio, *self._pending])[-(_WINDOW + int(ROOM_MEMORY_S * SR)):]
+        self._pending = []
+        window, before = self._audio[-_WINDOW:], self._audio[:-_WINDOW]
+        if clipped_share(window) >= CLIPPED_PATCH:
             # reported, not acted on: an overdriven microphone is the operator's to fix
             if not self.clipping:
                 log.warning("the microphone is clipping (%.1f %% of samples at full scale): lower its gain",
-                            100 * clipped_share(self._buf))
+                            100 * clipped_share(window))
             self.clipping = True
             self.clipped_patches += 1
         else:
             self.clipping = False
-        found = {e.kind: e for e in self.detector.detect(self._buf)}
-        if found.keys() & set(_SUDDEN) and not self._louder_than_room():
+        found = {e.kind: e for e in self.detector.detect(window)}
+        if found.keys() & set(_SUDDEN) and not _louder_than_room(window, before):
             self.room_sounds += sum(k in found for k in _SUDDEN)
             found = {k: e for k, e in found.items() if k not in _SUDDEN}
         for kind, e in found.items():
@@ -217,13 +223,14 @@ class SoundEventStream:
                 self.on_cue(e.cue())
         self._active = set(found)
 
-    def _louder_than_room(self) -> bool:
-        """The window's loudest 20 ms against the room's loudest in the seconds before it.
-        Until the stream has heard the room for one hop, nothing sudden counts: a stream that
-        opens on typing would otherwise take its first click for glass."""
-        if len(self._before) < int(0.48 * SR):
-            return False
-        room = loudest_frame(self._before)
-        if room <= 0:  # digital silence before: anything audible is sudden
-            return True
-        return 20 * np.log10(loudest_frame(self._buf) / room) >= LOUDER_THAN_ROOM_DB
+
+def _louder_than_room(window: np.ndarray, before: np.ndarray) -> bool:
+    """The window's loudest 20 ms against the room's loudest in the seconds before it. Until
+    the stream has heard the room for one hop, nothing sudden counts: a stream that opens on
+    typing would otherwise take its first click for glass."""
+    if len(before) < _HOP:
+        return False
+    room = loudest_frame(before)
+    if room <= 0:  # digital silence before: anything audible is sudden
+        return True
+    return 20 * np.log10(loudest_frame(window) / room) >= LOUDER_THAN_ROOM_DB

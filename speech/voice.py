@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from agent.events import Spoken
+from agent.timeline import CONTINUE_PAUSE_S
 
 from .gate import AudioGate
 from .pipeline import PipelineConfig, SpeechPipeline
@@ -33,9 +34,9 @@ from .tts import make_tts
 
 # The robot takes the floor once the person has been quiet this long: a request said in two
 # breaths ("Clean up the table, ... on the tray." ... "Then put the fork ...") is not talked
-# over, which the echo gate would turn into words lost. The same pause that joins the two
-# breaths into one request (agent.timeline.CONTINUE_PAUSE_S).
-REPLY_AFTER_QUIET_S = 0.8
+# over, which the echo gate would turn into words lost. It is the pause that joins the two
+# breaths into one request, so it is that constant, not a copy of it.
+REPLY_AFTER_QUIET_S = CONTINUE_PAUSE_S
 
 log = logging.getLogger(__name__)
 

@@ -49,27 +49,28 @@ def _session(tmp_path, on_tick=None) -> tuple[Session, NumberPlanner]:
     return s, planner
 
 
-def _continue_at(box: dict, t: float, text: str):
-    """A tick hook that says `text`, as the rest of the request, `t` s into the first motion."""
+def _say_with_rest(tmp_path, request: str, rest: str, after_s: float = 0.3):
+    """Say `request`, then `rest` as its continuation `after_s` into the first motion; the
+    job's result and the planner."""
+    box: dict = {}
 
     def hook(handle, obs):
         if handle.motion_started_at is None or "s" not in box or "said" in box:
             return
-        box.setdefault("first", handle)
-        if obs.t - handle.motion_started_at >= t:
+        if obs.t - handle.motion_started_at >= after_s:
             box["said"] = True
             # Simulated time waits until the job has acted on it, so the moment is definite.
-            box["s"].interject(text, source="voice", continues=True).handled.wait(10)
+            box["s"].interject(rest, source="voice", continues=True).handled.wait(10)
 
-    return hook
+    s, planner = _session(tmp_path, hook)
+    box["s"] = s
+    r = s.say(request, source="voice")
+    s.close()
+    return r, planner
 
 
 def test_the_rest_of_a_request_replans_it_whole_and_a_running_first_step_goes_on(tmp_path):
-    box: dict = {}
-    s, planner = _session(tmp_path, _continue_at(box, 0.3, "and then to 0.5"))
-    box["s"] = s
-    r = s.say("go to 1.0", source="voice")
-    s.close()
+    r, planner = _say_with_rest(tmp_path, "go to 1.0", "and then to 0.5")
     whole = planner.inputs[-1]
     assert whole.utterance == "go to 1.0 and then to 0.5"
     assert whole.running is None and whole.pending == [], "planned as if nothing ran yet"
@@ -78,11 +79,7 @@ def test_the_rest_of_a_request_replans_it_whole_and_a_running_first_step_goes_on
 
 
 def test_the_rest_of_a_request_that_changes_its_first_step_stops_the_running_one(tmp_path):
-    box: dict = {}
-    s, planner = _session(tmp_path, _continue_at(box, 0.3, "and to 0.5, smallest first"))
-    box["s"] = s
-    r = s.say("go to 1.0", source="voice")
-    s.close()
+    r, _ = _say_with_rest(tmp_path, "go to 1.0", "and to 0.5, smallest first")
     assert [(x["status"], x["step"]["args"]["to"]) for x in r.steps] == [
         ("cancelled", 1.0), ("success", 0.5), ("success", 1.0)]
     assert r.outcome == "done" and r.not_done == []

@@ -153,6 +153,8 @@ def words_respelled(utterance: str, scene: list[SceneObject], known: Callable[[s
     named = naming_words(scene)
     targets = _scene_naming_words(scene)
     places = [o for o in scene if o.kind in lx.CONTAINERS or o.kind in lx.SURFACES]
+    # After a colour a thing must be named: the words for the kinds of the things of that colour.
+    kinds_in = {c: _kinds_coloured(c, scene) for c in {o.color for o in scene if o.color}}
     slots = {m.start(1) for m in _PLACE_SLOT.finditer(utterance)}
     cost, out, last = 0.0, [], 0
     tokens = list(re.finditer(r"[A-Za-z']+", utterance))
@@ -163,9 +165,8 @@ def words_respelled(utterance: str, scene: list[SceneObject], known: Callable[[s
             continue
         word = m.group(0).lower()
         in_slot = m.start() in slots
-        coloured = _kinds_coloured(tokens[i - 1].group(0).lower(), scene) if i > 0 else {}
-        if word in lx.NP_FILLERS:  # "the red little cup": the kind comes later
-            coloured = {}
+        # "the red little cup": the kind comes later
+        coloured = kinds_in.get(tokens[i - 1].group(0).lower(), {}) if i > 0 and word not in lx.NP_FILLERS else {}
         if word in named or len(word) < 3 or known(word) and not (in_slot or coloured):
             continue
         said, after, end = word, "", m.end()
@@ -199,8 +200,8 @@ def words_respelled(utterance: str, scene: list[SceneObject], known: Callable[[s
 
 
 def _kinds_coloured(colour: str, scene: list[SceneObject]) -> dict[str, str]:
-    """The words for the kinds of the scene's things of `colour` ({} when `colour` is not a
-    colour or nothing here has it): what a word after that colour must name."""
+    """The words for the kinds of the scene's things of `colour`: what a word after that
+    colour must name."""
     kinds = {o.kind for o in scene if o.color == colour}
     return {w: w for w, (k, _) in lx.KIND_WORDS.items() if k in kinds and " " not in w}
 
