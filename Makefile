@@ -13,6 +13,14 @@ LEROBOT_PYTHON ?= $(shell for p in python3.12 python3.13 $$HOME/.pyenv/versions/
 	$$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
 	$$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { command -v $$p; break; }; done)
 LEROBOT_VENV   := .venv-lerobot
+# .venv-lerobot takes 6 GB once installed, and pip unpacks the wheels in $$TMPDIR first: a full
+# disk would otherwise fail half-way through with pip's "[Errno 28] No space left on device".
+LEROBOT_NEED_GB ?= 8
+# $(call need_space,GB,DIR,WHAT): stop with one clear line when DIR's filesystem has less than GB free.
+need_space = free=$$(df -Pk "$(2)" | awk 'NR==2 {print int($$4/1048576)}'); \
+	if [ "$$free" -lt "$(1)" ]; then \
+	  echo "$(3) needs about $(1) GB free in $(2); $$free GB are free there: free some space (or point TMPDIR elsewhere) and run make again"; \
+	  exit 1; fi
 LEROBOT_BIN    := $(LEROBOT_VENV)/bin
 APT_PACKAGES := libegl1 libgl1 libegl-mesa0 libgles2 libosmesa6 espeak-ng libportaudio2 \
                 flite festival festvox-kallpc16k festvox-us-slt-hts \
@@ -64,6 +72,8 @@ setup-lerobot: system-deps $(LEROBOT_VENV)/.installed
 
 $(LEROBOT_VENV)/.installed: pyproject.toml
 	@test -n "$(LEROBOT_PYTHON)" || { echo "LeRobot needs Python 3.12 or 3.13: set LEROBOT_PYTHON=/path/to/python3.12"; exit 1; }
+	@$(call need_space,$(LEROBOT_NEED_GB),.,LeRobot's environment (its torch build carries the CUDA libraries))
+	@$(call need_space,$(LEROBOT_NEED_GB),$${TMPDIR:-/tmp},pip's unpacking of LeRobot's torch)
 	$(LEROBOT_PYTHON) -m venv $(LEROBOT_VENV)
 	$(LEROBOT_BIN)/python -m pip install -q --upgrade pip
 	$(LEROBOT_BIN)/python -m pip install -q -e ".[lerobot,test]"
