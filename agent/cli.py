@@ -83,9 +83,9 @@ PLANNER_HELP = ("hybrid (default: rules first, the local model for what they han
 MODEL_PATH = typer.Option(None, "--model-path", help="a GGUF file for --planner local (and the hybrid's model), "
                           "or a model folder for --planner transformers")
 PERCEPTION = typer.Option(None, "--perception", help="state (simulator oracle, default) or vision (cameras)")
-ASR_MODEL = typer.Option("base", "--asr-model",
+ASR_MODEL = typer.Option(None, "--asr-model",
                          help='speech recognition: "base" (default), "tiny.en" (faster, less accurate), '
-                              "or a folder holding a CTranslate2 Whisper model")
+                              "or a folder holding a CTranslate2 Whisper model; overrides [speech.asr] model")
 
 
 def _scene_from(scene: Optional[Path], scenario: Optional[str], scenarios: Optional[Path]):
@@ -396,7 +396,7 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
              home: Optional[Path] = typer.Option(None, help="data folder for the sessions"),
              planner_url: Optional[str] = PLANNER_URL, planner_model: Optional[str] = PLANNER_MODEL,
              model_path: Optional[Path] = MODEL_PATH, perception: Optional[str] = PERCEPTION,
-             asr_model: str = ASR_MODEL,
+             asr_model: Optional[str] = ASR_MODEL,
              verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
     """Run scenarios end to end and check the world afterwards."""
     from agent.console import ConsoleView
@@ -435,8 +435,8 @@ def eval_cmd(file: Path = typer.Argument(..., help="scenarios, one JSON object p
 
         with console.status(f"loading speech models and the {voice_name} voice…"):
             try:
-                kit = SpeechKit(voice=voice_name, asr_model=asr_model, audio_dir=audio_dir, room=room,
-                                room_seed=room_seed).load()
+                kit = SpeechKit(voice=voice_name, pipeline=_speech_config(cfg, asr_model, config_file),
+                                audio_dir=audio_dir, room=room, room_seed=room_seed).load()
                 _check_recordings(kit, scenarios)
             except ValueError as e:  # an unknown --asr-model, voice or room; a bad audio folder
                 _fail(str(e))
@@ -565,14 +565,14 @@ DEMO_JOB = ("Clean up the table: the trash and the can go in the bin, the cups g
 def demo(record: Path = typer.Option(Path("out/demo.mp4"), help="where to write the episode's video"),
          voice: bool = typer.Option(False, "--voice/--typed",
                                     help="speak the job (synthesized) through the whole speech pipeline"),
-         planner: Optional[str] = typer.Option(None), asr_model: str = ASR_MODEL) -> None:
+         planner: Optional[str] = typer.Option(None), asr_model: Optional[str] = ASR_MODEL) -> None:
     """The main job on the embedded defaults: a multi-step tidy-up in the simulated tabletop."""
     from agent.console import ConsoleView
     from agent.session import Session
     from sim.scenes import default_scene
 
     cfg = _config(None, planner, voice)
-    speech = _speech_config(asr_model) if voice else None
+    speech = _speech_config(cfg, asr_model) if voice else None
     console.print(f"[bold]demo job[/] ({'spoken' if voice else 'typed'}): {DEMO_JOB}")
     with console.status("building the simulated tabletop…"):
         session = Session(default_scene(), cfg, on_event=ConsoleView(console), video=record,
@@ -590,17 +590,19 @@ def demo(record: Path = typer.Option(Path("out/demo.mp4"), help="where to write 
     raise typer.Exit(0 if result.outcome == "done" else 1)
 
 
-def _speech_config(asr_model: str):
-    """The speech pipeline's settings; an unknown or missing recognition model is reported now,
-    before anything is built."""
-    from speech.asr import ASRConfig, resolve_model
-    from speech.pipeline import PipelineConfig
+def _speech_config(cfg: SessionConfig, asr_model: Optional[str], source: Optional[Path] = None):
+    """The speech pipeline's settings (the config's [speech] table, --asr-model over it); a wrong
+    setting or an unknown or missing recognition model is reported now, before anything is built."""
+    from agent.config import ConfigError, default_home, speech_settings
+    from speech.asr import resolve_model
 
     try:
-        resolve_model(asr_model)
-    except (ValueError, RuntimeError) as e:
+        speech = speech_settings(cfg, asr_model, source or default_home() / "config.toml")
+        resolve_model(speech.asr.model)
+    except (ConfigError, ValueError, RuntimeError) as e:
         _fail(str(e))
-    return PipelineConfig(asr=ASRConfig(model=asr_model))
+        raise
+    return speech
 
 
 def _spoken_job(session, text: str, speech=None):
@@ -644,7 +646,7 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
                                                      "microphone would, instead of listening; ends with the file"),
            robot: Optional[str] = ROBOT, robot_port: Optional[str] = ROBOT_PORT,
            config_file: Optional[Path] = typer.Option(None, "--config", help="TOML config file"),
-           asr_model: str = ASR_MODEL) -> None:
+           asr_model: Optional[str] = ASR_MODEL) -> None:
     """A live session: speak to the robot through the microphone; it answers aloud."""
     from agent.console import ConsoleView
     from agent.session import Session
@@ -676,7 +678,7 @@ def listen(device: Optional[str] = typer.Option(None, help="input device (name o
     dev = int(device) if device and device.isdigit() else device
     try:
         voice = open_voice(session, "file" if audio is not None else "microphone", audio=audio, device=dev,
-                           speaker_device=speaker, gates=gates, config=_speech_config(asr_model)).start()
+                           speaker_device=speaker, gates=gates, config=_speech_config(cfg, asr_model, config_file)).start()
     except (MicrophoneError, OSError, ValueError) as e:
         session.close()
         _fail(str(e))

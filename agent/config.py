@@ -61,6 +61,9 @@ class SessionConfig(BaseModel):
     # The planner chooses among these names only.
     policies: dict[str, dict[str, Any]] = Field(default_factory=dict)
     policy_device: str | None = Field(default=None, description="auto | cpu | cuda | cuda:N | mps for local policies")
+    # The [speech] table: any field of speech.pipeline.PipelineConfig, nested tables included
+    # ([speech.endpoint] end_silence_s = 0.8 for a slow speaker, [speech.asr] model = "tiny.en").
+    speech: dict[str, Any] = Field(default_factory=dict)
     # The [robot] table for --robot: port, id, cameras = {front = {type = "opencv", index_or_path = 0, ...}}, and
     # any other field of the LeRobot robot's config.
     robot: dict[str, Any] = Field(default_factory=dict)
@@ -95,6 +98,20 @@ def load_config(path: str | Path | None = None, **overrides: object) -> SessionC
         return SessionConfig.model_validate(data)
     except ValidationError as e:
         raise ConfigError(f"{candidate}: {validation_summary(e)}: fix or remove those settings") from None
+
+
+def speech_settings(config: SessionConfig, asr_model: str | None = None, source: str | Path = "the config"):
+    """The speech pipeline's settings: the [speech] table, then `asr_model` (the command line's
+    --asr-model) over its recognition model. A wrong setting is a ConfigError naming it."""
+    from speech.pipeline import PipelineConfig
+
+    try:
+        cfg = PipelineConfig.model_validate(config.speech)
+    except ValidationError as e:
+        raise ConfigError(f"{source}: [speech] {validation_summary(e)}: fix or remove those settings") from None
+    if asr_model:
+        cfg = cfg.model_copy(update={"asr": cfg.asr.model_copy(update={"model": asr_model})})
+    return cfg
 
 
 def check_openai_settings(config: SessionConfig, source: str | Path) -> None:

@@ -32,7 +32,7 @@ class SpeechKit:
     """Models loaded once for a whole evaluation: synthesis voices and the two recognizers."""
 
     voice: str = "piper"
-    asr_model: str = "base"
+    pipeline: Any = None  # speech.pipeline.PipelineConfig; None: the defaults
     synth: Any = None
     asr: Any = None
     spotter: Any = None
@@ -42,11 +42,11 @@ class SpeechKit:
     room_seed: int = 0
 
     def load(self) -> "SpeechKit":
-        from speech.asr import ASRConfig, WhisperASR
+        from speech.asr import WhisperASR
         from speech.pipeline import PipelineConfig
         from speech.synth_turns import TurnSynth
 
-        cfg = PipelineConfig(asr=ASRConfig(model=self.asr_model))
+        cfg = self.pipeline = self.pipeline or PipelineConfig()
         if self.audio_dir is not None and self.synth is None:
             from speech.recorded import RecordedTurns
 
@@ -163,7 +163,8 @@ def run_scenario_voice(scenario: Scenario, config: SessionConfig, kit: SpeechKit
     box["s"] = session
     session.runtime.on_step_finished = on_step_finished
     errors: list[str] = []
-    voice = open_voice(session, source, speak=False, asr=kit.asr, spotter=kit.spotter, on_error=errors.append)
+    voice = open_voice(session, source, speak=False, config=kit.pipeline, asr=kit.asr, spotter=kit.spotter,
+                       on_error=errors.append)
     link, pipeline = voice.link, voice.pipeline
     error = None
     confirmations = 0

@@ -229,10 +229,14 @@ def open_voice(session: Session, source: Literal["microphone", "scripted", "file
     robot's voice to WAV files), "scripted" (a simulated microphone the robot's own voice
     echoes back into), or an audio source given (then the robot's voice goes nowhere).
     `asr`/`spotter` reuse recognizers already loaded; `gates` (a wake word) sit after the
-    echo gate."""
+    echo gate. `config`: the speech pipeline's settings; None: the session config's [speech] table."""
     from speech.asr import scene_vocabulary
     from speech.voice import VoiceIO, wait_until_quiet
 
+    if config is None:
+        from agent.config import speech_settings
+
+        config = speech_settings(session.config)
     vocab = scene_vocabulary([o.model_dump() for o in session.scene.objects]) + session.registry.names()
     tap = sound_tap(session)
     link_box: list[VoiceLink] = []

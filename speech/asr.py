@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Iterable
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent.control import PROMPT_WORDS
 
@@ -54,6 +54,8 @@ _MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 
 
 class ASRConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt [speech] setting is an error, not ignored
+
     model: str = Field("base", description='"base", "tiny.en", or a folder with a CTranslate2 Whisper model')
     cpu_threads: int = Field(2, ge=1)
     beam_size: int = Field(5, ge=1)

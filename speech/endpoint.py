@@ -28,7 +28,7 @@ exceed all of them, or "Clean up:" would reach the planner alone; every extra 0.
 added to end-of-speech -> transcript latency (partly hidden by the speculative
 transcription that starts after `spec_silence_s`). 0.55 s is the longest measured pause
 plus 0.1 s (three VAD frames) for jitter. People pause longer than these voices when
-they hesitate; raise it (EndpointConfig.end_silence_s) for slow speakers.
+they hesitate; raise it for slow speakers ([speech.endpoint] end_silence_s in the config file).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import collections
 from dataclasses import dataclass, field
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .audio import SAMPLE_RATE
 from .vad import FRAME
@@ -50,6 +50,8 @@ DEFAULT_END_SILENCE_S = 0.55
 
 
 class EndpointConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt [speech] setting is an error, not ignored
+
     start_threshold: float = Field(0.5, ge=0, le=1)
     end_threshold: float = Field(0.35, ge=0, le=1)
     start_frames: int = Field(2, ge=1, description="consecutive speech frames that open a turn")

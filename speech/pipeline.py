@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent.events import Reflex, Utterance
 
@@ -94,6 +94,8 @@ def implausible(text: str, span_s: float, voiced_s: float, confidence: float) ->
 
 
 class PipelineConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt [speech] setting is an error, not ignored
+
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
     asr: ASRConfig = Field(default_factory=ASRConfig)
     spotter_model: str = "tiny.en"

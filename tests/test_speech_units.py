@@ -312,3 +312,21 @@ def test_end_of_speech_is_the_last_voiced_sound_not_the_end_of_the_file():
                           np.zeros(SAMPLE_RATE // 2)]).astype(np.float32)
     assert abs(last_voiced_end_s(pcm) - 1.5) <= 0.02  # 0.1 + 0.6 + 0.2 + 0.6, not 2.0
     assert abs(first_word_end_s(pcm) - 0.7) <= 0.02  # the first word group
+
+
+def test_speech_settings_come_from_the_config_files_speech_table(tmp_path):
+    from agent.config import ConfigError, load_config, speech_settings
+
+    (tmp_path / "c.toml").write_text("[speech]\nspeculative = false\n[speech.endpoint]\nincomplete_silence_s = 0.8\n"
+                                     "[speech.asr]\nbeam_size = 1\n")
+    cfg = load_config(tmp_path / "c.toml")
+    speech = speech_settings(cfg)
+    assert speech.endpoint.incomplete_silence_s == 0.8 and speech.asr.beam_size == 1 and not speech.speculative
+    assert speech.asr.model == "base"
+    assert speech_settings(cfg, "tiny.en").asr.model == "tiny.en"  # --asr-model over the table
+    assert speech_settings(cfg, "tiny.en").asr.beam_size == 1  # ... and nothing else changed
+    # a misspelt setting is named in one line, not ignored
+    (tmp_path / "c.toml").write_text("[speech.endpoint]\nincomplete_silence = 0.8\n")
+    with pytest.raises(ConfigError) as e:
+        speech_settings(load_config(tmp_path / "c.toml"), source=tmp_path / "c.toml")
+    assert "[speech]" in str(e.value) and "incomplete_silence" in str(e.value) and "\n" not in str(e.value)
