@@ -55,6 +55,9 @@ STOP_WORDS = frozenset("of the a an one ball can coffee building paper glass box
 POINTING = frozenset("it them that this those these everything all up one ones".split())
 COLOURS = frozenset("red green blue yellow white black orange purple pink brown grey gray".split())
 DETERMINERS = frozenset("the a an that this each every empty both one".split())
+# Words that open the object of a verb: a thing's name just before one is being used as a
+# verb ("don't waste your time", "bin the cups"), and names nothing by itself.
+_OBJECT_OPENERS = frozenset("the a an your my his her their our its some".split())
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
@@ -90,6 +93,8 @@ def _names_thing(words: list[str], i: int, scene_words: frozenset[str], busy: bo
         # everyday talk; it picks out a thing on the table in a bare phrase ("The blue one.",
         # "Now the red one.") or while the robot works ("no, the blue one")
         return busy or len(_content(words)) <= 4
+    if i + 1 < len(words) and words[i + 1] in _OBJECT_OPENERS:
+        return False
     return w in scene_words or w.rstrip("s") in scene_words or w in ALWAYS_SCENE
 
 

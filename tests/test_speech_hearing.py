@@ -135,27 +135,35 @@ def _word_ends(asr: WhisperASR, pcm: np.ndarray) -> dict[str, float]:
     return {w.word.strip(" ,.").lower(): w.end for s in segs for w in s.words}
 
 
-@pytest.mark.parametrize("voice", ["piper:steady", "flite:kal16"])
-def test_end_of_turn_model_ends_a_finished_sentence_early_and_waits_on_an_unfinished_one(voice, models, synth):
-    if voice.startswith("piper"):
-        pytest.importorskip("piper")
-    asr = models[0]
-    finished = synth.synth("Put the red cup in the bin.", voice)
-    finals, _, p = hear(np.concatenate([z(0.5), finished, z(1.5)]), models)
-    assert [u.text for u in finals] and word_error_rate("Put the red cup in the bin.", finals[0].text) <= 0.15
-    reason, waited = p.stats.turn_ends[0]
-    # ended by the model, before the fixed end-of-turn silence would have ended it
-    assert reason == "complete" and waited < DEFAULT_END_SILENCE_S - 0.15, p.stats.turn_ends
+# Smart Turn's verdict on one pause swings with a few tens of milliseconds of silence (on a
+# sentence cut after "then": 0.06, 0.47, 0.11, 0.82 at 0.2, 0.25, 0.3, 0.4 s in flite kal16),
+# so it is judged over five voices rather than on one: what a wrong verdict costs is caught
+# further on (a transcript that stops mid-sentence is held; the agent joins a request said in
+# two breaths).
+END_OF_TURN_VOICES = ["piper:steady", "flite:kal16", "festival:slt", "nanotts:en-GB", "flite:awb"]
 
-    # "Put the red cup in the bin, then ... put the blue cup on the tray.": a 0.8 s pause
-    # after "then", longer than the fixed end-of-turn silence (0.55 s)
-    whole = "Put the red cup in the bin, then put the blue cup on the tray."
-    pcm = synth.synth(whole, voice)
-    cut = int(_word_ends(asr, pcm)["then"] * SAMPLE_RATE)
-    paused = np.concatenate([z(0.5), pcm[:cut], z(0.8), pcm[cut:], z(1.5)])
-    finals, _, p = hear(paused, models)
-    assert len(finals) == 1, [u.text for u in finals]
-    assert word_error_rate(whole, finals[0].text) <= 0.15, finals[0].text
+
+def test_end_of_turn_model_ends_a_finished_sentence_early_and_waits_on_an_unfinished_one(models, synth):
+    pytest.importorskip("piper")
+    asr = models[0]
+    early = whole_kept = 0
+    for voice in END_OF_TURN_VOICES:
+        finished = synth.synth("Put the red cup in the bin.", voice)
+        finals, _, p = hear(np.concatenate([z(0.5), finished, z(1.5)]), models)
+        assert [u.text for u in finals] and word_error_rate("Put the red cup in the bin.", finals[0].text) <= 0.15
+        reason, waited = p.stats.turn_ends[0]
+        # ended by the model, before the fixed end-of-turn silence would have ended it
+        early += reason == "complete" and waited < DEFAULT_END_SILENCE_S - 0.15
+
+        # "Put the red cup in the bin, then ... put the blue cup on the tray.": a 0.8 s pause
+        # after "then", longer than the fixed end-of-turn silence (0.55 s)
+        whole = "Put the red cup in the bin, then put the blue cup on the tray."
+        pcm = synth.synth(whole, voice)
+        cut = int(_word_ends(asr, pcm)["then"] * SAMPLE_RATE)
+        paused = np.concatenate([z(0.5), pcm[:cut], z(0.8), pcm[cut:], z(1.5)])
+        finals, _, p = hear(paused, models)
+        whole_kept += len(finals) == 1 and word_error_rate(whole, finals[0].text) <= 0.15
+    assert early >= 4 and whole_kept >= 4, (early, whole_kept)
     # without the model the same pause splits the sentence in two
     finals, _, _ = hear(paused, models, end_of_turn_model=False)
     assert len(finals) == 2, [u.text for u in finals]
@@ -321,3 +329,16 @@ def test_a_job_title_that_names_what_the_robot_builds_is_heard_with_its_body():
     routed = hearing.route(heard, 0.9, busy=False)
     assert routed.action == "act" and routed.text == heard and routed.dropped == ""
     assert hearing.route("We went up the tower yesterday.", 0.9, busy=False).action == "ignore"
+
+
+def test_a_things_name_used_as_a_verb_names_nothing():
+    """Background talk heard as "Don't waste your hands." named the bin ("waste") and went to
+    the planner; a name just before the opening of an object ("your", "the") is a verb there.
+    The same verbs said to the robot still reach it: what they act on is named, or pointed at."""
+    from speech.addressee import Hearing
+
+    hearing = Hearing.for_objects(OBJECTS)
+    for talk in ("Don't waste your time.", "Let's not waste the afternoon."):
+        assert hearing.route(talk, 0.9, busy=False).action == "ignore", talk
+    for request in ("Bin the red cup.", "Trash it.", "Put the cup in the waste.", "Waste the cup, please."):
+        assert hearing.route(request, 0.9, busy=False).action == "act", request
