@@ -19,7 +19,7 @@ from typing import Any, Callable
 from agent import events as ev
 from agent.effects import expected_effect, objects_of
 from agent.runtime import Runtime
-from agent.timeline import THINKING_ACK, Answered, Heard, Item, PlannerTask, StepEnded
+from agent.timeline import THINKING_ACK, Answered, Heard, Item, PlannerTask, StepEnded, whole_request
 from agent.schema import DialogueTurn, Note, PlannerTurn, PlanStep, StepRecord
 from agent.turns import ask_planner, before_request, dialogue_after, merge_notes, planner_input, speak
 from agent.validate import step_problems
@@ -145,7 +145,7 @@ def _hear(job: _Job, rt: Runtime, heard: Heard, running: PlanStep | None) -> str
             len(job.done) == int(job.state.get("job_start", 0)):
         # The rest of the request the job began with, said before any of it was done: the
         # whole request is planned again, and that plan replaces the one begun on its start.
-        together = [replace(heard, text=f"{job.request} {heard.text}")]
+        together = [replace(heard, text=whole_request(job.request, heard.text))]
         job.dialogue = before_request(job.dialogue, job.request)
         restarts = True
     if rt.thinking is not None:

@@ -28,7 +28,7 @@ from agent.control import control_of
 from agent.dispatch import CORRECTED, await_turn, control_reply, dispatch_one, settle_early, start_early, think
 from agent.runtime import Runtime
 from agent.schema import DialogueTurn, Note, PlannerTurn, PlanStep, StepRecord
-from agent.timeline import Heard, rest_of_request
+from agent.timeline import Heard, rest_of_request, whole_request
 from agent.turns import before_request, dialogue_after, merge_notes, planner_failed, speak
 
 
@@ -94,7 +94,7 @@ def plan_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]
         if rest is None:
             break
         rest.handled.set()
-        utterance = f"{utterance} {rest.text}"
+        utterance = whole_request(utterance, rest.text)
     settle_early(rt, turn.steps[0] if turn.steps and not (turn.question or turn.refused
                                                           or turn.control == "stop") else None)
     speak(rt, turn.say)
@@ -170,7 +170,7 @@ def ask_node(state: JobState, runtime: GraphRuntime[Runtime]) -> dict[str, Any]:
         # Said on the heels of the request, before the question could be heard: the request
         # was longer than its first sentence, and is planned again whole.
         rt.answer_continues = False
-        whole = f"{state.get('request') or ''} {answer or ''}".strip()
+        whole = whole_request(state.get("request"), str(answer or ""))
         return {"utterance": whole, "answering": None, "question": None, "utterance_source": "voice",
                 "dialogue": before_request(state.get("dialogue", []), state.get("request"))}
     return {"utterance": str(answer or ""), "answering": question, "question": None, "utterance_source": "typed"}

@@ -158,11 +158,16 @@ class PlannerTask:
             self._timeline.put(Answered(self, turn))
 
 
+def whole_request(first: str | None, rest: str | None) -> str:
+    """A request said in two breaths, as one: its first words, then the rest."""
+    return " ".join(part.strip() for part in (first, rest) if part and part.strip())
+
+
 def rest_of_request(rt: Any) -> Heard | None:
     """Before a question about a spoken request is asked: wait until the person has been quiet
     for CONTINUE_PAUSE_S (or until the rest of the request has been heard), then take the rest
     off the timeline. None for typed sessions (no `rt.wait_for_quiet`) and when nothing followed."""
-    if getattr(rt, "wait_for_quiet", None) is None:
+    if rt.wait_for_quiet is None:
         return None
 
     def rest(item: Item) -> bool:
