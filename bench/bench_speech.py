@@ -132,7 +132,7 @@ def run_turns(
     src = ScriptedSource([], speed=1.0 if realtime else 0.0, keep_open=True, background=background,
                          microphone=microphone)
     if not realtime:
-        src.hold()  # see _step: the stream moves one chunk at a time
+        src.hold()  # see SpeechPipeline.step: the stream moves one chunk at a time
     per_turn: list[list] = [[] for _ in pcms]
     current = {"i": -1}
     reflex_log: list[tuple[float, object]] = []
@@ -167,10 +167,10 @@ def run_turns(
                 time.sleep(0.005)
         else:
             while src.position < start_pos + len(pcm) / SAMPLE_RATE + gap_s:
-                _step(p, src)
+                p.step()
             while p.in_speech or p.holding_sentence:  # only more audio ends these
-                _step(p, src)
-            _idle(p, src)
+                p.step()
+            p.settle()
     src.release()
     deadline = time.monotonic() + 30
     while not per_turn[-1] and time.monotonic() < deadline and p.stats.dropped_segments == 0:
@@ -180,29 +180,6 @@ def run_turns(
     p.stop()
     src.turns_played = turns  # type: ignore[attr-defined]
     return _by_overlap([u for utts in per_turn for u in utts], turns), reflex_log, src
-
-
-def _idle(p: SpeechPipeline, src: ScriptedSource, timeout_s: float = 60.0) -> None:
-    """Wait until every whole frame the source gave has been through the capture thread and
-    the recognizer has nothing queued or in hand."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and (p.audio_time <= src.position - FRAME_S or p.reading):
-        time.sleep(0.001)
-
-
-def _step(p: SpeechPipeline, src: ScriptedSource) -> None:
-    """Faster than real time, one chunk at a time: the stream is held and moves one chunk only
-    once the pipeline has done all it will do with the last one, as if the recognizer were
-    instant. What the pipeline hears, and when each read is ready, is then the same on a fast
-    machine and a loaded one (free-running, a loaded machine heard more room noise between
-    turns and saw fewer speculative reads in time)."""
-    _idle(p, src)
-    before = src.position
-    src.advance(1)
-    deadline = time.monotonic() + 10.0
-    while src.position == before and time.monotonic() < deadline:
-        time.sleep(0.0005)
-    _idle(p, src)
 
 
 def _by_overlap(utterances: list, turns: list) -> list[list]:

@@ -333,6 +333,29 @@ class SpeechPipeline:
         """An unfinished sentence waits for its continuation (more audio ends the wait)."""
         return self._held is not None
 
+    # -- stepping a held source (offline runs that must hear the same on any machine) ---------
+
+    def settle(self, timeout_s: float = 60.0) -> None:
+        """Wait until every whole frame the source gave has been through the capture thread and
+        the recognizer has nothing queued or in hand."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and (self.audio_time <= self.source.position - FRAME_S or self.reading):
+            time.sleep(0.001)
+
+    def step(self) -> None:
+        """Faster than real time, one chunk at a time, on a held ScriptedSource (`hold()`): the
+        stream moves one chunk only once the pipeline has done all it will do with the last one,
+        as if the recognizer were instant. What the pipeline hears, and when each read is ready,
+        is then the same on a fast machine and a loaded one (free-running, a loaded machine
+        heard more room noise between turns and saw fewer speculative reads in time)."""
+        self.settle()
+        before = self.source.position
+        self.source.advance(1)
+        deadline = time.monotonic() + 10.0
+        while self.source.position == before and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        self.settle()
+
     # ------------------------------------------------------------------ threads
 
     def _guard(self, fn: Callable[[], None]) -> Callable[[], None]:
@@ -410,10 +433,15 @@ class SpeechPipeline:
                     if turn_so_far is not None:
                         # on this thread: 10-60 ms, and the verdict must come before the next frame
                         complete = self._turn_model.probability(turn_so_far) >= cfg.end_of_turn_threshold
+                        pause = (ep.turn_id, ep.last_voiced_end)
                         if cfg.lockstep and complete:
-                            self._wait_spec(ep.turn_id)  # as on a machine that reads the pause in time
+                            self._wait_spec(pause)  # as on a machine that reads the pause in time
+                        # Only this pause's read says where the words stop: one of an earlier
+                        # pause in the turn ("Clean up:") would hold a finished sentence, and
+                        # whether it was still the newest depended on the recognizer's speed.
                         spec = self._spec
-                        if complete and spec is not None and spec[0] == ep.turn_id and looks_unfinished(spec[2].text):
+                        if complete and spec is not None and self._spec_of(spec, pause) and \
+                                looks_unfinished(spec[2].text):
                             complete = False  # the words so far stop mid-sentence ("Clean up:")
                         self.stats.turn_checks.append(complete)
                         with self._cond:
@@ -558,7 +586,7 @@ class SpeechPipeline:
                 )
             return
         spec = self._spec
-        if spec is not None and spec[0] == job.turn_id and abs(spec[1] - job.end) < 1e-6:
+        if spec is not None and self._spec_of(spec, (job.turn_id, job.end)):
             tr = spec[2]
             self.stats.spec_hits += 1
         else:
@@ -618,14 +646,19 @@ class SpeechPipeline:
             return
         self._emit(self.on_utterance, u)
 
-    def _wait_spec(self, turn_id: int, timeout: float = 10.0) -> None:
-        """Lockstep runs: wait for this turn's speculative transcript, so what the end of turn
+    @staticmethod
+    def _spec_of(spec: tuple[int, float, Any], pause: tuple[int, float]) -> bool:
+        """Whether a speculative read is the one of this pause: (turn id, end of its last voiced frame)."""
+        return spec[0] == pause[0] and abs(spec[1] - pause[1]) < 1e-6
+
+    def _wait_spec(self, pause: tuple[int, float], timeout: float = 10.0) -> None:
+        """Lockstep runs: wait for this pause's speculative transcript, so what the end of turn
         decides does not depend on how fast the recognizer ran."""
         deadline = time.monotonic() + timeout
         with self._job_cond:
             while time.monotonic() < deadline and not self._stopping.is_set() and \
                     (any(j.kind == "spec" for j in self._jobs) or self._busy):
-                if self._spec is not None and self._spec[0] == turn_id:
+                if self._spec is not None and self._spec_of(self._spec, pause):
                     return
                 self._job_cond.wait(0.02)
 

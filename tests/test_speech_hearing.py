@@ -26,7 +26,7 @@ from speech.audio import SAMPLE_RATE  # noqa: E402
 from speech.endpoint import DEFAULT_END_SILENCE_S  # noqa: E402
 from speech.pipeline import PipelineConfig, SpeechPipeline  # noqa: E402
 from speech.room import Room  # noqa: E402
-from speech.sources import ArraySource  # noqa: E402
+from speech.sources import ArraySource, ScriptedSource  # noqa: E402
 from speech.synth_turns import TurnSynth  # noqa: E402
 from speech.turn_end import SmartTurn, looks_unfinished  # noqa: E402
 from speech.vad import SileroVAD  # noqa: E402
@@ -52,12 +52,20 @@ def hear(pcm: np.ndarray, models, **cfg):
     asr, spotter, turn = models
     finals: list[ev.Utterance] = []
     reflexes: list[ev.Reflex] = []
-    p = SpeechPipeline(ArraySource(pcm), on_utterance=lambda u: finals.append(u) if u.final else None,
+    # One chunk at a time, each heard through before the next (SpeechPipeline.step): a
+    # free-running stream raced the recognizer, and how a turn was cut and joined then
+    # depended on the machine's speed.
+    src = ScriptedSource([pcm], speed=0.0, lead_s=0.0, tail_s=0.0, keep_open=True)
+    src.hold()
+    p = SpeechPipeline(src, on_utterance=lambda u: finals.append(u) if u.final else None,
                        on_reflex=reflexes.append, vocabulary=VOCAB,
                        config=PipelineConfig(**{"lockstep": True, "partials": False, **cfg}),
                        asr=asr, spotter=spotter, vad=SileroVAD(), turn_model=turn)
     p.start()
     try:
+        while src.position < len(pcm) / SAMPLE_RATE or p.in_speech or p.holding_sentence:
+            p.step()
+        src.close()
         assert p.wait_done(180)
     finally:
         p.stop()
