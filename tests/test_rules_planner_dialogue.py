@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agent.schema import Note
 from skills.api import Skill
+from agent.planners.rules import RulesPlanner
 from tests.test_rules_planner_support import Session, obj, registry, scene
 
 
@@ -35,6 +36,40 @@ def test_question_names_the_options_and_answer_by_side():
     s.run()
     assert s.holds("in(orange block, green bowl)") and s.holds("untouched(white block)")
     assert s.questions == 1
+
+
+def test_a_thing_to_move_with_no_place_asks_where_among_the_places_that_take_it():
+    # Before, "Where should it go?" was a refusal, handed to a model that moved the thing anywhere.
+    s = Session(scene(obj("pink cup", "cup", "pink"), obj("wooden tray", "tray"), obj("grey bowl", "bowl", "grey")),
+                planner=RulesPlanner(handover=True))
+    turn = s.say("Would you mind shifting the pink cup?")
+    assert turn.question and not turn.steps and not turn.refused
+    assert "wooden tray" in turn.question and "grey bowl" in turn.question and "pink cup" in turn.question
+    turn = s.say("Into the bowl, thanks.")
+    assert not turn.question
+    s.run()
+    assert s.holds("in(pink cup, grey bowl)") and s.holds("untouched(wooden tray)")
+    assert s.questions == 1
+
+
+def test_it_with_nothing_before_it_asks_which_thing_is_meant():
+    s = Session(scene(obj("pink cup", "cup", "pink"), obj("black block", "block", "black"), obj("bin", "bin")),
+                planner=RulesPlanner(handover=True))
+    turn = s.say("Chuck that in the bin, please.")
+    assert turn.question and not turn.steps and "pink cup" in turn.question and "black block" in turn.question
+    turn = s.say("The black one.")
+    s.run()
+    assert s.holds("in(black block, bin)") and s.holds("untouched(pink cup)")
+    # Once something was acted on, "it" is that thing: no question.
+    turn = s.say("Now put it next to the pink cup.")
+    assert not turn.question and turn.steps and turn.steps[0].args["object"] == "black block"
+
+
+def test_a_place_among_the_things_to_move_is_not_asked_about_but_read_again():
+    # "the cup and the bowl" may be "the cup in the bowl" misheard: no "where" question about both.
+    s = Session(scene(obj("pink cup", "cup", "pink"), obj("grey bowl", "bowl", "grey"), obj("wooden tray", "tray")))
+    turn = s.say("put the pink cup and the grey bowl")
+    assert not (turn.question or "").startswith("Where should I put")
 
 
 def test_two_open_choices_are_asked_one_after_the_other():

@@ -215,7 +215,8 @@ class PlanBuilder:
 
     def _place_reading(self, obj_np: NounPhrase | None, rel: str, tgt_np: NounPhrase | None) -> None:
         if tgt_np is None:
-            raise Refusal("Where should it go?")
+            self._ask_where(obj_np)
+            return
         if not (tgt_np.pronoun or tgt_np.same_color or tgt_np.parts) and not self.grounder.ground_all(tgt_np):
             self.grounder.ground(tgt_np)  # a destination that is not there is refused before any question
         objs = self._objects(obj_np)
@@ -232,6 +233,29 @@ class PlanBuilder:
         for o in objs:
             if len(objs) > 1 and o is target:
                 continue
+            self.place(o, rel, target)
+
+    def _ask_where(self, obj_np: NounPhrase | None) -> None:
+        """A thing to move and no place for it ("Could you move the white block?"): where it goes
+        is the person's choice, asked among the places that can take it, and an answer that
+        names one closes it. Nothing that is not there is asked about: it is refused first."""
+        if obj_np is None:
+            raise Refusal("Where should it go?")
+        objs = self._objects(obj_np)
+        if not objs:
+            return
+        if len(objs) > 1 and any(holds_inside(o) or holds_on_top(o) for o in objs):
+            # "Put the mug and the bowl": one of the things named can take the others, so the
+            # place was probably said and misheard ("and" for "in"); not a question to ask.
+            raise Refusal("Where should it go?")
+        options: list[Destination] = [(concrete_relation("to", p), p) for p in self.scene
+                                      if p not in objs and (holds_inside(p) or holds_on_top(p))]
+        if not options:
+            raise Refusal(f"I don't see anywhere to put {_names(objs)}.")
+        places = [f"{RELATION_WORDS[r]} {the(t)}" for r, t in options]
+        listed = places[0] if len(places) == 1 else ", ".join(places[:-1]) + " or " + places[-1]
+        rel, target = self.chooser.destination(options, self.scene, f"Where should I put {_names(objs)}: {listed}?")
+        for o in objs:
             self.place(o, rel, target)
 
     def _last_destination(self, objs: list[SceneObject]) -> tuple[str, SceneObject]:

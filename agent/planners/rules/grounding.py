@@ -50,7 +50,7 @@ class Grounder:
             return self._apply_exceptions(np, out)
         if np.pronoun == "it":
             if not self.referents.it:
-                raise Refusal("I'm not sure what you mean by 'it'. Please name the object.")
+                return [self._which_is_it()]
             return list(self.referents.it[-1:])
         if np.pronoun == "them":
             found = self.referents.them or self.referents.it
@@ -62,6 +62,14 @@ class Grounder:
         candidates = self._candidates(np, among)
         candidates = self._apply_exceptions(np, candidates)
         return self._select(np, candidates)
+
+    def _which_is_it(self) -> SceneObject:
+        """"Put that in the bin" with nothing said or done before that it could be: which thing
+        is meant is the person's to say, asked among the things that can be moved."""
+        movable = [o for o in self.scene if not is_fixed(o)]
+        if not movable:
+            raise Refusal("I'm not sure what you mean by 'it'. Please name the object.")
+        return self.chooser.object(movable, f"Which one do you mean: {_options_list(movable, or_=True)}?")
 
     def ground_one(self, np: NounPhrase) -> SceneObject:
         found = self.ground(np)
