@@ -145,10 +145,14 @@ def _word_ends(asr: WhisperASR, pcm: np.ndarray) -> dict[str, float]:
 
 # Smart Turn's verdict on one pause swings with a few tens of milliseconds of silence (on a
 # sentence cut after "then": 0.06, 0.47, 0.11, 0.82 at 0.2, 0.25, 0.3, 0.4 s in flite kal16),
-# so it is judged over five voices rather than on one: what a wrong verdict costs is caught
+# so it is judged over seven voices rather than on one: what a wrong verdict costs is caught
 # further on (a transcript that stops mid-sentence is held; the agent joins a request said in
-# two breaths).
-END_OF_TURN_VOICES = ["piper:steady", "flite:kal16", "festival:slt", "nanotts:en-GB", "flite:awb"]
+# two breaths). None of them is a voice the room evaluation reports as unused by the tests
+# (festival slt, flite rms, Pico en-GB, flite awb). Measured: every voice but flite slt ends
+# the finished sentence early; the cut one is kept whole in four (in flite kal16, Pico en-US
+# and festival kal the pause after "then" is taken as the end; in the first two the
+# recognizer also hears "then" with the second half, so no words are left hanging).
+END_OF_TURN_VOICES = ["piper:steady", "piper", "flite:kal16", "flite:kal", "flite:slt", "nanotts:en-US", "festival:kal"]
 
 
 def test_end_of_turn_model_ends_a_finished_sentence_early_and_waits_on_an_unfinished_one(models, synth):
@@ -171,7 +175,7 @@ def test_end_of_turn_model_ends_a_finished_sentence_early_and_waits_on_an_unfini
         paused = np.concatenate([z(0.5), pcm[:cut], z(0.8), pcm[cut:], z(1.5)])
         finals, _, p = hear(paused, models)
         whole_kept += len(finals) == 1 and word_error_rate(whole, finals[0].text) <= 0.15
-    assert early >= 4 and whole_kept >= 4, (early, whole_kept)
+    assert early >= 6 and whole_kept >= 4, (early, whole_kept)
     # without the model the same pause splits the sentence in two
     finals, _, _ = hear(paused, models, end_of_turn_model=False)
     assert len(finals) == 2, [u.text for u in finals]
