@@ -35,9 +35,9 @@ def _fail(message: str, code: int = 2) -> None:
 def _config(config_file: Optional[Path], planner: Optional[str], realtime: Optional[bool],
             home: Optional[Path] = None, perception: Optional[str] = None, planner_url: Optional[str] = None,
             planner_model: Optional[str] = None, model_path: Optional[Path] = None, **extra) -> SessionConfig:
-    from agent.config import ConfigError, check_openai_settings, default_home
+    from agent.config import ConfigError, check_openai_settings, config_path
 
-    source = config_file or default_home() / "config.toml"
+    source = config_path(config_file)
     try:
         cfg = load_config(config_file, planner=planner, realtime=realtime, home=home, perception=perception,
                           transformers_path=model_path, **extra)
@@ -593,11 +593,11 @@ def demo(record: Path = typer.Option(Path("out/demo.mp4"), help="where to write 
 def _speech_config(cfg: SessionConfig, asr_model: Optional[str], source: Optional[Path] = None):
     """The speech pipeline's settings (the config's [speech] table, --asr-model over it); a wrong
     setting or an unknown or missing recognition model is reported now, before anything is built."""
-    from agent.config import ConfigError, default_home, speech_settings
+    from agent.config import ConfigError, config_path, speech_settings
     from speech.asr import resolve_model
 
     try:
-        speech = speech_settings(cfg, asr_model, source or default_home() / "config.toml")
+        speech = speech_settings(cfg, asr_model, config_path(source))
         resolve_model(speech.asr.model)
     except (ConfigError, ValueError, RuntimeError) as e:
         _fail(str(e))

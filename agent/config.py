@@ -15,6 +15,11 @@ def default_home() -> Path:
     return Path(os.environ.get("HIROBOT_HOME", Path.home() / ".hirobot"))
 
 
+def config_path(path: str | Path | None = None) -> Path:
+    """The config file a command reads: the one given, else $HIROBOT_HOME/config.toml."""
+    return Path(path) if path else default_home() / "config.toml"
+
+
 class Limits(BaseModel):
     """What one planner turn and one session may hold. Anything over a limit is refused with a
     message that names it; raise a limit in the config file's [limits] table."""
@@ -77,7 +82,7 @@ def load_config(path: str | Path | None = None, **overrides: object) -> SessionC
     """Defaults, then the TOML file (if any: the given path, else $HIROBOT_HOME/config.toml),
     then explicit overrides that are not None."""
     data: dict = {}
-    candidate = Path(path) if path else default_home() / "config.toml"
+    candidate = config_path(path)
     if path and not candidate.exists():
         raise ConfigError(f"{candidate}: no such config file")
     if candidate.is_dir():
