@@ -69,7 +69,31 @@ _FILLERS = re.compile(r"\b(?:okay|ok|alright|all right|please|robot|now|right|th
                       r"with it|go ahead and|well)\b")
 _CONTRACTIONS = [(r"\bdon't\b", "do not"), (r"\blet's\b", "let us"), (r"\bi'm\b", "i am"), (r"\byou're\b", "you are"),
                  (r"\bthat's\b", "that is"), (r"\bit's\b", "it is")]
-_WHOLE_SORTED = sorted(WHOLE.items(), key=lambda pc: -len(pc[0].split()))
+# How long a pause is meant to last ("wait a second", "for a moment"): it adds nothing to
+# which control was said.
+_DURATION_TAIL = re.compile(r"\s+(?:for\s+)?(?:a|one|just a)\s+(?:second|sec|moment|minute|bit|tick)$")
+
+
+def _core(t: str) -> str:
+    """Control words as compared: fillers and a duration tail gone. Utterances and the table's
+    own phrases both pass through it, so no phrase of the table is out of reach ("stop right
+    there" lost its "right" as a filler and matched nothing)."""
+    core = re.sub(r"\s+", " ", _FILLERS.sub(" ", t)).strip()
+    return _DURATION_TAIL.sub("", core)
+
+
+def _reachable(table: dict[str, Control]) -> dict[str, Control]:
+    """The table plus each phrase as `_core` leaves it. A phrase cut to one word is left out
+    ("all good" -> "all", "on with it" -> "on"): a lone "all" answers "which one?"."""
+    out = dict(table)
+    for phrase, control in table.items():
+        core = _core(phrase)
+        if len(core.split()) >= 2:
+            out.setdefault(core, control)
+    return out
+
+
+_WHOLE_SORTED = sorted(_reachable(WHOLE).items(), key=lambda pc: -len(pc[0].split()))
 _REFLEX_SORTED = sorted(((tuple(p.split()), c) for p, c in REFLEX.items()), key=lambda pc: -len(pc[0]))
 
 
@@ -118,9 +142,13 @@ def control_of(utterance: str, bare_okay: bool = True) -> Control | None:
 
 def control_of_normalized(t: str, bare_okay: bool = True) -> Control | None:
     """`control_of` for text already lower-cased, contractions expanded, punctuation gone."""
-    core = re.sub(r"\s+", " ", _FILLERS.sub(" ", t)).strip()
-    core = re.sub(r"\s+(?:for\s+)?(?:a|one|just a)\s+(?:second|sec|moment|minute|bit|tick)$", "", core)
-    said = _control_words(core.split())
+    core = _core(t)
+    ws = t.split()
+    while ws and ws[0] in _LEAD_FILLERS:  # "okay, all good": the phrase as said, opener aside
+        ws = ws[1:]
+    said = _control_words(t.split()) or _control_words(ws) or _control_words(core.split())
+    if said and _DURATION_TAIL.search(re.sub(r"\s+", " ", _FILLERS.sub(" ", t)).strip()):
+        said = ["pause" if c == "stop" else c for c in said]  # "stop for a moment" is a pause
     if said:
         # "wait, stop" is a stop; "hang on, hang on" a pause.
         return next(c for c in ("stop", "pause", "resume") if c in said)  # type: ignore[return-value]

@@ -481,6 +481,21 @@ def test_control_words_said_several_ways():
         assert control_of(said) is None, said
 
 
+def test_every_control_phrase_of_the_table_is_heard_as_its_control():
+    # The table's phrases pass through the same reading as what is said: "stop right there"
+    # lost its "right" as a filler and matched nothing, so a typed stop in those words went to
+    # the planner as a request it did not know.
+    from agent.control import WHOLE, control_of
+
+    unreachable = {p: (c, control_of(p)) for p, c in WHOLE.items() if control_of(p) != c}
+    assert not unreachable
+    for said, control in (("Stop right there!", "stop"), ("Give me a sec.", "pause"), ("Stop for a second.", "pause"),
+                          ("Okay, stop what you're doing.", "stop"), ("Okay, all good.", "resume")):
+        assert control_of(said) == control, said
+    for said in ("All.", "Both.", "On the tray.", "Start with the cup."):  # answers and requests, not controls
+        assert control_of(said) is None, said
+
+
 def test_both_as_an_answer_takes_every_option():
     s = Session(scene(obj("green block", "block", "green"), obj("yellow block", "block", "yellow"),
                       obj("basket", "basket", at="right")))
