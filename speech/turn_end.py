@@ -85,14 +85,28 @@ _DANGLING = frozenset(
 )
 
 
+# Words that open a clause which needs another after it ("When I say set the table, ...").
+_SUBORDINATORS = frozenset("when whenever if once after before while until unless because although though "
+                           "since".split())
+_OPENERS = frozenset("and so okay ok um uh oh well now".split())
+
+
 def looks_unfinished(text: str) -> bool:
-    """Whether a transcript stops mid-sentence: on a comma, colon, dash or ellipsis, or on a
-    word no sentence ends with ("... into the"). Whisper punctuates what it hears, so a
-    sentence cut at a breath usually ends in a comma."""
+    """Whether a transcript stops mid-sentence: on a comma, colon, dash or ellipsis, on a word
+    no sentence ends with ("... into the"), or with only a clause that waits for another
+    ("When I say set the table." with no comma after it: Whisper put a full stop at the
+    speaker's pause). Whisper punctuates what it hears, so a sentence cut at a breath usually
+    ends in a comma."""
     t = text.strip()
     if not t:
         return False
     if t.endswith((",", ":", ";", "-", "—", "...")):
+        return True
+    words = [w.strip(".,!?\"'").lower() for w in t.split()]
+    while words and words[0] in _OPENERS:
+        words = words[1:]
+    if len(words) >= 3 and words[0] in _SUBORDINATORS and not any(c in t for c in ",;:") and \
+            " then " not in f" {' '.join(words)} ":
         return True
     last = t.rstrip(".!?").split()[-1].lower().strip("\"'") if t.rstrip(".!?").split() else ""
     return last in _DANGLING

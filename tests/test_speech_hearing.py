@@ -185,6 +185,10 @@ def test_a_sentence_cut_mid_way_is_recognised_as_unfinished():
     assert looks_unfinished("Clean up:") and looks_unfinished("Put the cup into the")
     assert looks_unfinished("Put the red cup in the bin, then")
     assert not looks_unfinished("Put the red cup in the bin.") and not looks_unfinished("Stop!")
+    # a clause that waits for another, with Whisper's full stop at the speaker's pause
+    assert looks_unfinished("When I say set the table.") and looks_unfinished("If you see a spoon.")
+    assert not looks_unfinished("When I say set the table, the fork goes left of the plate.")
+    assert not looks_unfinished("Once the cup is in, then do the bowl.")
 
 
 # ------------------------------------------------------------------ confirming
