@@ -50,3 +50,24 @@ def test_means():
     assert r is not None and (r.form, r.phrase, r.rest) == ("means", "lunch time", "the fork goes on the tray")
     assert read_routine("put the fork on the tray") is None
     assert read_routine("when you are done, put the fork on the tray") is None
+
+
+def test_a_routine_said_in_two_sentences_is_one_routine():
+    # A recognizer puts a full stop where the speaker paused after the phrase.
+    s = Session(scene(obj("fork", "fork"), obj("plate", "plate"), obj("green cup", "cup", "green")))
+    turn = s.say("When I say, lay the places. The fork goes to the right of the plate.")
+    assert not turn.steps and not turn.question and turn.notes
+    turn = s.say("Lay the places.")
+    s.run()
+    assert s.holds("right_of(fork, plate)") and s.holds("untouched(green cup)")
+
+
+def test_a_routine_phrase_with_no_job_asks_what_it_stands_for():
+    s = Session(scene(obj("fork", "fork"), obj("plate", "plate"), obj("green cup", "cup", "green")))
+    turn = s.say("Whenever I say lay the places.")
+    assert turn.question and "lay the places" in turn.question and not turn.notes and not turn.steps
+    turn = s.say("The fork goes to the right of the plate.")
+    assert turn.notes and not turn.steps and not turn.question
+    s.say("Lay the places.")
+    s.run()
+    assert s.holds("right_of(fork, plate)")

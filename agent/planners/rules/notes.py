@@ -114,16 +114,36 @@ def _tidy(text: str) -> str:
 
 
 def preferences_in(utterance: str) -> tuple[list[Preference], list[str]]:
-    """(preferences, the remaining sentences that are not preferences)."""
+    """(preferences, the remaining sentences that are not preferences). A routine's phrase
+    and its job said as two sentences ("When I say, set the table. The fork goes ...": a
+    recognizer puts a full stop where the speaker paused) are one routine."""
     prefs: list[Preference] = []
     rest: list[str] = []
-    for sentence in split_sentences(normalize(utterance)):
-        p = preference_in(sentence)
+    sentences = split_sentences(normalize(utterance))
+    i = 0
+    while i < len(sentences):
+        p = preference_in(sentences[i])
+        if p is not None and without_job(p.text) and i + 1 < len(sentences):
+            joined = preference_in(sentences[i].rstrip(" .!?") + ", " + sentences[i + 1])
+            if joined is not None and not without_job(joined.text):
+                prefs.append(joined)
+                i += 2
+                continue
         if p is not None:
             prefs.append(p)
         else:
-            rest.append(sentence)
+            rest.append(sentences[i])
+        i += 1
     return prefs, rest
+
+
+def without_job(note: str) -> str | None:
+    """The phrase of a routine taught with no job after it ("when I say set the table"), or None."""
+    flat = strip_fillers(strip_punct(normalize(note)))
+    routine = read_routine(flat)
+    if routine is None or routine.form not in ("said", "habit") or _rules_from_text(note).macros:
+        return None
+    return routine.rest.strip(" ,'\"") or None
 
 
 def read_notes(notes: list[Note]) -> Rules:
@@ -168,7 +188,7 @@ def _macro_from(t: str) -> Macro | None:
     if routine is None:
         return None
     if routine.form in ("said", "habit"):
-        rest = routine.rest
+        rest = routine.rest.lstrip(" ,")  # "when I say, set the table, ...": the comma after "say" ends nothing
         if "," in rest:
             trigger, body = (strip_punct(p) for p in rest.split(",", 1))
         else:
@@ -186,11 +206,13 @@ def _macro_from(t: str) -> Macro | None:
 
 
 def _split_trigger(rest: str) -> tuple[str, str]:
-    """Without a comma, the trigger is the shortest opening after which the rest is a command."""
+    """Without a comma, the trigger is the shortest opening after which the rest is a command.
+    A bare noun phrase ("the places" of "lay the places") reads as "the same with these", which
+    says nothing to do: it is no job."""
     ws = rest.split()
     for i in range(1, len(ws)):
         body = " ".join(ws[i:])
-        if parse_utterance(body).commands:
+        if any(c.action != "repeat" for c in parse_utterance(body).commands):
             return " ".join(ws[:i]), body
     return rest, ""
 

@@ -21,7 +21,7 @@ from agent.planners.rules.dialogue import Context, context_of, control_of, quest
 from agent.planners.rules.grounding import Referents
 from agent.planners.rules.handover import UNREAD_CLAUSE, known_word, reason_not_understood
 from agent.planners.rules.readings import other_readings, rules_misheard, without_bare_ones, words_respelled
-from agent.planners.rules.notes import Rules, macro_for, preferences_in, read_notes
+from agent.planners.rules.notes import Rules, macro_for, preferences_in, read_notes, without_job
 from agent.planners.rules.outcomes import NeedQuestion, Refusal
 from agent.planners.rules.parse import Command, Exclusion, Parsed, parse_utterance
 from agent.planners.rules.text import normalize, strip_fillers, strip_punct
@@ -140,6 +140,11 @@ class RulesPlanner:
         if chain is not None:
             return self._answer(inp, catalogue, chain.request, chain.answers, chain.asked)
         prefs, rest = preferences_in(inp.utterance)
+        for p in prefs:
+            phrase = without_job(p.text)
+            if phrase is not None:
+                # A routine's phrase with no job yet: what it stands for is the person's to say.
+                return PlannerTurn(question=f'What should I do when you say "{phrase}"?', steps=list(inp.pending))
         notes = list(inp.notes)
         new_notes = [Note(text=p.text, scope=p.scope) for p in prefs]
         notes += new_notes
@@ -175,6 +180,10 @@ class RulesPlanner:
 
     def _answer(self, inp: PlannerInput, catalogue: Catalogue, request: str, answers: list[str],
                 asked: int) -> PlannerTurn:
+        if without_job(request) is not None:
+            # The answer is the job of the routine the request began to teach.
+            taught = request.strip().rstrip(" .!?") + ", " + " ".join(a.strip() for a in answers)
+            return self._turn(inp.model_copy(update={"utterance": taught, "dialogue": [], "pending_question": None}))
         notes = list(inp.notes)
         try:
             steps, builder = self._build(inp, catalogue, request, notes, Chooser(list(answers)))
