@@ -71,3 +71,9 @@ def test_a_routine_phrase_with_no_job_asks_what_it_stands_for():
     s.say("Lay the places.")
     s.run()
     assert s.holds("right_of(fork, plate)")
+
+
+def test_a_habit_with_no_job_is_asked_about_as_the_robots_own():
+    s = Session(scene(obj("fork", "fork"), obj("plate", "plate")))
+    turn = s.say("Whenever you tidy up.")
+    assert turn.question == "What should I do whenever I tidy up?"

@@ -146,6 +146,17 @@ def without_job(note: str) -> str | None:
     return routine.rest.strip(" ,'\"") or None
 
 
+def job_question(note: str) -> str | None:
+    """What to ask about a routine taught with no job, or None when it has one."""
+    phrase = without_job(note)
+    if phrase is None:
+        return None
+    routine = read_routine(strip_fillers(strip_punct(normalize(note))))
+    if routine is not None and routine.form == "habit":  # "whenever you tidy up": a job of the robot's own
+        return f"What should I do whenever I {phrase}?"
+    return f'What should I do when you say "{phrase}"?'
+
+
 def read_notes(notes: list[Note]) -> Rules:
     rules = Rules()
     for note in reversed(notes):  # newest first, so later coaching wins

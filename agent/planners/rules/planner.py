@@ -21,7 +21,7 @@ from agent.planners.rules.dialogue import Context, context_of, control_of, quest
 from agent.planners.rules.grounding import Referents
 from agent.planners.rules.handover import UNREAD_CLAUSE, known_word, reason_not_understood
 from agent.planners.rules.readings import other_readings, rules_misheard, without_bare_ones, words_respelled
-from agent.planners.rules.notes import Rules, macro_for, preferences_in, read_notes, without_job
+from agent.planners.rules.notes import Rules, macro_for, job_question, preferences_in, read_notes, without_job
 from agent.planners.rules.outcomes import NeedQuestion, Refusal
 from agent.planners.rules.parse import Command, Exclusion, Parsed, parse_utterance
 from agent.planners.rules.text import normalize, strip_fillers, strip_punct
@@ -141,10 +141,10 @@ class RulesPlanner:
             return self._answer(inp, catalogue, chain.request, chain.answers, chain.asked)
         prefs, rest = preferences_in(inp.utterance)
         for p in prefs:
-            phrase = without_job(p.text)
-            if phrase is not None:
+            question = job_question(p.text)
+            if question is not None:
                 # A routine's phrase with no job yet: what it stands for is the person's to say.
-                return PlannerTurn(question=f'What should I do when you say "{phrase}"?', steps=list(inp.pending))
+                return PlannerTurn(question=question, steps=list(inp.pending))
         notes = list(inp.notes)
         new_notes = [Note(text=p.text, scope=p.scope) for p in prefs]
         notes += new_notes
