@@ -74,12 +74,15 @@ _CONTRACTIONS = [(r"\bdon't\b", "do not"), (r"\blet's\b", "let us"), (r"\bi'm\b"
 _DURATION_TAIL = re.compile(r"\s+(?:for\s+)?(?:a|one|just a)\s+(?:second|sec|moment|minute|bit|tick)$")
 
 
+def _without_fillers(t: str) -> str:
+    return re.sub(r"\s+", " ", _FILLERS.sub(" ", t)).strip()
+
+
 def _core(t: str) -> str:
     """Control words as compared: fillers and a duration tail gone. Utterances and the table's
     own phrases both pass through it, so no phrase of the table is out of reach ("stop right
     there" lost its "right" as a filler and matched nothing)."""
-    core = re.sub(r"\s+", " ", _FILLERS.sub(" ", t)).strip()
-    return _DURATION_TAIL.sub("", core)
+    return _DURATION_TAIL.sub("", _without_fillers(t))
 
 
 def _reachable(table: dict[str, Control]) -> dict[str, Control]:
@@ -142,12 +145,13 @@ def control_of(utterance: str, bare_okay: bool = True) -> Control | None:
 
 def control_of_normalized(t: str, bare_okay: bool = True) -> Control | None:
     """`control_of` for text already lower-cased, contractions expanded, punctuation gone."""
-    core = _core(t)
+    bare = _without_fillers(t)
+    core = _DURATION_TAIL.sub("", bare)
     ws = t.split()
     while ws and ws[0] in _LEAD_FILLERS:  # "okay, all good": the phrase as said, opener aside
         ws = ws[1:]
     said = _control_words(t.split()) or _control_words(ws) or _control_words(core.split())
-    if said and _DURATION_TAIL.search(re.sub(r"\s+", " ", _FILLERS.sub(" ", t)).strip()):
+    if said and core != bare:
         said = ["pause" if c == "stop" else c for c in said]  # "stop for a moment" is a pause
     if said:
         # "wait, stop" is a stop; "hang on, hang on" a pause.

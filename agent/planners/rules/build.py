@@ -17,7 +17,7 @@ from agent.planners.rules.notes import Rules
 from agent.planners.rules.outcomes import NeedQuestion, Refusal
 from agent.planners.rules.parse import Command, Exclusion
 from agent.planners.rules.phrases import NounPhrase, parse_np
-from agent.planners.rules.text import find_phrase, words
+from agent.planners.rules.text import find_phrase, listing, words
 from agent.planners.rules.world import (RELATION_WORDS, PlanWorld, concrete_relation, holds_inside, holds_on_top,
                                         is_fixed, placement_problem, the)
 from agent.schema import PlanStep, SceneObject
@@ -252,9 +252,8 @@ class PlanBuilder:
                                       if p not in objs and (holds_inside(p) or holds_on_top(p))]
         if not options:
             raise Refusal(f"I don't see anywhere to put {_names(objs)}.")
-        places = [f"{RELATION_WORDS[r]} {the(t)}" for r, t in options]
-        listed = places[0] if len(places) == 1 else ", ".join(places[:-1]) + " or " + places[-1]
-        rel, target = self.chooser.destination(options, self.scene, f"Where should I put {_names(objs)}: {listed}?")
+        places = listing([f"{RELATION_WORDS[r]} {the(t)}" for r, t in options], "or")
+        rel, target = self.chooser.destination(options, self.scene, f"Where should I put {_names(objs)}: {places}?")
         for o in objs:
             self.place(o, rel, target)
 
@@ -626,10 +625,7 @@ def _skill_instruction(name: str, objs: list[SceneObject], args: dict) -> str:
 
 
 def _names(objs: list[SceneObject]) -> str:
-    names = [the(o) for o in objs]
-    if len(names) <= 1:
-        return names[0] if names else "it"
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    return listing([the(o) for o in objs]) or "it"
 
 
 def _names_a_sort(np: NounPhrase) -> bool:

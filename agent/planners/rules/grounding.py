@@ -13,6 +13,7 @@ from agent.planners.rules import lexicon as lx
 from agent.planners.rules.choices import Chooser, _by_side, narrow
 from agent.planners.rules.outcomes import NeedQuestion, Refusal
 from agent.planners.rules.phrases import NounPhrase, plural_word
+from agent.planners.rules.text import listing
 from agent.planners.rules.world import PlanWorld, is_fixed, the
 from agent.schema import SceneObject
 
@@ -212,8 +213,4 @@ def distinguishing_names(objs: list[SceneObject]) -> list[str]:
 
 
 def _options_list(objs: list[SceneObject], or_: bool = False) -> str:
-    names = distinguishing_names(objs)
-    if len(names) == 1:
-        return names[0]
-    joiner = " or " if or_ else " and "
-    return ", ".join(names[:-1]) + joiner + names[-1]
+    return listing(distinguishing_names(objs), "or" if or_ else "and")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from agent.planners.rules.parse import Command, _goes_split, parse_clause, parse_utterance, split_sentences
 from agent.planners.rules.phrases import NounPhrase, parse_np
 from agent.planners.rules import lexicon as lx
-from agent.planners.rules.routines import read_routine
+from agent.planners.rules.routines import RoutineText, read_routine
 from agent.planners.rules.text import normalize, sounds_alike, strip_fillers, strip_punct
 from agent.schema import Note
 
@@ -137,22 +137,28 @@ def preferences_in(utterance: str) -> tuple[list[Preference], list[str]]:
     return prefs, rest
 
 
-def without_job(note: str) -> str | None:
-    """The phrase of a routine taught with no job after it ("when I say set the table"), or None."""
-    flat = strip_fillers(strip_punct(normalize(note)))
-    routine = read_routine(flat)
+def _jobless(note: str) -> tuple[RoutineText, str] | None:
+    """A routine taught with no job after it ("when I say set the table") and its phrase."""
+    routine = read_routine(strip_fillers(strip_punct(normalize(note))))
     if routine is None or routine.form not in ("said", "habit") or _rules_from_text(note).macros:
         return None
-    return routine.rest.strip(" ,'\"") or None
+    phrase = routine.rest.strip(" ,'\"")
+    return (routine, phrase) if phrase else None
+
+
+def without_job(note: str) -> str | None:
+    """The phrase of a routine taught with no job after it ("when I say set the table"), or None."""
+    found = _jobless(note)
+    return found[1] if found else None
 
 
 def job_question(note: str) -> str | None:
     """What to ask about a routine taught with no job, or None when it has one."""
-    phrase = without_job(note)
-    if phrase is None:
+    found = _jobless(note)
+    if found is None:
         return None
-    routine = read_routine(strip_fillers(strip_punct(normalize(note))))
-    if routine is not None and routine.form == "habit":  # "whenever you tidy up": a job of the robot's own
+    routine, phrase = found
+    if routine.form == "habit":  # "whenever you tidy up": a job of the robot's own
         return f"What should I do whenever I {phrase}?"
     return f'What should I do when you say "{phrase}"?'
 

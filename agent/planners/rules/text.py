@@ -98,6 +98,13 @@ def words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", text)
 
 
+def listing(items: list[str], last: str = "and") -> str:
+    """Items as said in a sentence: "the cup", "the cup and the bowl", "a, b or c"."""
+    if len(items) <= 1:
+        return items[0] if items else ""
+    return ", ".join(items[:-1]) + f" {last} " + items[-1]
+
+
 def strip_punct(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[,;:.!?]", " ", text)).strip()
 
